@@ -1,0 +1,20 @@
+package main
+import (
+ _ "github.com/coder/websocket"
+ _ "github.com/a-h/templ"
+ _ "github.com/jmoiron/sqlx"
+ _ "github.com/lib/pq"
+ _ "github.com/redis/go-redis/v9"
+ _ "github.com/ulule/limiter/v3"
+ _ "modernc.org/sqlite"
+ _ "github.com/prometheus/client_golang/prometheus"
+ _ "github.com/golang-jwt/jwt/v5"
+ _ "golang.org/x/crypto/argon2"
+ _ "golang.org/x/sync/errgroup"
+ _ "go.uber.org/goleak"
+ _ "github.com/PuerkitoBio/goquery"
+ _ "github.com/chromedp/chromedp"
+ _ "github.com/openai/openai-go/v3"
+ _ "gopkg.in/natefinch/lumberjack.v2"
+)
+func main(){}

@@ -1,0 +1,13 @@
+// Package vllm is HAPA's typed client of vLLM's OpenAI-compatible HTTP API.
+//
+// It holds the SSE decoder, the streaming client (a Stream reads like bufio.Scanner:
+// Next, Delta, Err, Close), the replica Pool (health probing, least-in-flight balancing
+// with rendezvous-hash affinity, circuit breaking, failover only before the first token),
+// prompt templates (fill-in-the-middle per model family) and, in vllm/sim, a
+// wire-faithful simulator.
+//
+// Invariants: nothing retries implicitly except the pool's failover before the first
+// byte of a stream; closing a Stream or cancelling its context closes the upstream HTTP
+// connection at once, because vLLM aborts generation only when the connection closes.
+// The package imports nothing internal.
+package vllm
