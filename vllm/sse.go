@@ -1,0 +1,108 @@
+package vllm
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"io"
+)
+
+// DefaultMaxLine is the default limit of one SSE line. vLLM puts a whole chunk on one
+// line, and a chunk with logprobs can pass 1 MiB; anything past 8 MiB is garbage.
+const DefaultMaxLine = 8 << 20
+
+// Decoder reads Server-Sent Events and returns the data of each event. It follows the
+// SSE rules vLLM and proxies in front of it actually exercise: LF or CRLF line ends,
+// blank keep-alive lines, `:` comments, `event:`/`id:`/`retry:` fields (ignored), several
+// `data:` lines joined by "\n", and a last event without its blank line at EOF.
+type Decoder struct {
+	r       *bufio.Reader
+	maxLine int
+	line    []byte // spill buffer for lines longer than the bufio buffer
+	data    []byte // data of the event being assembled
+	hasData bool
+}
+
+// NewDecoder returns a Decoder reading r with lines up to maxLine bytes
+// (DefaultMaxLine when maxLine <= 0).
+func NewDecoder(r io.Reader, maxLine int) *Decoder {
+	if maxLine <= 0 {
+		maxLine = DefaultMaxLine
+	}
+	return &Decoder{r: bufio.NewReaderSize(r, 32<<10), maxLine: maxLine}
+}
+
+// Next returns the data of the next event. The slice is valid until the next call.
+// At the end of input it returns io.EOF; a line over the limit returns ErrLineTooLong.
+func (d *Decoder) Next() ([]byte, error) {
+	d.data = d.data[:0]
+	d.hasData = false
+	for {
+		line, err := d.readLine()
+		if err != nil {
+			if errors.Is(err, io.EOF) && d.hasData {
+				return d.data, nil // last event without its terminating blank line
+			}
+			return nil, err
+		}
+		if len(line) == 0 {
+			if d.hasData {
+				return d.data, nil
+			}
+			continue // keep-alive
+		}
+		if line[0] == ':' {
+			continue // comment
+		}
+		field, value := line, []byte(nil)
+		if i := bytes.IndexByte(line, ':'); i >= 0 {
+			field, value = line[:i], line[i+1:]
+			if len(value) > 0 && value[0] == ' ' {
+				value = value[1:]
+			}
+		}
+		if string(field) != "data" {
+			continue // event, id, retry and unknown fields
+		}
+		if d.hasData {
+			d.data = append(d.data, '\n')
+		}
+		d.data = append(d.data, value...)
+		d.hasData = true
+	}
+}
+
+// readLine returns one line without its LF or CRLF. A final line without LF is
+// returned before io.EOF.
+func (d *Decoder) readLine() ([]byte, error) {
+	frag, err := d.r.ReadSlice('\n')
+	var line []byte
+	switch {
+	case err == nil:
+		line = frag
+	case errors.Is(err, bufio.ErrBufferFull):
+		d.line = append(d.line[:0], frag...)
+		for errors.Is(err, bufio.ErrBufferFull) {
+			if len(d.line) > d.maxLine {
+				return nil, ErrLineTooLong
+			}
+			frag, err = d.r.ReadSlice('\n')
+			d.line = append(d.line, frag...)
+		}
+		if err != nil && !errors.Is(err, io.EOF) {
+			return nil, err
+		}
+		line = d.line
+	default:
+		if len(frag) == 0 || !errors.Is(err, io.EOF) {
+			return nil, err // a read error mid-line is not a line
+		}
+		line = frag // final line without LF
+	}
+	if len(line) > d.maxLine {
+		return nil, ErrLineTooLong
+	}
+	line = bytes.TrimSuffix(line, []byte{'\n'})
+	line = bytes.TrimSuffix(line, []byte{'\r'})
+	return line, nil
+}
