@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
-	_ "github.com/lib/pq"    // PostgreSQL driver "postgres"
+	_ "github.com/lib/pq"  // PostgreSQL driver "postgres"
 	_ "modernc.org/sqlite" // SQLite driver "sqlite"
 )
 
@@ -224,4 +224,3 @@ func tsPtr(t *time.Time) *time.Time {
 
 // nowUTC is the DB clock, normalised for storage.
 func (db *DB) nowUTC() time.Time { return ts(db.now()) }
-

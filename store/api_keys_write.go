@@ -1,0 +1,108 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// Revoke marks the key revoked now (keeping an earlier revocation time);
+// ErrNotFound when there is no such key.
+func (s *APIKeys) Revoke(ctx context.Context, id int64) error {
+	return wrap("revoke key", s.revoke(ctx, s.db.x, id))
+}
+
+func (s *APIKeys) revoke(ctx context.Context, q sqlx.ExtContext, id int64) error {
+	res, err := q.ExecContext(ctx, q.Rebind(`UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?`),
+		s.db.nowUTC(), id)
+	if err != nil {
+		return err
+	}
+	return affected(res)
+}
+
+// Rotate revokes key id and creates its replacement in one transaction: same
+// owner, name, scopes and limits, and the same lifetime counted from now. A
+// revoked key cannot be rotated (ErrConflict).
+func (s *APIKeys) Rotate(ctx context.Context, id int64) (string, APIKey, error) {
+	plain := GenerateKey()
+	var nk APIKey
+	err := s.db.inTx(ctx, func(tx *sqlx.Tx) error {
+		old, err := s.byID(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if old.RevokedAt != nil {
+			return fmt.Errorf("key %d is revoked: %w", id, ErrConflict)
+		}
+		var expires *time.Time
+		if old.ExpiresAt != nil {
+			e := s.db.nowUTC().Add(old.ExpiresAt.Sub(old.CreatedAt))
+			expires = &e
+		}
+		if err := s.revoke(ctx, tx, id); err != nil {
+			return err
+		}
+		nk, err = s.insert(ctx, tx, plain, NewKey{
+			UserID: old.UserID, Name: old.Name, Scopes: old.Scopes, ExpiresAt: expires,
+			TokensPerMinute: old.TokensPerMinute, TokensPerDay: old.TokensPerDay,
+		})
+		return err
+	})
+	if err != nil {
+		return "", APIKey{}, wrap("rotate key", err)
+	}
+	return plain, nk, nil
+}
+
+// CountActive counts the user's keys that are neither revoked nor expired.
+func (s *APIKeys) CountActive(ctx context.Context, userID int64) (int, error) {
+	var n int
+	q := s.db.x.Rebind(`SELECT COUNT(*) FROM api_keys WHERE user_id = ? AND revoked_at IS NULL
+		AND (expires_at IS NULL OR expires_at > ?)`)
+	return n, wrap("count active keys", s.db.x.GetContext(ctx, &n, q, userID, s.db.nowUTC()))
+}
+
+// touchBatch bounds the parameters of one UPDATE (3 per key).
+const touchBatch = 300
+
+// TouchLastUsed writes last_used_at for many keys with one UPDATE per 300
+// keys, never moving a value backwards.
+func (s *APIKeys) TouchLastUsed(ctx context.Context, used map[int64]time.Time) error {
+	ids := make([]int64, 0, len(used))
+	for id := range used {
+		ids = append(ids, id)
+	}
+	param := "?"
+	if s.db.dialect == Postgres {
+		param = "CAST(? AS TIMESTAMPTZ)" // CASE branches are otherwise typed text
+	}
+	for start := 0; start < len(ids); start += touchBatch {
+		chunk := ids[start:min(start+touchBatch, len(ids))]
+		var b strings.Builder
+		args := make([]any, 0, 3*len(chunk))
+		b.WriteString(`UPDATE api_keys SET last_used_at = CASE id`)
+		for _, id := range chunk {
+			b.WriteString(` WHEN ? THEN ` + param)
+			args = append(args, id, ts(used[id]))
+		}
+		b.WriteString(` END WHERE id IN (?` + strings.Repeat(`, ?`, len(chunk)-1) + `)`)
+		for _, id := range chunk {
+			args = append(args, id)
+		}
+		// Never go backwards when two replicas flush out of order.
+		stmt := b.String() + ` AND (last_used_at IS NULL OR last_used_at < CASE id`
+		for _, id := range chunk {
+			stmt += ` WHEN ? THEN ` + param
+			args = append(args, id, ts(used[id]))
+		}
+		stmt += ` END)`
+		if _, err := s.db.x.ExecContext(ctx, s.db.x.Rebind(stmt), args...); err != nil {
+			return wrap("touch last used", err)
+		}
+	}
+	return nil
+}
