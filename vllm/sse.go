@@ -14,7 +14,8 @@ const DefaultMaxLine = 8 << 20
 // Decoder reads Server-Sent Events and returns the data of each event. It follows the
 // SSE rules vLLM and proxies in front of it actually exercise: LF or CRLF line ends,
 // blank keep-alive lines, `:` comments, `event:`/`id:`/`retry:` fields (ignored), several
-// `data:` lines joined by "\n", and a last event without its blank line at EOF.
+// `data:` lines joined by "\n", and a last event without its blank line at EOF (its
+// complete lines are dispatched; a last line without LF is dropped as cut off).
 type Decoder struct {
 	r       *bufio.Reader
 	maxLine int
@@ -72,8 +73,7 @@ func (d *Decoder) Next() ([]byte, error) {
 	}
 }
 
-// readLine returns one line without its LF or CRLF. A final line without LF is
-// returned before io.EOF.
+// readLine returns one line without its LF or CRLF.
 func (d *Decoder) readLine() ([]byte, error) {
 	frag, err := d.r.ReadSlice('\n')
 	var line []byte
@@ -89,15 +89,14 @@ func (d *Decoder) readLine() ([]byte, error) {
 			frag, err = d.r.ReadSlice('\n')
 			d.line = append(d.line, frag...)
 		}
-		if err != nil && !errors.Is(err, io.EOF) {
-			return nil, err
+		if err != nil {
+			return nil, err // cut off (EOF) or failed inside a long line
 		}
 		line = d.line
 	default:
-		if len(frag) == 0 || !errors.Is(err, io.EOF) {
-			return nil, err // a read error mid-line is not a line
-		}
-		line = frag // final line without LF
+		// A final line without LF was cut off: drop it, as SSE drops an event the
+		// stream ended inside of. A read error mid-line is not a line either.
+		return nil, err
 	}
 	if len(line) > d.maxLine {
 		return nil, ErrLineTooLong
