@@ -1,0 +1,63 @@
+package realtime
+
+import (
+	"context"
+	"time"
+
+	"github.com/hapa-project/hapa/vllm"
+)
+
+// The interfaces the engine consumes. Leaves export concrete types that satisfy them:
+// *vllm.Pool and *vllm.Client (Upstream), store's memory and Redis caches (Cache),
+// store's request log (LogStore).
+
+// Upstream opens one streaming generation. Cancelling ctx, or closing the stream,
+// closes the upstream connection, which is what makes vLLM abort the generation.
+type Upstream interface {
+	Stream(ctx context.Context, req vllm.Request) (*vllm.Stream, error)
+}
+
+// Cache is a namespaced byte cache with TTL. A miss is (nil, false, nil); an error means
+// the cache itself failed and is bypassed.
+type Cache interface {
+	Get(ctx context.Context, ns, key string) ([]byte, bool, error)
+	Set(ctx context.Context, ns, key string, val []byte, ttl time.Duration) error
+}
+
+// LogStore writes request-log rows in batches.
+type LogStore interface {
+	InsertBatch(ctx context.Context, rows []requestLogRow) error
+}
+
+// Profiles returns a user's stored profile (onboarding and settings); empty fields
+// mean "not set".
+type Profiles interface {
+	Profile(ctx context.Context, userID int64) (Profile, error)
+}
+
+// Incidents records a server error and returns its incident id.
+type Incidents interface {
+	Record(ctx context.Context, e *Error, path, requestID string) string
+}
+
+// EngineObserver receives the engine's events for metrics. Every method must be cheap and
+// must not block; EngineDeps.Observer may be nil.
+type EngineObserver interface {
+	CacheHit(ns string)
+	CacheMiss(ns string)
+	CacheError(ns string)
+	Coalesced()
+	// StreamDone reports one finished subscription: outcome is the finish reason
+	// (stop, length, cancelled) or the error code.
+	StreamDone(adapter string, kind Kind, outcome string, ttft, latency time.Duration, tokensIn, tokensOut int)
+}
+
+// nopEngineObserver is the Observer of an engine built without one.
+type nopEngineObserver struct{}
+
+func (nopEngineObserver) CacheHit(string)   {}
+func (nopEngineObserver) CacheMiss(string)  {}
+func (nopEngineObserver) CacheError(string) {}
+func (nopEngineObserver) Coalesced()        {}
+func (nopEngineObserver) StreamDone(string, Kind, string, time.Duration, time.Duration, int, int) {
+}

@@ -1,0 +1,185 @@
+package realtime
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// EngineDeps are the engine's collaborators. Upstream is required; the others may be
+// nil (no cache, no request log, default profiles, no incident records, no metrics).
+type EngineDeps struct {
+	Upstream  Upstream
+	Cache     Cache
+	Log       LogStore
+	Profiles  Profiles
+	Incidents Incidents
+	Observer  EngineObserver
+	Logger    *slog.Logger
+}
+
+// Engine turns Requests into Streams: validation → personalised prompt → cache →
+// coalescing → upstream → fan-out, and writes one request-log row per subscription.
+// It is safe for concurrent use. Run must be running for request-log rows to be written.
+type Engine struct {
+	cfg      EngineConfig
+	deps     EngineDeps
+	obs      EngineObserver
+	log      *slog.Logger
+	adapters map[string]string
+	sampling map[string]Sampling
+
+	base   context.Context // parent of every flight; cancelled when Run ends
+	cancel context.CancelFunc
+	closed atomic.Bool
+
+	mu      sync.Mutex
+	flights map[string]*flight // coalescable in-flight generations by cache key
+	wg      sync.WaitGroup     // flight goroutines
+
+	rows *logWriter
+	st   counters
+}
+
+// counters are the engine's plain statistics.
+type counters struct {
+	flights, subscribers, cacheHits, cacheMisses, cacheErrors, coalesced atomic.Int64
+	lastCacheIncident                                                    atomic.Int64 // unix nanos
+}
+
+// Stats is a snapshot of the engine's counters.
+type Stats struct {
+	Flights     int   // in-flight upstream generations
+	Subscribers int64 // open subscriptions
+	CacheHits   int64
+	CacheMisses int64
+	CacheErrors int64 // bypassed cache failures (E5002)
+	Coalesced   int64 // subscriptions that joined an existing flight
+	LogQueued   int   // rows waiting in the request-log queue
+	LogPending  int   // rows kept for retry while the database is down
+	LogWritten  int64
+	LogDropped  int64 // rows lost: queue full, retry buffer full, or shutdown deadline
+}
+
+// NewEngine builds an engine; call Run to start its request-log writer.
+func NewEngine(cfg EngineConfig, deps EngineDeps) (*Engine, error) {
+	if deps.Upstream == nil {
+		return nil, errors.New("realtime: EngineDeps.Upstream is required")
+	}
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	e := &Engine{cfg: cfg, deps: deps, obs: deps.Observer, log: deps.Logger,
+		adapters: cfg.adapterTable(), sampling: cfg.samplingTable(), flights: map[string]*flight{}}
+	if e.obs == nil {
+		e.obs = nopEngineObserver{}
+	}
+	if e.log == nil {
+		e.log = slog.New(slog.DiscardHandler)
+	}
+	e.base, e.cancel = context.WithCancel(context.Background())
+	e.rows = newLogWriter(cfg, deps.Log, e.log)
+	return e, nil
+}
+
+// Run writes request-log rows until ctx ends. Then it stops the engine: new Starts fail
+// with E5005, in-flight upstream requests are cancelled (their subscribers get an
+// error event), and the remaining rows are flushed for at most FlushTimeout.
+func (e *Engine) Run(ctx context.Context) error {
+	e.rows.run(ctx)
+	e.mu.Lock() // no launch after this: wg.Add never races wg.Wait
+	e.closed.Store(true)
+	e.mu.Unlock()
+	e.cancel()
+	e.wg.Wait()
+	flushCtx, cancel := context.WithTimeout(context.Background(), e.cfg.FlushTimeout)
+	defer cancel()
+	e.rows.flush(flushCtx)
+	return nil
+}
+
+// Start validates req, resolves it (cache hit, join of an identical in-flight request,
+// or a new upstream generation) and returns the caller's stream. Errors returned here
+// are *Error and come before any output; upstream failures arrive on the stream as
+// its terminal Err event, so a transport that needs a real status before writing
+// should read the first event first.
+func (e *Engine) Start(ctx context.Context, req Request) (*Stream, error) {
+	t0 := time.Now()
+	if e.closed.Load() {
+		return nil, NewError(CodeModelUnavailable, "The server is shutting down")
+	}
+	if err := e.validate(&req); err != nil {
+		return nil, err
+	}
+	p := e.render(ctx, req)
+	key := cacheKey(p, e.cfg.CacheScope, req.Caller.KeyID)
+	shared := !req.NoCache && p.upstream.Temperature <= e.cfg.CacheMaxTemperature
+
+	if shared && e.deps.Cache != nil {
+		if ent, ok := e.cacheLookup(ctx, key); ok {
+			return e.subscribe(ctx, replayFlight(e, p, ent), p, t0, false), nil
+		}
+	}
+	e.mu.Lock()
+	if f, ok := e.flights[key]; shared && ok && f.join() {
+		e.mu.Unlock()
+		e.st.coalesced.Add(1)
+		e.obs.Coalesced()
+		return e.subscribe(ctx, f, p, t0, true), nil
+	}
+	if e.closed.Load() {
+		e.mu.Unlock()
+		return nil, NewError(CodeModelUnavailable, "The server is shutting down")
+	}
+	f := e.launch(p, key, shared)
+	e.mu.Unlock()
+	return e.subscribe(ctx, f, p, t0, false), nil
+}
+
+// Result is the outcome of Generate.
+type Result struct {
+	Text string
+	Done Done
+}
+
+// Generate runs req to its end and returns the whole text. On a stream error it
+// returns the text produced so far with the *Error.
+func (e *Engine) Generate(ctx context.Context, req Request) (Result, error) {
+	s, err := e.Start(ctx, req)
+	if err != nil {
+		return Result{}, err
+	}
+	defer s.Close()
+	var b strings.Builder
+	for {
+		ev, err := s.Next(ctx)
+		if errors.Is(err, io.EOF) {
+			return Result{Text: b.String()}, NewError(CodeInternal, "")
+		}
+		if err != nil {
+			return Result{Text: b.String()}, err
+		}
+		b.WriteString(ev.Text)
+		switch {
+		case ev.Err != nil:
+			return Result{Text: b.String()}, ev.Err
+		case ev.Done != nil:
+			return Result{Text: b.String(), Done: *ev.Done}, nil
+		}
+	}
+}
+
+// Stats returns a snapshot of the counters.
+func (e *Engine) Stats() Stats {
+	q, pending, written, dropped := e.rows.stats()
+	return Stats{Flights: int(e.st.flights.Load()), Subscribers: e.st.subscribers.Load(),
+		CacheHits: e.st.cacheHits.Load(), CacheMisses: e.st.cacheMisses.Load(),
+		CacheErrors: e.st.cacheErrors.Load(), Coalesced: e.st.coalesced.Load(),
+		LogQueued: q, LogPending: pending, LogWritten: written, LogDropped: dropped}
+}

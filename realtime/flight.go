@@ -1,0 +1,176 @@
+package realtime
+
+import (
+	"context"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/hapa-project/hapa/vllm"
+)
+
+// A flight is one upstream generation and the text it produced so far. Its
+// subscribers (Streams) each keep a read offset into the one growing buffer, so a late
+// joiner first reads everything produced, then live text, and a slow reader gets the
+// text merged — nothing is dropped and the upstream reader never waits on a reader.
+// The buffer is bounded by MaxOutputBytes (the output of max_tokens is far smaller).
+//
+// The flight's context belongs to the flight, not to its first caller: it derives from
+// the engine's and is cancelled when the last subscriber leaves (which closes the
+// upstream connection, making vLLM abort) or when the engine stops.
+type flight struct {
+	e      *Engine
+	key    string // coalescing key; "" for a private flight
+	model  string
+	replay bool // a cache hit: finished from the start, read in small chunks
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	mu      sync.Mutex
+	subs    int  // subscribers attached
+	left    bool // the last subscriber left before the end: no more joins
+	buf     []byte
+	firstAt time.Time     // first text appended
+	notify  chan struct{} // closed on the next change when waiting is set
+	waiting bool
+	end     *flightEnd // nil while running
+}
+
+// flightEnd is how a flight finished: a finish reason with usage, or an error.
+type flightEnd struct {
+	finish string
+	usage  vllm.Usage
+	err    *Error
+}
+
+// launch starts a flight for p with one subscriber. The caller holds e.mu and has
+// checked that the engine is not closed. A shared flight is registered under key for
+// identical requests to join.
+func (e *Engine) launch(p plan, key string, shared bool) *flight {
+	f := &flight{e: e, model: p.upstream.Model, subs: 1, notify: make(chan struct{})}
+	f.ctx, f.cancel = context.WithCancel(e.base)
+	if shared {
+		f.key = key
+		e.flights[key] = f
+	}
+	e.wg.Add(1)
+	e.st.flights.Add(1)
+	go f.run(p)
+	return f
+}
+
+// replayFlight is a finished flight holding a cache entry.
+func replayFlight(e *Engine, p plan, ent cacheEntry) *flight {
+	model := ent.Model
+	if model == "" {
+		model = p.upstream.Model
+	}
+	return &flight{e: e, model: model, replay: true, subs: 1, buf: []byte(ent.Text), firstAt: time.Now(),
+		end: &flightEnd{finish: ent.FinishReason, usage: ent.Usage}}
+}
+
+// join attaches one more subscriber unless the flight is being abandoned.
+func (f *flight) join() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.left {
+		return false
+	}
+	f.subs++
+	return true
+}
+
+// leave detaches a subscriber; the last one leaving a running flight cancels it.
+func (f *flight) leave() {
+	f.mu.Lock()
+	f.subs--
+	last := f.subs == 0 && f.end == nil
+	if last {
+		f.left = true
+	}
+	f.mu.Unlock()
+	if last {
+		f.cancel()
+		f.unregister()
+	}
+}
+
+// unregister removes the flight from the coalescing table (when it is still there).
+func (f *flight) unregister() {
+	if f.key == "" {
+		return
+	}
+	f.e.mu.Lock()
+	if f.e.flights[f.key] == f {
+		delete(f.e.flights, f.key)
+	}
+	f.e.mu.Unlock()
+}
+
+// appendText adds upstream text; false when the buffer would exceed its bound.
+func (f *flight) appendText(s string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.buf)+len(s) > f.e.cfg.MaxOutputBytes {
+		return false
+	}
+	if f.firstAt.IsZero() {
+		f.firstAt = time.Now()
+	}
+	f.buf = append(f.buf, s...)
+	f.wake()
+	return true
+}
+
+// finish publishes the end once.
+func (f *flight) finish(end *flightEnd) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.end == nil {
+		f.end = end
+		f.wake()
+	}
+}
+
+// wake signals waiting readers; f.mu is held. A channel is made only when someone
+// waits, so a flight whose readers keep up allocates one per wake-up, not per token.
+func (f *flight) wake() {
+	if f.waiting {
+		close(f.notify)
+		f.notify = make(chan struct{})
+		f.waiting = false
+	}
+}
+
+// read returns the text after off (at most limit bytes, cut at a rune boundary, when
+// limit > 0), else the end when the flight is over, else a channel closed on the next
+// change.
+func (f *flight) read(off, limit int) (text string, end *flightEnd, wait <-chan struct{}) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if n := len(f.buf); off < n {
+		if limit > 0 && n-off > limit {
+			n = off + limit
+			for n > off && !utf8.RuneStart(f.buf[n]) {
+				n--
+			}
+			if n == off { // a rune longer than limit: take it whole
+				_, size := utf8.DecodeRune(f.buf[off:])
+				n = off + size
+			}
+		}
+		return string(f.buf[off:n]), nil, nil
+	}
+	if f.end != nil {
+		return "", f.end, nil
+	}
+	f.waiting = true
+	return "", nil, f.notify
+}
+
+// firstTextAt returns when the first text arrived (zero before).
+func (f *flight) firstTextAt() time.Time {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.firstAt
+}

@@ -1,0 +1,187 @@
+package realtime
+
+import (
+	"context"
+	"log/slog"
+	"sync/atomic"
+	"time"
+)
+
+// writeTimeout bounds one InsertBatch of the running writer.
+const writeTimeout = 10 * time.Second
+
+// statusCancelled is the request-log status of a subscription the client left before
+// its end (nginx's "client closed request").
+const statusCancelled = 499
+
+// logWriter batches request-log rows into a LogStore. enqueue never blocks: the queue
+// is bounded and a full queue drops (and counts) the row. While the database is down
+// rows are kept in a bounded retry buffer (oldest dropped first) and retried with
+// exponential backoff; requests never wait for the database.
+type logWriter struct {
+	cfg   EngineConfig
+	store LogStore
+	log   *slog.Logger
+	queue chan requestLogRow
+
+	pending []requestLogRow // owned by the run/flush goroutine
+	backoff time.Duration
+	retryAt time.Time
+
+	closed                          atomic.Bool
+	pendingN, written, dropped      atomic.Int64
+	lastDropWarn, dropsSinceWarning atomic.Int64
+}
+
+func newLogWriter(cfg EngineConfig, s LogStore, log *slog.Logger) *logWriter {
+	w := &logWriter{cfg: cfg, store: s, log: log}
+	if s != nil {
+		w.queue = make(chan requestLogRow, cfg.LogQueue)
+	}
+	return w
+}
+
+// enqueue adds a row without blocking.
+func (w *logWriter) enqueue(row requestLogRow) {
+	if w.store == nil {
+		return
+	}
+	if !w.closed.Load() {
+		select {
+		case w.queue <- row:
+			return
+		default:
+		}
+	}
+	w.drop(1, "request-log queue full")
+}
+
+// drop counts lost rows and warns at most once a second.
+func (w *logWriter) drop(n int, why string) {
+	w.dropped.Add(int64(n))
+	w.dropsSinceWarning.Add(int64(n))
+	now := time.Now().UnixNano()
+	last := w.lastDropWarn.Load()
+	if now-last >= int64(time.Second) && w.lastDropWarn.CompareAndSwap(last, now) {
+		w.log.Warn("realtime: request-log rows dropped", "reason", why, "rows", w.dropsSinceWarning.Swap(0),
+			"dropped_total", w.dropped.Load())
+	}
+}
+
+// run writes batches (full, or every LogFlushInterval) until ctx ends.
+func (w *logWriter) run(ctx context.Context) {
+	if w.store == nil {
+		<-ctx.Done()
+		return
+	}
+	tick := time.NewTicker(w.cfg.LogFlushInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case row := <-w.queue:
+			w.add(row)
+			if len(w.pending) >= w.cfg.LogBatch {
+				w.write(context.WithoutCancel(ctx), false)
+			}
+		case <-tick.C:
+			w.write(context.WithoutCancel(ctx), false)
+		}
+	}
+}
+
+// add appends to the retry buffer, dropping the oldest batch when it is full.
+func (w *logWriter) add(row requestLogRow) {
+	w.pending = append(w.pending, row)
+	if over := len(w.pending) - w.cfg.LogRetryRows; over > 0 {
+		n := min(max(over, w.cfg.LogBatch), len(w.pending))
+		w.pending = append(w.pending[:0], w.pending[n:]...)
+		w.drop(n, "database unavailable, retry buffer full")
+	}
+	w.pendingN.Store(int64(len(w.pending)))
+}
+
+// write sends pending rows batch by batch unless a backoff is running; it stops at
+// the first failure and schedules the retry. force ignores the backoff (shutdown).
+func (w *logWriter) write(ctx context.Context, force bool) error {
+	if !force && time.Now().Before(w.retryAt) {
+		return nil
+	}
+	for len(w.pending) > 0 {
+		n := min(len(w.pending), w.cfg.LogBatch)
+		wctx, cancel := context.WithTimeout(ctx, writeTimeout)
+		err := w.store.InsertBatch(wctx, w.pending[:n:n])
+		cancel()
+		if err != nil {
+			w.backoff = min(max(2*w.backoff, w.cfg.LogFlushInterval), w.cfg.LogRetryMax)
+			w.retryAt = time.Now().Add(w.backoff)
+			w.log.Warn("realtime: request-log write failed; rows kept for retry", "rows", len(w.pending),
+				"retry_in", w.backoff, "err", err)
+			return err
+		}
+		w.backoff, w.retryAt = 0, time.Time{}
+		w.written.Add(int64(n))
+		w.pending = append(w.pending[:0], w.pending[n:]...)
+		w.pendingN.Store(int64(len(w.pending)))
+	}
+	return nil
+}
+
+// flush writes every queued and pending row, retrying until ctx ends; what is left
+// then is dropped and counted. Rows enqueued afterwards are dropped.
+func (w *logWriter) flush(ctx context.Context) {
+	if w.store == nil {
+		return
+	}
+	w.closed.Store(true)
+	for drained := false; !drained; {
+		select {
+		case row := <-w.queue:
+			w.add(row)
+		default:
+			drained = true
+		}
+	}
+	for w.write(ctx, true) != nil {
+		select {
+		case <-ctx.Done():
+			w.drop(len(w.pending), "shutdown deadline")
+			w.pending = nil
+			w.pendingN.Store(0)
+			return
+		case <-time.After(w.backoff):
+		}
+	}
+}
+
+// stats returns queue depth, retry-buffer size, written and dropped rows.
+func (w *logWriter) stats() (queued, pending int, written, dropped int64) {
+	return len(w.queue), int(w.pendingN.Load()), w.written.Load(), w.dropped.Load()
+}
+
+// account writes the request-log row of one finished subscription and reports it.
+func (e *Engine) account(s *Stream, ev Event) {
+	r := s.meta.req
+	row := requestLogRow{CreatedAt: s.t0.UTC(), RequestID: r.RequestID, KeyID: r.Caller.KeyID,
+		UserID: r.Caller.UserID, Route: r.Route, Kind: string(r.Kind), Adapter: s.info.Model,
+		Cached: s.info.Cached, Coalesced: s.info.Coalesced, Status: 200}
+	outcome := ""
+	var ttft, latency time.Duration
+	switch {
+	case ev.Err != nil:
+		row.Status, row.ErrorCode, outcome = ev.Err.Status(), string(ev.Err.Code), string(ev.Err.Code)
+		latency = time.Since(s.t0)
+	case ev.Done != nil:
+		d := ev.Done
+		ttft, latency, outcome = d.TTFT, d.Latency, d.FinishReason
+		row.TokensIn, row.TokensOut = d.Usage.PromptTokens, d.Usage.CompletionTokens
+		if d.FinishReason == "cancelled" {
+			row.Status = statusCancelled
+		}
+	}
+	row.TTFTms = float64(ttft) / float64(time.Millisecond)
+	row.LatencyMs = float64(latency) / float64(time.Millisecond)
+	e.rows.enqueue(row)
+	e.obs.StreamDone(row.Adapter, r.Kind, outcome, ttft, latency, row.TokensIn, row.TokensOut)
+}
