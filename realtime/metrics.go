@@ -1,0 +1,182 @@
+package realtime
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// MetricsConfig configures Metrics. A zero field means the documented default.
+type MetricsConfig struct {
+	NoErrorCounting bool // ERROR_MONITORING_ENABLED=false: hapa_errors_total stays at zero
+	NoRuntime       bool // do not register the Go and process collectors (tests)
+}
+
+// Metrics holds HAPA's Prometheus collectors. It implements EngineObserver,
+// LimitObserver and the hub's session/stream gauges, and is registered on the registry
+// passed to NewMetrics (never the global one). Labels are bounded: route patterns,
+// methods, status codes, adapters, kinds, catalogue codes, cache namespaces, limiter
+// groups and replica URLs — never keys, users or raw paths.
+type Metrics struct {
+	cfg MetricsConfig
+
+	requests      *prometheus.CounterVec   // route, method, status
+	duration      *prometheus.HistogramVec // route, method
+	errors        *prometheus.CounterVec   // code
+	cacheHits     *prometheus.CounterVec   // namespace
+	cacheMisses   *prometheus.CounterVec   // namespace
+	cacheErrors   *prometheus.CounterVec   // namespace
+	tokens        *prometheus.CounterVec   // adapter, direction
+	coalesced     prometheus.Counter
+	ttft          *prometheus.HistogramVec // adapter, kind
+	streamDur     prometheus.Histogram
+	streams       *prometheus.CounterVec // kind, outcome
+	wsSessions    prometheus.Gauge
+	wsStreams     prometheus.Gauge
+	rejections    *prometheus.CounterVec // group
+	incidentsSeen *prometheus.CounterVec // code
+}
+
+// latencyBuckets cover 5 ms … 2 min: completions are tens of milliseconds, long
+// generations a minute or more.
+var latencyBuckets = []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 120}
+
+// NewMetrics builds the collectors and registers them (with the Go and process
+// collectors unless cfg.NoRuntime) on reg.
+func NewMetrics(cfg MetricsConfig, reg prometheus.Registerer) (*Metrics, error) {
+	if reg == nil {
+		return nil, errors.New("realtime: NewMetrics: a registry is required")
+	}
+	m := &Metrics{cfg: cfg,
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hapa_requests_total",
+			Help: "HTTP requests by route pattern, method and status."}, []string{"route", "method", "status"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "hapa_request_duration_seconds",
+			Help: "HTTP request duration (to the end of the body, streams included).", Buckets: latencyBuckets}, []string{"route", "method"}),
+		errors: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hapa_errors_total",
+			Help: "Errors answered to clients, by catalogue code."}, []string{"code"}),
+		cacheHits: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hapa_cache_hits_total",
+			Help: "Response cache hits by namespace."}, []string{"namespace"}),
+		cacheMisses: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hapa_cache_misses_total",
+			Help: "Response cache misses by namespace."}, []string{"namespace"}),
+		cacheErrors: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hapa_cache_errors_total",
+			Help: "Cache failures (bypassed, E5002) by namespace."}, []string{"namespace"}),
+		tokens: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hapa_ai_tokens_used_total",
+			Help: "Model tokens by adapter and direction (in: prompt, out: completion), from vLLM's usage."}, []string{"adapter", "direction"}),
+		coalesced: prometheus.NewCounter(prometheus.CounterOpts{Name: "hapa_coalesced_requests_total",
+			Help: "Requests that joined an identical in-flight generation."}),
+		ttft: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "hapa_time_to_first_token_seconds",
+			Help: "Time from request to first text, by adapter and kind.", Buckets: latencyBuckets}, []string{"adapter", "kind"}),
+		streamDur: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "hapa_stream_duration_seconds",
+			Help: "Duration of finished streams.", Buckets: latencyBuckets}),
+		streams: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hapa_streams_total",
+			Help: "Finished streams by kind and outcome (finish reason or error code)."}, []string{"kind", "outcome"}),
+		wsSessions: prometheus.NewGauge(prometheus.GaugeOpts{Name: "hapa_ws_sessions",
+			Help: "Open WebSocket sessions."}),
+		wsStreams: prometheus.NewGauge(prometheus.GaugeOpts{Name: "hapa_ws_streams",
+			Help: "In-flight streams on WebSocket sessions."}),
+		rejections: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hapa_ratelimit_rejections_total",
+			Help: "Requests refused by the rate limiter, by route group."}, []string{"group"}),
+		incidentsSeen: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hapa_incidents_total",
+			Help: "Incidents recorded, by catalogue code."}, []string{"code"}),
+	}
+	cs := []prometheus.Collector{m.requests, m.duration, m.errors, m.cacheHits, m.cacheMisses, m.cacheErrors,
+		m.tokens, m.coalesced, m.ttft, m.streamDur, m.streams, m.wsSessions, m.wsStreams, m.rejections, m.incidentsSeen}
+	if !cfg.NoRuntime {
+		cs = append(cs, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	}
+	for _, c := range cs {
+		if err := reg.Register(c); err != nil {
+			return nil, fmt.Errorf("realtime: register metrics: %w", err)
+		}
+	}
+	return m, nil
+}
+
+// Request records one HTTP request; route is the matched pattern ("" → "unmatched").
+func (m *Metrics) Request(route, method string, status int, d time.Duration) {
+	if route == "" {
+		route = "unmatched"
+	}
+	m.requests.WithLabelValues(route, method, statusLabel(status)).Inc()
+	m.duration.WithLabelValues(route, method).Observe(d.Seconds())
+}
+
+// Error counts one error answered to a client. Codes outside the catalogue count as
+// E5004 so that the label stays bounded.
+func (m *Metrics) Error(code Code) {
+	if m.cfg.NoErrorCounting {
+		return
+	}
+	m.errors.WithLabelValues(string(Lookup(code).Code)).Inc()
+}
+
+// Incident counts one recorded incident.
+func (m *Metrics) Incident(code Code) {
+	m.incidentsSeen.WithLabelValues(string(Lookup(code).Code)).Inc()
+}
+
+// CacheHit implements EngineObserver.
+func (m *Metrics) CacheHit(ns string) { m.cacheHits.WithLabelValues(ns).Inc() }
+
+// CacheMiss implements EngineObserver.
+func (m *Metrics) CacheMiss(ns string) { m.cacheMisses.WithLabelValues(ns).Inc() }
+
+// CacheError implements EngineObserver.
+func (m *Metrics) CacheError(ns string) { m.cacheErrors.WithLabelValues(ns).Inc() }
+
+// Coalesced implements EngineObserver.
+func (m *Metrics) Coalesced() { m.coalesced.Inc() }
+
+// StreamDone implements EngineObserver: tokens, TTFT (streams that produced text),
+// duration and outcome of one finished subscription.
+func (m *Metrics) StreamDone(adapter string, kind Kind, outcome string, ttft, latency time.Duration, tokensIn, tokensOut int) {
+	if adapter == "" {
+		adapter = "unknown"
+	}
+	if tokensIn > 0 {
+		m.tokens.WithLabelValues(adapter, "in").Add(float64(tokensIn))
+	}
+	if tokensOut > 0 {
+		m.tokens.WithLabelValues(adapter, "out").Add(float64(tokensOut))
+	}
+	if ttft > 0 {
+		m.ttft.WithLabelValues(adapter, string(kind)).Observe(ttft.Seconds())
+	}
+	m.streamDur.Observe(latency.Seconds())
+	m.streams.WithLabelValues(string(kind), outcomeLabel(outcome)).Inc()
+}
+
+// RateLimited implements LimitObserver.
+func (m *Metrics) RateLimited(group string) { m.rejections.WithLabelValues(group).Inc() }
+
+// SessionOpened and SessionClosed move hapa_ws_sessions.
+func (m *Metrics) SessionOpened() { m.wsSessions.Inc() }
+
+// SessionClosed decrements hapa_ws_sessions.
+func (m *Metrics) SessionClosed() { m.wsSessions.Dec() }
+
+// StreamStarted increments hapa_ws_streams.
+func (m *Metrics) StreamStarted() { m.wsStreams.Inc() }
+
+// StreamEnded decrements hapa_ws_streams.
+func (m *Metrics) StreamEnded() { m.wsStreams.Dec() }
+
+// outcomeLabel keeps the outcome label bounded: finish reasons and catalogue codes.
+func outcomeLabel(o string) string {
+	switch o {
+	case "stop", "length", "cancelled":
+		return o
+	}
+	return string(Lookup(Code(o)).Code)
+}
+
+// statusLabel is the decimal status (bounded by HTTP itself).
+func statusLabel(s int) string {
+	if s < 100 || s > 599 {
+		return "0"
+	}
+	return fmt.Sprint(s)
+}

@@ -1,0 +1,62 @@
+package realtime
+
+import (
+	"github.com/hapa-project/hapa/vllm"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// ReplicaSource lists the upstream replicas; *vllm.Pool implements it.
+type ReplicaSource interface {
+	Replicas() []vllm.ReplicaState
+}
+
+// LogQueueSource reports the request-log queue: rows waiting and rows dropped so far.
+// The engine's Stats provides both (LogQueued+LogPending, LogDropped).
+type LogQueueSource func() (depth int, dropped int64)
+
+// scrapeCollector reads replica states and the request-log queue at scrape time, so
+// the numbers are never stale and nothing runs between scrapes.
+type scrapeCollector struct {
+	replicas ReplicaSource
+	logQueue LogQueueSource
+
+	inFlight, healthy, depth, dropped *prometheus.Desc
+}
+
+// NewScrapeCollector returns the collector of hapa_upstream_in_flight{replica},
+// hapa_upstream_healthy{replica}, hapa_request_log_queue_depth and
+// hapa_request_log_dropped_total; either source may be nil. Register it on the same
+// registry as Metrics.
+func NewScrapeCollector(replicas ReplicaSource, logQueue LogQueueSource) prometheus.Collector {
+	return &scrapeCollector{replicas: replicas, logQueue: logQueue,
+		inFlight: prometheus.NewDesc("hapa_upstream_in_flight", "Requests in flight per vLLM replica.", []string{"replica"}, nil),
+		healthy:  prometheus.NewDesc("hapa_upstream_healthy", "1 when the vLLM replica is healthy, else 0.", []string{"replica"}, nil),
+		depth:    prometheus.NewDesc("hapa_request_log_queue_depth", "Request-log rows waiting to be written.", nil, nil),
+		dropped:  prometheus.NewDesc("hapa_request_log_dropped_total", "Request-log rows lost (queue full, retry buffer full, shutdown).", nil, nil),
+	}
+}
+
+func (c *scrapeCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.inFlight
+	ch <- c.healthy
+	ch <- c.depth
+	ch <- c.dropped
+}
+
+func (c *scrapeCollector) Collect(ch chan<- prometheus.Metric) {
+	if c.replicas != nil {
+		for _, r := range c.replicas.Replicas() {
+			h := 0.0
+			if r.Healthy {
+				h = 1
+			}
+			ch <- prometheus.MustNewConstMetric(c.inFlight, prometheus.GaugeValue, float64(r.InFlight), r.URL)
+			ch <- prometheus.MustNewConstMetric(c.healthy, prometheus.GaugeValue, h, r.URL)
+		}
+	}
+	if c.logQueue != nil {
+		d, n := c.logQueue()
+		ch <- prometheus.MustNewConstMetric(c.depth, prometheus.GaugeValue, float64(d))
+		ch <- prometheus.MustNewConstMetric(c.dropped, prometheus.CounterValue, float64(n))
+	}
+}
