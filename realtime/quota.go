@@ -78,7 +78,8 @@ func (q *Quotas) windows(c Caller, now time.Time) []window {
 	return ws
 }
 
-// Check returns E4016, with RetryAfter up to the end of the exhausted window, when c
+// Check returns E4016, with RetryAfter up to the end of the exhausted window (the later
+// one when both are), when c
 // has already used all the tokens of one of its quotas; nil otherwise (and for
 // unlimited keys).
 func (q *Quotas) Check(ctx context.Context, c Caller) *Error {
@@ -88,16 +89,21 @@ func (q *Quotas) Check(ctx context.Context, c Caller) *Error {
 		return nil
 	}
 	used := q.read(ctx, ws, now)
-	for i, w := range ws {
-		if used[i] >= w.limit {
-			per := "minute"
-			if w.end.Sub(now) > time.Minute {
-				per = "day"
-			}
-			e := NewError(CodeQuotaExceeded, fmt.Sprintf("Token quota exceeded: %d of %d tokens per %s used", used[i], w.limit, per))
-			e.RetryAfter = max(w.end.Sub(now), time.Second)
-			return e
+	var worst *window // the exhausted window that ends last
+	var n int64
+	for i := range ws {
+		if used[i] >= ws[i].limit && (worst == nil || ws[i].end.After(worst.end)) {
+			worst, n = &ws[i], used[i]
 		}
+	}
+	if worst != nil {
+		per := "minute"
+		if worst.end.Sub(now) > time.Minute {
+			per = "day"
+		}
+		e := NewError(CodeQuotaExceeded, fmt.Sprintf("Token quota exceeded: %d of %d tokens per %s used", n, worst.limit, per))
+		e.RetryAfter = max(worst.end.Sub(now), time.Second)
+		return e
 	}
 	return nil
 }
@@ -117,7 +123,7 @@ func (q *Quotas) Charge(ctx context.Context, c Caller, tokens int64) {
 		_, err := q.rdb.TxPipelined(rctx, func(p redis.Pipeliner) error {
 			for _, w := range ws {
 				p.IncrBy(rctx, w.key, tokens)
-				p.ExpireAt(rctx, w.key, w.end.Add(time.Minute))
+				p.Expire(rctx, w.key, w.end.Sub(now)+time.Minute)
 			}
 			return nil
 		})

@@ -1,0 +1,62 @@
+package realtime
+
+import (
+	"context"
+	"testing"
+	"time"
+)
+
+func TestQuotas(t *testing.T) {
+	run := func(t *testing.T, q *Quotas) {
+		ctx := context.Background()
+		now := time.Date(2026, 5, 6, 10, 20, 30, 0, time.UTC)
+		q.now = func() time.Time { return now }
+		l, err := NewLimiter(LimitConfig{}, LimitDeps{Quotas: q})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := Caller{KeyID: 7, Quota: Quota{TokensPerMinute: 100, TokensPerDay: 250}}
+
+		if e := l.Admit(ctx, c, GroupStream); e != nil {
+			t.Fatalf("fresh key refused: %v", e)
+		}
+		q.Charge(ctx, c, 60)
+		if e := l.Admit(ctx, c, GroupStream); e != nil {
+			t.Fatalf("refused at 60/100: %v", e)
+		}
+		// The admitted stream ends far over the quota: it was never cut (Charge only
+		// counts), but the next request is refused until the minute ends.
+		q.Charge(ctx, c, 90)
+		e := l.Admit(ctx, c, GroupGeneration)
+		if e == nil || e.Code != CodeQuotaExceeded || e.RetryAfter != 30*time.Second {
+			t.Fatalf("over quota: %+v, want E4016 retry after 30s", e)
+		}
+		if e := l.Admit(ctx, c, GroupOps); e != nil {
+			t.Errorf("ops requests are not token-consuming, refused: %v", e)
+		}
+		if e := l.Admit(ctx, Caller{KeyID: 8, Quota: c.Quota}, GroupStream); e != nil {
+			t.Errorf("other key refused: %v", e)
+		}
+		if e := l.Admit(ctx, Caller{KeyID: 7}, GroupStream); e != nil {
+			t.Errorf("the same key without quota refused: %v", e)
+		}
+		now = now.Add(time.Minute) // next minute: 150 used today
+		if e := l.Admit(ctx, c, GroupStream); e != nil {
+			t.Fatalf("new minute refused: %v", e)
+		}
+		q.Charge(ctx, c, 99) // 249 of 250 today
+		if e := l.Admit(ctx, c, GroupStream); e != nil {
+			t.Fatalf("249/250 refused: %v", e)
+		}
+		q.Charge(ctx, c, 1)
+		e = l.Admit(ctx, c, GroupStream)
+		if e == nil || e.Code != CodeQuotaExceeded || e.RetryAfter != 13*time.Hour+38*time.Minute+30*time.Second {
+			t.Fatalf("day quota used up: %+v, want E4016 retry at midnight UTC", e)
+		}
+	}
+	t.Run("memory", func(t *testing.T) { run(t, NewQuotas(QuotaConfig{}, nil, nil)) })
+	t.Run("redis", func(t *testing.T) {
+		rdb, prefix := testRedis(t)
+		run(t, NewQuotas(QuotaConfig{Prefix: prefix + "q"}, rdb, nil))
+	})
+}
