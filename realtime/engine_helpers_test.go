@@ -185,3 +185,8 @@ func (f *fakeIncidents) list() []Code {
 type fakeProfiles map[int64]Profile
 
 func (p fakeProfiles) Profile(_ context.Context, id int64) (Profile, error) { return p[id], nil }
+
+func genPlanUpstream() vllm.Request {
+	return vllm.Request{Model: "prompt", Prompt: "x", Messages: []vllm.Message{{Role: "user", Content: "hi"}},
+		MaxTokens: 10, Temperature: 0.1, TopP: 0.9}
+}
