@@ -1,0 +1,108 @@
+package store
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// RequestLogRow is one finished request.
+type RequestLogRow struct {
+	ID        int64     `db:"id"`
+	CreatedAt time.Time `db:"created_at"`
+	RequestID string    `db:"request_id"`
+	KeyID     *int64    `db:"key_id"`
+	UserID    *int64    `db:"user_id"`
+	Route     string    `db:"route"`
+	Kind      string    `db:"kind"`
+	Adapter   string    `db:"adapter"`
+	TokensIn  int       `db:"tokens_in"`
+	TokensOut int       `db:"tokens_out"`
+	TTFTMs    float64   `db:"ttft_ms"`
+	LatencyMs float64   `db:"latency_ms"`
+	Cached    bool      `db:"cached"`
+	Coalesced bool      `db:"coalesced"`
+	Status    int       `db:"status"`
+	ErrorCode string    `db:"error_code"`
+}
+
+// RequestLog is the accessor of the request_log table.
+type RequestLog struct{ db *DB }
+
+// RequestLog returns the request_log accessor.
+func (db *DB) RequestLog() *RequestLog { return &RequestLog{db: db} }
+
+const requestLogColumns = `created_at, request_id, key_id, user_id, route, kind, adapter, tokens_in, tokens_out,
+	ttft_ms, latency_ms, cached, coalesced, status, error_code`
+
+// logBatch rows per INSERT statement (15 parameters each).
+const logBatch = 200
+
+// InsertBatch writes rows in one transaction with multi-row INSERTs. A zero
+// CreatedAt means now.
+func (s *RequestLog) InsertBatch(ctx context.Context, rows []RequestLogRow) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	now := s.db.nowUTC()
+	err := s.db.inTx(ctx, func(tx *sqlx.Tx) error {
+		for start := 0; start < len(rows); start += logBatch {
+			chunk := rows[start:min(start+logBatch, len(rows))]
+			var b strings.Builder
+			b.WriteString(`INSERT INTO request_log (` + requestLogColumns + `) VALUES `)
+			args := make([]any, 0, 15*len(chunk))
+			for i, r := range chunk {
+				if i > 0 {
+					b.WriteString(", ")
+				}
+				b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+				at := now
+				if !r.CreatedAt.IsZero() {
+					at = ts(r.CreatedAt)
+				}
+				args = append(args, at, r.RequestID, r.KeyID, r.UserID, r.Route, r.Kind, r.Adapter, r.TokensIn,
+					r.TokensOut, r.TTFTMs, r.LatencyMs, r.Cached, r.Coalesced, r.Status, r.ErrorCode)
+			}
+			if _, err := tx.ExecContext(ctx, tx.Rebind(b.String()), args...); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return wrap("insert request log", err)
+}
+
+// Since returns rows created at or after since, oldest first, optionally only
+// of one adapter ("" = all), at most limit (≤ 0: no limit).
+func (s *RequestLog) Since(ctx context.Context, since time.Time, adapter string, limit int) ([]RequestLogRow, error) {
+	q := `SELECT id, ` + requestLogColumns + ` FROM request_log WHERE created_at >= ?`
+	args := []any{ts(since)}
+	if adapter != "" {
+		q, args = q+` AND adapter = ?`, append(args, adapter)
+	}
+	q += ` ORDER BY created_at, id`
+	if limit > 0 {
+		q, args = q+` LIMIT ?`, append(args, limit)
+	}
+	rows := []RequestLogRow{}
+	return rows, wrap("request log since", s.db.x.SelectContext(ctx, &rows, s.db.x.Rebind(q), args...))
+}
+
+// Count returns the number of rows created at or after since.
+func (s *RequestLog) Count(ctx context.Context, since time.Time) (int, error) {
+	var n int
+	q := s.db.x.Rebind(`SELECT COUNT(*) FROM request_log WHERE created_at >= ?`)
+	return n, wrap("count request log", s.db.x.GetContext(ctx, &n, q, ts(since)))
+}
+
+// DeleteOlderThan removes rows created before t and returns how many.
+func (s *RequestLog) DeleteOlderThan(ctx context.Context, t time.Time) (int64, error) {
+	res, err := s.db.x.ExecContext(ctx, s.db.x.Rebind(`DELETE FROM request_log WHERE created_at < ?`), ts(t))
+	if err != nil {
+		return 0, wrap("prune request log", err)
+	}
+	n, err := res.RowsAffected()
+	return n, wrap("prune request log", err)
+}
