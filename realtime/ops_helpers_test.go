@@ -6,11 +6,14 @@ import (
 	"encoding/hex"
 	"io"
 	"net"
+	"net/url"
 	"os"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/hapa-project/hapa/store"
+	"github.com/jmoiron/sqlx"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -131,4 +134,55 @@ func (p *tcpProxy) Stop() {
 	p.conns = nil
 	p.mu.Unlock()
 	p.wg.Wait()
+}
+
+// testDBs opens a fresh, migrated SQLite database, and a PostgreSQL one in a throwaway
+// schema when TEST_DATABASE_URL is set (unreachable: the test fails).
+func testDBs(t *testing.T) map[string]*store.DB {
+	t.Helper()
+	out := map[string]*store.DB{"sqlite": openMigrated(t, "sqlite://:memory:")}
+	if base := os.Getenv("TEST_DATABASE_URL"); base != "" {
+		out["postgres"] = openMigrated(t, pgSchema(t, base))
+	}
+	return out
+}
+
+func openMigrated(t *testing.T, u string) *store.DB {
+	t.Helper()
+	ctx := context.Background()
+	db, err := store.Open(ctx, u)
+	if err != nil {
+		t.Fatalf("open %s: %v", u, err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if _, err := db.Migrate(ctx); err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
+	return db
+}
+
+// pgSchema creates schema t_<random>, dropped at cleanup, and returns a URL using it.
+func pgSchema(t *testing.T, base string) string {
+	t.Helper()
+	admin, err := sqlx.Open("postgres", base)
+	if err != nil {
+		t.Fatalf("TEST_DATABASE_URL: %v", err)
+	}
+	schema := "t_" + randomHex(t)
+	if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
+		admin.Close()
+		t.Fatalf("TEST_DATABASE_URL unreachable or unusable: %v", err)
+	}
+	t.Cleanup(func() {
+		admin.Exec("DROP SCHEMA " + schema + " CASCADE")
+		admin.Close()
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
 }

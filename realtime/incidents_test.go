@@ -1,0 +1,110 @@
+package realtime
+
+import (
+	"context"
+	"errors"
+	"regexp"
+	"testing"
+	"time"
+
+	"github.com/hapa-project/hapa/store"
+)
+
+var incidentIDRe = regexp.MustCompile(`^INC-\d{8}-[0-9A-F]{8}$`)
+
+type countingIncidentObserver struct{ n int }
+
+func (c *countingIncidentObserver) Incident(Code) { c.n++ }
+
+func TestIncidentRecorder(t *testing.T) {
+	for name, db := range testDBs(t) {
+		t.Run(name, func(t *testing.T) {
+			obs := &countingIncidentObserver{}
+			r := NewIncidentRecorder(IncidentConfig{}, db.Incidents(), obs, nil)
+			e := Wrap(CodeModelUnavailable, errors.New("no healthy replica: 3 ejected"))
+			id := r.Record(context.Background(), e, "/api/v1/code/generate", "req-1")
+			if !incidentIDRe.MatchString(id) || id[4:12] != time.Now().UTC().Format("20060102") {
+				t.Fatalf("id %q: want INC-<today UTC>-XXXXXXXX", id)
+			}
+			if id2 := r.Record(context.Background(), e, "/x", "req-2"); id2 == id {
+				t.Fatal("two incidents share an id")
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			cancel() // Run drains the queue and returns
+			if err := r.Run(ctx); err != nil {
+				t.Fatal(err)
+			}
+			got, err := db.Incidents().Get(context.Background(), id)
+			if err != nil {
+				t.Fatalf("stored incident: %v", err)
+			}
+			if got.Code != "E5005" || got.Path != "/api/v1/code/generate" || got.RequestID != "req-1" ||
+				got.Message != "AI model unavailable" || got.Detail != "no healthy replica: 3 ejected" ||
+				got.Status != store.IncidentOpen || got.HTTPStatus != 503 {
+				t.Errorf("stored %+v", got)
+			}
+			if st := r.Stats(); st.Written != 2 || obs.n != 2 {
+				t.Errorf("stats %+v, observed %d", st, obs.n)
+			}
+		})
+	}
+}
+
+func TestIncidentRecorderDisabled(t *testing.T) {
+	db := openMigrated(t, "sqlite://:memory:")
+	r := NewIncidentRecorder(IncidentConfig{Disabled: true}, db.Incidents(), nil, nil)
+	if id := r.Record(context.Background(), NewError(CodeInternal, ""), "/", ""); id != "" {
+		t.Fatalf("disabled recorder returned %q", id)
+	}
+	if n, _ := db.Incidents().Total(context.Background()); n != 0 {
+		t.Fatalf("disabled recorder stored %d rows", n)
+	}
+}
+
+func TestIncidentRecorderQueueFull(t *testing.T) {
+	db := openMigrated(t, "sqlite://:memory:")
+	r := NewIncidentRecorder(IncidentConfig{Queue: 1}, db.Incidents(), nil, nil)
+	// Run is not running: the second incident finds the queue full, still gets an id.
+	for i := 0; i < 2; i++ {
+		if id := r.Record(context.Background(), NewError(CodeInternal, ""), "/", ""); !incidentIDRe.MatchString(id) {
+			t.Fatalf("id %q", id)
+		}
+	}
+	if st := r.Stats(); st.Dropped != 1 || st.Queued != 1 {
+		t.Fatalf("stats %+v", st)
+	}
+}
+
+func TestRetention(t *testing.T) {
+	for name, db := range testDBs(t) {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			now := time.Now().UTC()
+			for _, age := range []time.Duration{time.Hour, 29 * 24 * time.Hour, 31 * 24 * time.Hour, 90 * 24 * time.Hour} {
+				if _, err := db.Incidents().Insert(ctx, store.Incident{Code: "E5004", CreatedAt: now.Add(-age)}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			rows := []store.RequestLogRow{{CreatedAt: now.Add(-time.Hour)}, {CreatedAt: now.Add(-8 * 24 * time.Hour)}}
+			if err := db.RequestLog().InsertBatch(ctx, rows); err != nil {
+				t.Fatal(err)
+			}
+			r := NewRetention(RetentionConfig{IncidentDays: 30, RequestLogDays: 7}, db.Incidents(), db.RequestLog(), nil)
+			if !r.LastCleanup().IsZero() {
+				t.Fatal("LastCleanup set before any run")
+			}
+			if err := r.Clean(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if n, _ := db.Incidents().Total(ctx); n != 2 {
+				t.Errorf("incidents left %d, want 2 (older than 30 days deleted)", n)
+			}
+			if n, _ := db.RequestLog().Count(ctx, time.Time{}); n != 1 {
+				t.Errorf("request_log rows left %d, want 1", n)
+			}
+			if lc := r.LastCleanup(); time.Since(lc) > time.Minute {
+				t.Errorf("LastCleanup = %v", lc)
+			}
+		})
+	}
+}
