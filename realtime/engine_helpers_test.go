@@ -33,13 +33,15 @@ type harnessOpt struct {
 	noCache  bool
 	profiles Profiles
 	cache    *fakeCache
+	client   vllm.ClientConfig // BaseURL and HTTPClient are set by the harness
 }
 
 func newHarness(t testing.TB, o harnessOpt) *harness {
 	t.Helper()
 	h := &harness{sim: sim.New(o.sim), logs: &fakeLogStore{}, incidents: &fakeIncidents{}, cache: o.cache}
 	srv := httptest.NewServer(h.sim)
-	client, err := vllm.NewClient(vllm.ClientConfig{BaseURL: srv.URL, HTTPClient: srv.Client()})
+	o.client.BaseURL, o.client.HTTPClient = srv.URL, srv.Client()
+	client, err := vllm.NewClient(o.client)
 	if err != nil {
 		t.Fatal(err)
 	}
