@@ -1,0 +1,110 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"time"
+)
+
+// Dependency states reported by /health.
+const (
+	StateConnected   = "connected"   // database, redis
+	StateDisabled    = "disabled"    // redis not configured
+	StateError       = "error"       // database, redis
+	StateAvailable   = "available"   // ai_model: a healthy vLLM replica
+	StateSimulator   = "simulator"   // ai_model: the built-in simulator
+	StateUnavailable = "unavailable" // ai_model: no healthy replica
+)
+
+// HealthReport is the state of HAPA's dependencies, as cmd/hapa sees them.
+type HealthReport struct {
+	Database    string    // connected | error
+	Redis       string    // connected | disabled | error
+	AIModel     string    // available | simulator | unavailable
+	LastCleanup time.Time // last retention cleanup; zero: none yet
+}
+
+// readyTimeout bounds the database ping of /readyz.
+const readyTimeout = time.Second
+
+type healthServices struct {
+	Database string `json:"database"`
+	Redis    string `json:"redis"`
+	AIModel  string `json:"ai_model"`
+}
+
+type healthBody struct {
+	Status      string         `json:"status"`
+	Version     string         `json:"version"`
+	Uptime      int64          `json:"uptime"`
+	Timestamp   string         `json:"timestamp"`
+	Service     string         `json:"service"`
+	Services    healthServices `json:"services"`
+	LastCleanup *string        `json:"last_cleanup"`
+}
+
+// report gathers the dependency states: Deps.Health when set, else a database ping
+// with redis "disabled" and the model "available" when an engine is wired.
+func (s *Server) report(ctx context.Context) HealthReport {
+	if s.deps.Health != nil {
+		return s.deps.Health(ctx)
+	}
+	rep := HealthReport{Database: StateConnected, Redis: StateDisabled, AIModel: StateUnavailable}
+	if s.pingDB(ctx) != nil {
+		rep.Database = StateError
+	}
+	if s.deps.Engine != nil {
+		rep.AIModel = StateAvailable
+	}
+	return rep
+}
+
+func (s *Server) pingDB(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, readyTimeout)
+	defer cancel()
+	return s.deps.DB.Ping(ctx)
+}
+
+// overall is healthy when everything works, unhealthy when the database is down, and
+// degraded otherwise (no model replica, Redis failing: HAPA still serves what it can).
+func overall(rep HealthReport) string {
+	switch {
+	case rep.Database != StateConnected:
+		return "unhealthy"
+	case rep.AIModel != StateAvailable && rep.AIModel != StateSimulator, rep.Redis == StateError:
+		return "degraded"
+	}
+	return "healthy"
+}
+
+// handleHealth serves GET /health and GET /api/v1/health. It answers 200 even when
+// degraded or unhealthy (the body says which): the landing page and the extension only
+// need the answer; /readyz is the probe for load balancers.
+func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
+	rep := s.report(r.Context())
+	now := s.now()
+	b := healthBody{
+		Status:    overall(rep),
+		Version:   s.cfg.Version,
+		Uptime:    int64(now.Sub(s.started) / time.Second),
+		Timestamp: now.UTC().Format(time.RFC3339),
+		Service:   "HAPA Backend API",
+		Services:  healthServices{Database: rep.Database, Redis: rep.Redis, AIModel: rep.AIModel},
+	}
+	if !rep.LastCleanup.IsZero() {
+		t := rep.LastCleanup.UTC().Format(time.RFC3339)
+		b.LastCleanup = &t
+	}
+	writeJSON(w, http.StatusOK, b)
+}
+
+// handleReady serves GET /readyz: 200 when the database answers a ping within 1s,
+// else 503.
+func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
+	if err := s.pingDB(r.Context()); err != nil {
+		s.log.WarnContext(r.Context(), "readiness: database ping failed", "err", err)
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "database": StateError})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready", "database": StateConnected})
+}

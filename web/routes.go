@@ -1,0 +1,73 @@
+package web
+
+import "net/http"
+
+// routes lists every URL HAPA serves; reading it tells the whole HTTP surface
+// (DESIGN.md §4). Handlers live in files named after their group.
+func (s *Server) routes(mux *http.ServeMux) {
+	// Info and health (no auth).
+	mux.HandleFunc("GET /{$}", s.handleInfo)
+	mux.HandleFunc("GET /health", s.handleHealth)
+	mux.HandleFunc("GET /api/v1/health", s.handleHealth)
+	mux.HandleFunc("GET /readyz", s.handleReady)
+
+	// Code generation, extension contract (contract §3.2) — added by the code routes:
+	//   POST /api/v1/code/generate/stream[?enhanced=true]  (SSE; errors via writeSSEError)
+	//   POST /api/v1/code/generate
+	//   POST /api/v1/code/complete
+	//   GET  /api/v1/code/models, GET /api/v1/code/health, POST /api/v1/code/test
+	// Code generation, legacy / seed README (contract §3.3, §3.9):
+	//   POST /api/v1/code/enhanced-stream-generate, POST /api/v1/enhanced-stream-generate (SSE)
+	//   POST /api/v1/generate-code
+	// ---- code routes go here ----
+	gen, cmp := ScopeCodeGeneration, ScopeCodeCompletion
+	up := s.codeUpstream()
+	mux.Handle("POST /api/v1/code/generate/stream", s.sseAuthed(s.handleCodeStream, gen))
+	mux.Handle("POST /api/v1/code/generate", s.authed(s.handleCodeGenerate, gen))
+	mux.Handle("POST /api/v1/code/complete", s.authed(s.handleCodeComplete, cmp))
+	mux.Handle("GET /api/v1/code/models", s.authed(s.handleCodeModels(up)))
+	mux.Handle("GET /api/v1/code/health", s.authed(s.handleCodeHealth(up)))
+	mux.Handle("POST /api/v1/code/test", s.authed(s.handleCodeTest, gen))
+	mux.Handle("GET /api/v1/code/backend/status", s.authed(s.handleBackendStatus(up)))
+	mux.Handle("POST /api/v1/code/backend/switch", s.authed(s.handleBackendSwitch))
+	mux.Handle("POST /api/v1/code/enhanced-stream-generate", s.sseAuthed(s.handleLegacyStream, gen))
+	mux.Handle("POST /api/v1/enhanced-stream-generate", s.sseAuthed(s.handleLegacyStream, gen))
+	mux.Handle("POST /api/v1/generate-code", s.authed(s.handleGenerateCode, gen))
+	// ---- end of code routes ----
+
+	// Users and onboarding (extension, single prefix; contract §3.4).
+	// ---- users routes go here ----
+
+	// Operations (admin scope; DESIGN.md §4) — added by the ops routes:
+	//   GET /api/v1/errors/dashboard, GET /api/v1/errors/patterns, GET /api/v1/errors/incidents/{id}
+	//   GET /api/v1/analytics/performance, DELETE /api/v1/cache/clear, GET /api/v1/config/status
+	// ---- ops routes go here ----
+
+	// OpenAI-compatible routes — added with the OpenAI issue:
+	//   POST /v1/chat/completions, POST /v1/completions, GET /v1/models
+	// ---- OpenAI routes go here ----
+
+	// Observability: GET /metrics (Deps.Metrics); GET /openapi.json, GET /docs go here.
+	if s.deps.Metrics != nil {
+		mux.Handle("GET /metrics", s.deps.Metrics)
+	}
+
+	// Realtime WebSocket (DESIGN.md §3), built by cmd/hapa from realtime.Hub.
+	if s.deps.Realtime != nil {
+		mux.Handle("GET /api/v1/realtime", s.deps.Realtime)
+	}
+
+	// Admin console; it sets its own CSP and authenticates its own sessions.
+	if s.deps.Admin != nil {
+		mux.Handle("/admin/", s.deps.Admin)
+	}
+
+	// DB-module routes the extension calls directly (contract §6.1), on the same mux.
+	s.dbModuleRoutes(mux)
+}
+
+// dbModuleRoutes lists the DB-module routes; DBModuleHandler serves only these (plus
+// health), for DB_MODULE_PORT.
+func (s *Server) dbModuleRoutes(mux *http.ServeMux) {
+	// ---- DB-module routes go here ----
+}

@@ -1,0 +1,192 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/hapa-project/hapa/realtime"
+	"github.com/hapa-project/hapa/store"
+)
+
+// Config is web's part of the configuration. Every zero field means the documented
+// default.
+type Config struct {
+	AllowedOrigins    []string      // ALLOWED_ORIGINS entries (see originPattern); none: no cross-origin access
+	MaxBodyBytes      int64         // request body cap; default 1 MiB
+	ReadHeaderTimeout time.Duration // default 10s
+	BodyReadTimeout   time.Duration // time to read a request body, per request; default 30s
+	IdleTimeout       time.Duration // keep-alive idle; default 120s
+	MaxHeaderBytes    int           // default 64 KiB
+	JWTSecret         []byte        // HS256 secret (SECRET_KEY); required
+	AccessTTL         time.Duration // access token lifetime; default 30m
+	RefreshTTL        time.Duration // refresh token lifetime; default 7d
+	SelfSignup        bool          // SELF_SIGNUP: any e-mail logs in and is auto-created (development)
+	MaxKeysPerUser    int           // active API keys per user; default 5
+	KeyExpiry         time.Duration // lifetime of keys from generate-api-key; default 90d
+	Version           string        // reported by /health and /; default "dev"
+	Environment       string        // reported by /; default "development"
+	DemoKey           bool          // the demo API key is provisioned (reported by /)
+	LoginDelay        time.Duration // constant delay before a failed-login answer; default 300ms
+}
+
+// Defaults of Config.
+const (
+	DefaultMaxBodyBytes      = 1 << 20
+	DefaultReadHeaderTimeout = 10 * time.Second
+	DefaultBodyReadTimeout   = 30 * time.Second
+	DefaultIdleTimeout       = 120 * time.Second
+	DefaultMaxHeaderBytes    = 64 << 10
+	DefaultAccessTTL         = 30 * time.Minute
+	DefaultRefreshTTL        = 7 * 24 * time.Hour
+	DefaultMaxKeysPerUser    = 5
+	DefaultKeyExpiry         = 90 * 24 * time.Hour
+	DefaultLoginDelay        = 300 * time.Millisecond
+)
+
+func (c Config) withDefaults() Config {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	if c.MaxBodyBytes <= 0 {
+		c.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	def(&c.ReadHeaderTimeout, DefaultReadHeaderTimeout)
+	def(&c.BodyReadTimeout, DefaultBodyReadTimeout)
+	def(&c.IdleTimeout, DefaultIdleTimeout)
+	def(&c.AccessTTL, DefaultAccessTTL)
+	def(&c.RefreshTTL, DefaultRefreshTTL)
+	def(&c.KeyExpiry, DefaultKeyExpiry)
+	def(&c.LoginDelay, DefaultLoginDelay)
+	if c.MaxHeaderBytes <= 0 {
+		c.MaxHeaderBytes = DefaultMaxHeaderBytes
+	}
+	if c.MaxKeysPerUser <= 0 {
+		c.MaxKeysPerUser = DefaultMaxKeysPerUser
+	}
+	if c.Version == "" {
+		c.Version = "dev"
+	}
+	if c.Environment == "" {
+		c.Environment = "development"
+	}
+	return c
+}
+
+// IncidentRecorder records a 5xx error and returns its incident id
+// (INC-YYYYMMDD-XXXXXXXX); implemented by the ops code.
+type IncidentRecorder interface {
+	Record(ctx context.Context, e *realtime.Error, path, requestID string) string
+}
+
+// Deps are the collaborators of the HTTP edge, all built by cmd/hapa.
+type Deps struct {
+	Logger    *slog.Logger                           // default: discard
+	DB        *store.DB                              // required
+	Keys      KeyAuthenticator                       // API-key lookup (*store.Authenticator); required
+	Engine    realtime.Starter                       // generation engine; nil until wired (code routes answer E5005)
+	Health    func(ctx context.Context) HealthReport // dependency states; nil: database ping only
+	Incidents IncidentRecorder                       // nil: 5xx carry no incident id
+	Now       func() time.Time                       // default time.Now
+
+	// Handlers mounted as they are when non-nil.
+	Realtime http.Handler // GET /api/v1/realtime (WebSocket)
+	Admin    http.Handler // /admin/ (admin console; sets its own CSP)
+	Metrics  http.Handler // GET /metrics
+}
+
+// Server is the HTTP edge: routes, middleware and handlers over Deps.
+type Server struct {
+	cfg     Config
+	deps    Deps
+	log     *slog.Logger
+	now     func() time.Time
+	started time.Time
+	origins originPolicy
+	tokens  *tokenIssuer
+	handler http.Handler // the full surface
+	dbm     http.Handler // the DB-module routes only
+}
+
+// New builds the server; it fails on an invalid configuration.
+func New(cfg Config, deps Deps) (*Server, error) {
+	cfg = cfg.withDefaults()
+	var errs []error
+	if deps.DB == nil {
+		errs = append(errs, errors.New("web: Deps.DB is required"))
+	}
+	if deps.Keys == nil {
+		errs = append(errs, errors.New("web: Deps.Keys is required"))
+	}
+	if len(cfg.JWTSecret) < 16 {
+		errs = append(errs, fmt.Errorf("web: JWT secret must be at least 16 bytes (got %d)", len(cfg.JWTSecret)))
+	}
+	origins, err := parseOrigins(cfg.AllowedOrigins)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, deps: deps, log: deps.Logger, now: deps.Now, origins: origins}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	s.started = s.now()
+	s.tokens = newTokenIssuer(cfg.JWTSecret, cfg.AccessTTL, cfg.RefreshTTL, s.now)
+	full := http.NewServeMux()
+	s.routes(full)
+	s.handler = s.chain(s.dispatch(full))
+	dbm := http.NewServeMux()
+	s.dbModuleRoutes(dbm)
+	s.dbm = s.chain(s.dispatch(dbm))
+	return s, nil
+}
+
+// Handler is the whole HTTP surface with its middleware.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// DBModuleHandler serves only the DB-module routes (/auth, /users/me, /settings,
+// /history, /health), for DB_MODULE_PORT.
+func (s *Server) DBModuleHandler() http.Handler { return s.dbm }
+
+// chain wraps h in the middleware, outermost first. Recovery sits inside the header
+// middleware so that a panic's error body still gets CORS and security headers.
+func (s *Server) chain(h http.Handler) http.Handler {
+	mws := []func(http.Handler) http.Handler{
+		requestID,
+		accessLog(s.log),
+		processTime,
+		securityHeaders,
+		s.cors(s.origins),
+		s.recoverPanics,
+		s.limitBody(s.cfg.MaxBodyBytes, s.cfg.BodyReadTimeout),
+	}
+	for i := len(mws) - 1; i >= 0; i-- {
+		h = mws[i](h)
+	}
+	return h
+}
+
+// NewHTTPServer returns an http.Server for h with explicit timeouts. There is neither a
+// server-wide WriteTimeout nor a ReadTimeout: the first would cut SSE streams and
+// WebSockets, and the second also fires net/http's background read after the body is
+// consumed, cancelling the request context of every stream older than it. Bodies get
+// their own read deadline instead (Config.BodyReadTimeout, in limitBody).
+func NewHTTPServer(cfg Config, h http.Handler) *http.Server {
+	cfg = cfg.withDefaults()
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
+		IdleTimeout:       cfg.IdleTimeout,
+		MaxHeaderBytes:    cfg.MaxHeaderBytes,
+	}
+}
