@@ -191,10 +191,6 @@ func (db *DB) Ping(ctx context.Context) error {
 // Close closes the pool.
 func (db *DB) Close() error { return db.x.Close() }
 
-// SQLX exposes the underlying pool for tooling and tests; table code in other
-// packages must not use it.
-func (db *DB) SQLX() *sqlx.DB { return db.x }
-
 // inTx runs fn in one transaction, committing when fn returns nil and rolling
 // back otherwise. Helpers that take a sqlx.ExtContext compose under it.
 func (db *DB) inTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {

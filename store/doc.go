@@ -2,7 +2,27 @@
 // or PostgreSQL (lib/pq), one file per table, embedded numbered migrations per dialect,
 // and the in-memory and Redis response caches.
 //
-// Invariants: the two migration folders hold the same file names; every migration runs
-// in one transaction and is recorded in schema_migrations; API keys are stored only as
-// SHA-256 hashes. The package imports nothing internal.
+// Open picks the dialect from the URL: sqlite:///relative/path, sqlite:////abs/path,
+// sqlite://:memory: (one connection, so the data lives as long as the DB), or
+// postgres://… / postgresql://…. Queries are written with ? and Rebind.
+//
+// Tables (migrations/<dialect>/NNNN_name.sql): users, user_settings, api_keys,
+// admin_sessions (0001); request_log, incidents (0002); history_sessions,
+// history_entries (0003). Each has one file here with a small typed accessor
+// reached from *DB: Users, Settings, APIKeys, AdminSessions, RequestLog,
+// Incidents, History.
+//
+// Invariants:
+//   - The two migration folders hold the same file names (a test checks). A file,
+//     once released, is never edited: changes go in a new, higher-numbered file in
+//     both folders.
+//   - Every migration runs in one transaction together with its schema_migrations
+//     row; on PostgreSQL under pg_advisory_xact_lock, so replicas may migrate at once.
+//   - Times are stored in UTC with millisecond precision (TIMESTAMPTZ on PostgreSQL,
+//     a sortable DATETIME text on SQLite) and round-trip exactly.
+//   - API keys are stored only as SHA-256 hashes plus a 12-character display prefix.
+//   - Errors are wrapped "store: <op>: …"; ErrNotFound and ErrConflict (unique
+//     violation) match with errors.Is on both dialects.
+//
+// The package imports nothing internal and holds no package-level mutable state.
 package store

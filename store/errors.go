@@ -13,7 +13,8 @@ import (
 // Sentinel errors. Every error the package returns is wrapped as
 // "store: <op>: …" and matches these with errors.Is.
 var (
-	// ErrNotFound means the row does not exist (or is not the caller's).
+	// ErrNotFound means the row does not exist (or is not the caller's), or
+	// that a row being written refers to one that does not exist.
 	ErrNotFound = errors.New("not found")
 	// ErrConflict means a unique constraint was violated.
 	ErrConflict = errors.New("conflict")
@@ -32,6 +33,9 @@ func wrap(op string, err error) error {
 		return fmt.Errorf("store: %s: %w", op, ErrNotFound)
 	case isUniqueViolation(err):
 		return fmt.Errorf("store: %s: %w: %w", op, ErrConflict, err)
+	case isForeignKeyViolation(err):
+		// The referenced row (a user, a session) does not exist.
+		return fmt.Errorf("store: %s: %w: %w", op, ErrNotFound, err)
 	}
 	return fmt.Errorf("store: %s: %w", op, err)
 }
@@ -58,4 +62,16 @@ func affected(res sql.Result) error {
 		return ErrNotFound
 	}
 	return nil
+}
+
+func isForeignKeyViolation(err error) bool {
+	var pe *pq.Error
+	if errors.As(err, &pe) {
+		return pe.Code == "23503"
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		return se.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
+	}
+	return false
 }

@@ -15,19 +15,19 @@ import (
 
 // HistorySession is one conversation of an editor user (DB-Module shape).
 type HistorySession struct {
-	SessionID       string     `db:"session_id" json:"session_id"`
-	UserID          int64      `db:"user_id" json:"user_id"`
-	SessionTitle    string     `db:"session_title" json:"session_title"`
-	Status          string     `db:"status" json:"status"` // active | archived | deleted
-	PrimaryLanguage string     `db:"primary_language" json:"primary_language"`
+	SessionID       string      `db:"session_id" json:"session_id"`
+	UserID          int64       `db:"user_id" json:"user_id"`
+	SessionTitle    string      `db:"session_title" json:"session_title"`
+	Status          string      `db:"status" json:"status"` // active | archived | deleted
+	PrimaryLanguage string      `db:"primary_language" json:"primary_language"`
 	Tags            JSONStrings `db:"tags" json:"tags"`
-	ProjectName     string     `db:"project_name" json:"project_name"`
-	TotalEntries    int        `db:"total_entries" json:"total_entries"`
-	QuestionCount   int        `db:"question_count" json:"question_count"`
-	AnswerCount     int        `db:"answer_count" json:"answer_count"`
-	CreatedAt       time.Time  `db:"created_at" json:"created_at"`
-	UpdatedAt       time.Time  `db:"updated_at" json:"updated_at"`
-	LastActivity    time.Time  `db:"last_activity" json:"last_activity"`
+	ProjectName     string      `db:"project_name" json:"project_name"`
+	TotalEntries    int         `db:"total_entries" json:"total_entries"`
+	QuestionCount   int         `db:"question_count" json:"question_count"`
+	AnswerCount     int         `db:"answer_count" json:"answer_count"`
+	CreatedAt       time.Time   `db:"created_at" json:"created_at"`
+	UpdatedAt       time.Time   `db:"updated_at" json:"updated_at"`
+	LastActivity    time.Time   `db:"last_activity" json:"last_activity"`
 }
 
 // JSONStrings is a []string stored as a JSON array in a TEXT column.

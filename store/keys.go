@@ -28,6 +28,11 @@ const (
 	ScopeAdmin          = "admin"
 )
 
+// KnownScopes returns every scope HAPA checks, in a stable order.
+func KnownScopes() Scopes {
+	return Scopes{ScopeCodeGeneration, ScopeCodeCompletion, ScopeHistory, ScopeAdmin}
+}
+
 const base62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 // GenerateKey returns a new plaintext key: "hapa_" and 40 base62 characters
