@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/hapa-project/hapa/store"
 	"github.com/hapa-project/hapa/vllm"
 )
 
@@ -26,7 +27,7 @@ type Cache interface {
 
 // LogStore writes request-log rows in batches.
 type LogStore interface {
-	InsertBatch(ctx context.Context, rows []requestLogRow) error
+	InsertBatch(ctx context.Context, rows []store.RequestLogRow) error
 }
 
 // Profiles returns a user's stored profile (onboarding and settings); empty fields

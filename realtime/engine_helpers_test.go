@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hapa-project/hapa/store"
 	"github.com/hapa-project/hapa/vllm"
 	"github.com/hapa-project/hapa/vllm/sim"
 )
@@ -142,12 +143,12 @@ func (c *fakeCache) Set(_ context.Context, ns, key string, val []byte, _ time.Du
 // fakeLogStore collects rows; failing makes InsertBatch fail (a database outage).
 type fakeLogStore struct {
 	mu      sync.Mutex
-	rows    []requestLogRow
+	rows    []store.RequestLogRow
 	failing atomic.Bool
 	fails   atomic.Int64
 }
 
-func (s *fakeLogStore) InsertBatch(_ context.Context, rows []requestLogRow) error {
+func (s *fakeLogStore) InsertBatch(_ context.Context, rows []store.RequestLogRow) error {
 	if s.failing.Load() {
 		s.fails.Add(1)
 		return errors.New("database is down")
@@ -158,10 +159,10 @@ func (s *fakeLogStore) InsertBatch(_ context.Context, rows []requestLogRow) erro
 	return nil
 }
 
-func (s *fakeLogStore) snapshot() []requestLogRow {
+func (s *fakeLogStore) snapshot() []store.RequestLogRow {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]requestLogRow(nil), s.rows...)
+	return append([]store.RequestLogRow(nil), s.rows...)
 }
 
 // fakeIncidents records incidents with sequential ids.

@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"sync/atomic"
 	"time"
+
+	"github.com/hapa-project/hapa/store"
 )
 
 // writeTimeout bounds one InsertBatch of the running writer.
@@ -22,9 +24,9 @@ type logWriter struct {
 	cfg   EngineConfig
 	store LogStore
 	log   *slog.Logger
-	queue chan requestLogRow
+	queue chan store.RequestLogRow
 
-	pending []requestLogRow // owned by the run/flush goroutine
+	pending []store.RequestLogRow // owned by the run/flush goroutine
 	backoff time.Duration
 	retryAt time.Time
 
@@ -36,13 +38,13 @@ type logWriter struct {
 func newLogWriter(cfg EngineConfig, s LogStore, log *slog.Logger) *logWriter {
 	w := &logWriter{cfg: cfg, store: s, log: log}
 	if s != nil {
-		w.queue = make(chan requestLogRow, cfg.LogQueue)
+		w.queue = make(chan store.RequestLogRow, cfg.LogQueue)
 	}
 	return w
 }
 
 // enqueue adds a row without blocking.
-func (w *logWriter) enqueue(row requestLogRow) {
+func (w *logWriter) enqueue(row store.RequestLogRow) {
 	if w.store == nil {
 		return
 	}
@@ -92,7 +94,7 @@ func (w *logWriter) run(ctx context.Context) {
 }
 
 // add appends to the retry buffer, dropping the oldest batch when it is full.
-func (w *logWriter) add(row requestLogRow) {
+func (w *logWriter) add(row store.RequestLogRow) {
 	w.pending = append(w.pending, row)
 	if over := len(w.pending) - w.cfg.LogRetryRows; over > 0 {
 		n := min(max(over, w.cfg.LogBatch), len(w.pending))
@@ -163,8 +165,8 @@ func (w *logWriter) stats() (queued, pending int, written, dropped int64) {
 // account writes the request-log row of one finished subscription and reports it.
 func (e *Engine) account(s *Stream, ev Event) {
 	r := s.meta.req
-	row := requestLogRow{CreatedAt: s.t0.UTC(), RequestID: r.RequestID, KeyID: r.Caller.KeyID,
-		UserID: r.Caller.UserID, Route: r.Route, Kind: string(r.Kind), Adapter: s.info.Model,
+	row := store.RequestLogRow{CreatedAt: s.t0.UTC(), RequestID: r.RequestID, KeyID: nonZero(r.Caller.KeyID),
+		UserID: nonZero(r.Caller.UserID), Route: r.Route, Kind: string(r.Kind), Adapter: s.info.Model,
 		Cached: s.info.Cached, Coalesced: s.info.Coalesced, Status: 200}
 	outcome := ""
 	var ttft, latency time.Duration
@@ -180,8 +182,16 @@ func (e *Engine) account(s *Stream, ev Event) {
 			row.Status = statusCancelled
 		}
 	}
-	row.TTFTms = float64(ttft) / float64(time.Millisecond)
+	row.TTFTMs = float64(ttft) / float64(time.Millisecond)
 	row.LatencyMs = float64(latency) / float64(time.Millisecond)
 	e.rows.enqueue(row)
 	e.obs.StreamDone(row.Adapter, r.Kind, outcome, ttft, latency, row.TokensIn, row.TokensOut)
+}
+
+// nonZero maps an unknown (zero) id to SQL NULL.
+func nonZero(id int64) *int64 {
+	if id == 0 {
+		return nil
+	}
+	return &id
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hapa-project/hapa/store"
 	"github.com/hapa-project/hapa/vllm/sim"
 )
 
@@ -26,13 +27,15 @@ func TestRequestLogOneRowPerRequest(t *testing.T) {
 		wg.Go(func() { defer s.Close(); drain(t, s) })
 	}
 	wg.Wait()
-	if _, err := h.e.Generate(ctx, genReq("download a file over http")); err != nil { // cache hit
+	cachedReq := genReq("download a file over http")
+	cachedReq.Caller = Caller{KeyID: 5, UserID: 9}
+	if _, err := h.e.Generate(ctx, cachedReq); err != nil { // cache hit
 		t.Fatal(err)
 	}
 	waitFor(t, "4 rows", func() bool { return h.e.Stats().LogWritten == 4 })
 	var cached, coalesced int
 	for _, r := range h.logs.snapshot() {
-		if r.Status != 200 || r.Kind != "generation" || r.Adapter != "prompt" || r.Route != "test" ||
+		if r.Status != 200 || r.KeyID == nil || *r.KeyID != 5 || r.UserID == nil || *r.UserID != 9 || r.Kind != "generation" || r.Adapter != "prompt" || r.Route != "test" ||
 			r.TokensOut == 0 || r.TokensIn == 0 || r.LatencyMs <= 0 || r.CreatedAt.IsZero() {
 			t.Fatalf("row %+v", r)
 		}
@@ -99,7 +102,7 @@ func TestRequestLogBounds(t *testing.T) {
 	t.Run("queue full drops", func(t *testing.T) {
 		w := newLogWriter(EngineConfig{LogQueue: 2, LogBatch: 2, LogRetryRows: 4}, &fakeLogStore{}, discard)
 		for range 5 {
-			w.enqueue(requestLogRow{})
+			w.enqueue(store.RequestLogRow{})
 		}
 		if q, _, _, dropped := w.stats(); q != 2 || dropped != 3 {
 			t.Fatalf("queued %d dropped %d", q, dropped)
@@ -111,7 +114,7 @@ func TestRequestLogBounds(t *testing.T) {
 		w := newLogWriter(EngineConfig{LogQueue: 10, LogBatch: 2, LogRetryRows: 4, LogFlushInterval: time.Millisecond,
 			LogRetryMax: time.Millisecond}, s, discard)
 		for i := range 6 {
-			w.add(requestLogRow{RequestID: string(rune('a' + i))})
+			w.add(store.RequestLogRow{RequestID: string(rune('a' + i))})
 		}
 		if _, pending, _, dropped := w.stats(); pending != 4 || dropped != 2 || w.pending[0].RequestID != "c" {
 			t.Fatalf("pending %d dropped %d first %q", pending, dropped, w.pending[0].RequestID)
@@ -122,14 +125,14 @@ func TestRequestLogBounds(t *testing.T) {
 		if _, pending, _, dropped := w.stats(); pending != 0 || dropped != 6 {
 			t.Fatalf("after flush deadline: pending %d dropped %d", pending, dropped)
 		}
-		w.enqueue(requestLogRow{}) // closed writer
+		w.enqueue(store.RequestLogRow{}) // closed writer
 		if _, _, _, dropped := w.stats(); dropped != 7 {
 			t.Fatalf("enqueue after flush not dropped")
 		}
 	})
 	t.Run("no store", func(t *testing.T) {
 		w := newLogWriter(EngineConfig{LogQueue: 1}, nil, discard)
-		w.enqueue(requestLogRow{})
+		w.enqueue(store.RequestLogRow{})
 		w.flush(context.Background())
 		if q, p, wr, d := w.stats(); q+p != 0 || wr+d != 0 {
 			t.Fatal("a writer without store counts rows")
@@ -168,5 +171,41 @@ func TestCancelledAndClosedStreams(t *testing.T) {
 	}
 	if st := h.e.Stats(); st.Subscribers != 0 {
 		t.Fatalf("subscribers %d", st.Subscribers)
+	}
+}
+
+var _ LogStore = (*store.RequestLog)(nil)
+
+func TestRequestLogIntoSQLite(t *testing.T) {
+	ctx := context.Background()
+	db, err := store.Open(ctx, "sqlite:///"+t.TempDir()+"/hapa.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	srv := newHarness(t, harnessOpt{noCache: true})
+	e, err := NewEngine(EngineConfig{LogFlushInterval: time.Millisecond}, EngineDeps{Upstream: srv.e.deps.Upstream, Log: db.RequestLog()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); _ = e.Run(rctx) }()
+	req := genReq("list files recursively")
+	req.Caller.KeyID = 3
+	if _, err := e.Generate(ctx, req); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	<-done
+	rows, err := db.RequestLog().Since(ctx, time.Time{}, "", 10)
+	if err != nil || len(rows) != 1 {
+		t.Fatalf("rows %+v, %v", rows, err)
+	}
+	if r := rows[0]; r.KeyID == nil || *r.KeyID != 3 || r.UserID != nil || r.Adapter != "prompt" || r.TokensOut == 0 {
+		t.Fatalf("row %+v", r)
 	}
 }

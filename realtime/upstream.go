@@ -41,7 +41,7 @@ func (f *flight) run(p plan) {
 func (f *flight) stream(p plan) *flightEnd {
 	s, err := f.e.deps.Upstream.Stream(f.ctx, p.upstream)
 	if err != nil {
-		return &flightEnd{err: f.upstreamError(err, p.req)}
+		return &flightEnd{err: f.upstreamError(err, p.req, CodeModelUnavailable)}
 	}
 	defer s.Close()
 	var (
@@ -66,10 +66,10 @@ func (f *flight) stream(p plan) *flightEnd {
 		}
 	}
 	if err := s.Err(); err != nil {
-		return &flightEnd{err: f.upstreamError(err, p.req)}
+		return &flightEnd{err: f.upstreamError(err, p.req, CodeModelError)}
 	}
 	if f.ctx.Err() != nil {
-		return &flightEnd{err: f.upstreamError(f.ctx.Err(), p.req)}
+		return &flightEnd{err: f.upstreamError(f.ctx.Err(), p.req, CodeModelError)}
 	}
 	if usage == nil { // an upstream without include_usage: count deltas, the best guess
 		usage = &vllm.Usage{CompletionTokens: deltas, TotalTokens: deltas}
@@ -84,7 +84,9 @@ func (f *flight) stream(p plan) *flightEnd {
 }
 
 // upstreamError maps an upstream failure to the catalogue (the one table of it).
-func (f *flight) upstreamError(err error, req Request) *Error {
+// Unclassified failures (a refused connection, a dropped stream) get fallback: E5005
+// before the stream opened, E5006 once it was reading.
+func (f *flight) upstreamError(err error, req Request, fallback Code) *Error {
 	var api *vllm.APIError
 	switch {
 	case f.ctx.Err() != nil && f.e.base.Err() != nil:
@@ -111,7 +113,7 @@ func (f *flight) upstreamError(err error, req Request) *Error {
 	case errors.As(err, &api), errors.Is(err, vllm.ErrTruncated):
 		return Wrap(CodeModelError, err)
 	}
-	return Wrap(CodeInternal, err)
+	return Wrap(fallback, err)
 }
 
 // record stores an incident for a server error and sets its id.
