@@ -21,7 +21,10 @@ type plan struct {
 // stored profile is fetched only then.
 func (e *Engine) render(ctx context.Context, req Request) plan {
 	model := req.Model
-	if model == "" {
+	switch {
+	case model == "" && req.Raw && e.cfg.BaseModel != "":
+		model = e.cfg.BaseModel // OpenAI routes without a model: the base model
+	case model == "":
 		model = e.adapters[req.Task]
 	}
 	s, ok := e.sampling[model]

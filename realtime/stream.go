@@ -27,6 +27,7 @@ type Stream struct {
 
 	off       int // read offset into the flight's buffer (Next's goroutine only)
 	stopWatch func() bool
+	startCtx  context.Context
 
 	gone      chan struct{} // closed when the subscription ends early (Close, Start ctx)
 	goneOnce  sync.Once
@@ -36,7 +37,7 @@ type Stream struct {
 
 // subscribe makes the caller's Stream on f.
 func (e *Engine) subscribe(ctx context.Context, f *flight, p plan, t0 time.Time, coalesced bool) *Stream {
-	s := &Stream{e: e, src: f, meta: p, t0: t0, at: time.Now(), gone: make(chan struct{}),
+	s := &Stream{e: e, src: f, meta: p, t0: t0, at: time.Now(), gone: make(chan struct{}), startCtx: ctx,
 		info: StreamInfo{Model: f.model, Cached: f.replay, Coalesced: coalesced}}
 	e.st.subscribers.Add(1)
 	s.stopWatch = context.AfterFunc(ctx, s.cancelled)
@@ -59,10 +60,8 @@ func (s *Stream) Next(ctx context.Context) (Event, error) {
 		if s.delivered.Load() {
 			return Event{}, io.EOF
 		}
-		select {
-		case <-s.gone:
+		if s.left() {
 			return s.deliver(Event{Done: s.done(&flightEnd{finish: "cancelled"})}), nil
-		default:
 		}
 		text, end, wait := s.src.read(s.off, limit)
 		switch {
@@ -79,8 +78,26 @@ func (s *Stream) Next(ctx context.Context) (Event, error) {
 		case <-wait:
 		case <-s.gone:
 		case <-ctx.Done():
+			if s.left() { // ctx is (or ends with) the Start context: the subscription ended
+				continue
+			}
 			return Event{}, ctx.Err()
 		}
+	}
+}
+
+// left reports whether the subscription ended early. It checks the Start context
+// itself, not only gone (closed by AfterFunc in another goroutine), so a reader whose
+// Next context is the Start context deterministically gets the cancelled Done.
+func (s *Stream) left() bool {
+	if s.startCtx.Err() != nil {
+		return true
+	}
+	select {
+	case <-s.gone:
+		return true
+	default:
+		return false
 	}
 }
 

@@ -26,6 +26,7 @@ func TestUpstreamErrors(t *testing.T) {
 		{"first-token timeout", harnessOpt{sim: sim.Config{Faults: sim.Faults{HangBeforeFirstToken: true}},
 			client: vllm.ClientConfig{FirstTokenTimeout: 50 * time.Millisecond}}, nil, CodeModelTimeout, true, false},
 		{"explicit unknown model", harnessOpt{}, func(r *Request) { r.Model = "gpt-17" }, CodeNotFound, false, false},
+		{"output over the size cap", harnessOpt{cfg: EngineConfig{MaxOutputBytes: 24}}, nil, CodeModelError, true, true},
 		{"context length", harnessOpt{sim: sim.Config{MaxModelLen: 64}}, func(r *Request) { r.MaxTokens = 60 }, CodeOutOfRange, false, false},
 	}
 	for _, tc := range tests {
@@ -112,5 +113,29 @@ func TestNewEngineConfig(t *testing.T) {
 	if c.CacheTTL != 1800*time.Second || c.CacheMaxTemperature != 0.3 || c.MaxPromptChars != 4000 ||
 		c.MaxTokensLimit != 4096 || c.LogQueue != 10000 || c.CacheScope != CacheScopeGlobal {
 		t.Fatalf("defaults %+v", c)
+	}
+}
+
+func TestNextWithStartContextIsDeterministic(t *testing.T) {
+	h := newHarness(t, harnessOpt{noCache: true, sim: sim.Config{ITL: 5 * time.Millisecond}})
+	for range 20 {
+		ctx, cancel := context.WithCancel(context.Background())
+		s, err := h.e.Start(ctx, genReq("read stdin line by line"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cancel()
+		ev, err := s.Next(ctx) // the same context: the cancelled Done, never ctx.Err()
+		if err != nil || ev.Done == nil || ev.Done.FinishReason != "cancelled" {
+			t.Fatalf("got %+v, %v", ev, err)
+		}
+		s.Close()
+	}
+}
+
+func TestRawUsesBaseModel(t *testing.T) {
+	e := newTestEngine(t, EngineConfig{BaseModel: "deepseek-coder-base"}, EngineDeps{})
+	if up := rendered(t, e, Request{Prompt: "def f(", Raw: true}); up.Model != "deepseek-coder-base" || up.Prompt != "def f(" {
+		t.Fatalf("raw upstream %+v", up)
 	}
 }
