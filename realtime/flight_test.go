@@ -155,6 +155,9 @@ func TestLastSubscriberLeavingAbortsUpstream(t *testing.T) {
 					t.Fatalf("row %+v, want status 499", r)
 				}
 			}
+			if got := h.incidents.list(); len(got) != 0 {
+				t.Fatalf("incidents %v for a cancelled request", got)
+			}
 		})
 	}
 }

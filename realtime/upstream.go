@@ -22,7 +22,10 @@ func (f *flight) run(p plan) {
 	defer f.cancel()
 
 	end := f.stream(p)
-	if end.err != nil && end.err.Server() {
+	// A flight cancelled by its last subscriber leaving, or by shutdown, is no incident.
+	if end.err != nil && end.err.Server() && f.ctx.Err() == nil {
+		e.log.Warn("realtime: generation failed", "code", end.err.Code, "model", f.model,
+			"request_id", p.req.RequestID, "err", end.err.Detail)
 		f.record(end.err, p.req)
 	}
 	if end.err == nil && f.key != "" && e.deps.Cache != nil && (end.finish == "stop" || end.finish == "length") {
@@ -91,8 +94,8 @@ func (f *flight) upstreamError(err error, req Request, fallback Code) *Error {
 	switch {
 	case f.ctx.Err() != nil && f.e.base.Err() != nil:
 		return &Error{Code: CodeModelUnavailable, Message: "The server is shutting down", Err: err, Detail: err.Error()}
-	case f.ctx.Err() != nil:
-		return Wrap(CodeModelTimeout, err) // abandoned: nobody reads it
+	case f.ctx.Err() != nil: // abandoned by every subscriber: nobody reads this
+		return Wrap(CodeInternal, err)
 	case errors.Is(err, vllm.ErrContextLength):
 		e := Wrap(CodeOutOfRange, err)
 		e.Message = "The prompt and max_tokens exceed the model's context length"

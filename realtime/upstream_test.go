@@ -60,8 +60,8 @@ func TestUpstreamErrors(t *testing.T) {
 }
 
 func TestCoalescedSubscribersShareOneIncident(t *testing.T) {
-	h := newHarness(t, harnessOpt{noCache: true, sim: sim.Config{TTFT: 20 * time.Millisecond,
-		Faults: sim.Faults{ErrorRate: 1, ErrorStatus: 503}}})
+	h := newHarness(t, harnessOpt{noCache: true, sim: sim.Config{ITL: 5 * time.Millisecond,
+		Faults: sim.Faults{ErrorInStreamRate: 1}}})
 	var streams []*Stream
 	for range 3 {
 		s, err := h.e.Start(context.Background(), genReq("a failing request"))
@@ -72,7 +72,7 @@ func TestCoalescedSubscribersShareOneIncident(t *testing.T) {
 		streams = append(streams, s)
 	}
 	for _, s := range streams {
-		if _, end := drain(t, s); end.Err == nil || end.Err.Code != CodeModelUnavailable || !end.Err.Retryable() {
+		if _, end := drain(t, s); end.Err == nil || end.Err.Code != CodeModelError || !end.Err.Retryable() || end.Err.IncidentID == "" {
 			t.Fatalf("end %+v", end)
 		}
 	}
@@ -94,6 +94,9 @@ func TestShutdownEndsFlights(t *testing.T) {
 	_, end := drain(t, s)
 	if end.Err == nil || end.Err.Code != CodeModelUnavailable {
 		t.Fatalf("end %+v", end)
+	}
+	if got := h.incidents.list(); len(got) != 0 {
+		t.Fatalf("incidents %v for a shutdown", got)
 	}
 }
 
