@@ -24,19 +24,19 @@ const (
 
 // APIKey is one row of api_keys, with the owner's e-mail when listed.
 type APIKey struct {
-	ID              int64      `db:"id"`
-	UserID          *int64     `db:"user_id"`
-	OwnerEmail      string     `db:"owner_email"`
-	Name            string     `db:"name"`
-	Prefix          string     `db:"prefix"`
-	KeyHash         string     `db:"key_hash"`
-	Scopes          Scopes     `db:"scopes"`
-	CreatedAt       time.Time  `db:"created_at"`
-	ExpiresAt       *time.Time `db:"expires_at"`
-	RevokedAt       *time.Time `db:"revoked_at"`
-	LastUsedAt      *time.Time `db:"last_used_at"`
-	TokensPerMinute int        `db:"tokens_per_minute"`
-	TokensPerDay    int        `db:"tokens_per_day"`
+	ID              int64      `db:"id" json:"id"`
+	UserID          *int64     `db:"user_id" json:"user_id"`
+	OwnerEmail      string     `db:"owner_email" json:"owner_email"`
+	Name            string     `db:"name" json:"name"`
+	Prefix          string     `db:"prefix" json:"prefix"`
+	KeyHash         string     `db:"key_hash" json:"-"`
+	Scopes          Scopes     `db:"scopes" json:"scopes"`
+	CreatedAt       time.Time  `db:"created_at" json:"created_at"`
+	ExpiresAt       *time.Time `db:"expires_at" json:"expires_at"`
+	RevokedAt       *time.Time `db:"revoked_at" json:"revoked_at"`
+	LastUsedAt      *time.Time `db:"last_used_at" json:"last_used_at"`
+	TokensPerMinute int        `db:"tokens_per_minute" json:"tokens_per_minute"`
+	TokensPerDay    int        `db:"tokens_per_day" json:"tokens_per_day"`
 }
 
 // HasScope reports whether the key carries scope s.

@@ -44,22 +44,29 @@ func (db *DB) Incidents() *Incidents { return &Incidents{db: db} }
 
 const incidentColumns = `id, code, created_at, path, request_id, message, detail, status, http_status`
 
-// Insert stores in, filling an empty ID, CreatedAt (now) and Status (open),
-// and returns it as stored.
+// Insert stores in, filling an empty ID (retried on the rare collision),
+// CreatedAt (now) and Status (open), and returns it as stored.
 func (s *Incidents) Insert(ctx context.Context, in Incident) (Incident, error) {
 	if in.CreatedAt.IsZero() {
 		in.CreatedAt = s.db.now()
 	}
 	in.CreatedAt = ts(in.CreatedAt)
-	if in.ID == "" {
-		in.ID = NewIncidentID(in.CreatedAt)
-	}
 	if in.Status == "" {
 		in.Status = IncidentOpen
 	}
+	generated := in.ID == ""
 	q := s.db.x.Rebind(`INSERT INTO incidents (` + incidentColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-	_, err := s.db.x.ExecContext(ctx, q, in.ID, in.Code, in.CreatedAt, in.Path, in.RequestID, in.Message,
-		in.Detail, in.Status, in.HTTPStatus)
+	var err error
+	for range idAttempts {
+		if generated {
+			in.ID = NewIncidentID(in.CreatedAt)
+		}
+		_, err = s.db.x.ExecContext(ctx, q, in.ID, in.Code, in.CreatedAt, in.Path, in.RequestID, in.Message,
+			in.Detail, in.Status, in.HTTPStatus)
+		if !generated || !isUniqueViolation(err) {
+			break // a caller-chosen id that collides is the caller's conflict
+		}
+	}
 	return in, wrap("insert incident", err)
 }
 

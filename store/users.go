@@ -14,13 +14,13 @@ const (
 
 // User is one row of users. PasswordHash is set only for admin console logins.
 type User struct {
-	ID           int64     `db:"id"`
-	Email        string    `db:"email"`
-	Name         string    `db:"name"`
-	PasswordHash *string   `db:"password_hash"`
-	Role         string    `db:"role"`
-	CreatedAt    time.Time `db:"created_at"`
-	UpdatedAt    time.Time `db:"updated_at"`
+	ID           int64     `db:"id" json:"id"`
+	Email        string    `db:"email" json:"email"`
+	Name         string    `db:"name" json:"name"`
+	PasswordHash *string   `db:"password_hash" json:"-"`
+	Role         string    `db:"role" json:"role"`
+	CreatedAt    time.Time `db:"created_at" json:"created_at"`
+	UpdatedAt    time.Time `db:"updated_at" json:"updated_at"`
 }
 
 // Users is the accessor of the users table.
