@@ -93,8 +93,8 @@ func drain(t testing.TB, s *Stream) (string, Event) {
 	}
 }
 
-// waitFor polls cond (for conditions that follow asynchronously, e.g. a written row).
-func waitFor(t testing.TB, what string, cond func() bool) {
+// waitEngine polls cond (for conditions that follow asynchronously, e.g. a written row).
+func waitEngine(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for !cond() {

@@ -148,8 +148,8 @@ func TestLastSubscriberLeavingAbortsUpstream(t *testing.T) {
 			if err := h.sim.WaitAborted(wctx, 1); err != nil {
 				t.Fatalf("upstream not aborted: %v (stats %+v)", err, h.sim.Stats())
 			}
-			waitFor(t, "flight gone", func() bool { return h.e.Stats().Flights == 0 })
-			waitFor(t, "3 cancelled rows", func() bool { return len(h.logs.snapshot()) == 3 })
+			waitEngine(t, "flight gone", func() bool { return h.e.Stats().Flights == 0 })
+			waitEngine(t, "3 cancelled rows", func() bool { return len(h.logs.snapshot()) == 3 })
 			for _, r := range h.logs.snapshot() {
 				if r.Status != statusCancelled {
 					t.Fatalf("row %+v, want status 499", r)
@@ -175,7 +175,7 @@ func TestSlowReaderGetsMergedText(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	waitFor(t, "generation finished", func() bool { return h.e.Stats().Flights == 0 })
+	waitEngine(t, "generation finished", func() bool { return h.e.Stats().Flights == 0 })
 	ev, err := s.Next(context.Background()) // read only after the end: one merged event
 	if err != nil || ev.Text != want.Text {
 		t.Fatalf("slow reader got %q, %v; want %q", ev.Text, err, want.Text)

@@ -32,7 +32,7 @@ func TestRequestLogOneRowPerRequest(t *testing.T) {
 	if _, err := h.e.Generate(ctx, cachedReq); err != nil { // cache hit
 		t.Fatal(err)
 	}
-	waitFor(t, "4 rows", func() bool { return h.e.Stats().LogWritten == 4 })
+	waitEngine(t, "4 rows", func() bool { return h.e.Stats().LogWritten == 4 })
 	var cached, coalesced int
 	for _, r := range h.logs.snapshot() {
 		if r.Status != 200 || r.KeyID == nil || *r.KeyID != 5 || r.UserID == nil || *r.UserID != 9 || r.Kind != "generation" || r.Adapter != "prompt" || r.Route != "test" ||
@@ -63,12 +63,12 @@ func TestRequestLogSurvivesDatabaseOutage(t *testing.T) {
 			t.Fatalf("request during a database outage: %v", err)
 		}
 	}
-	waitFor(t, "rows kept for retry", func() bool { return h.e.Stats().LogPending == 5 && h.logs.fails.Load() >= 2 })
+	waitEngine(t, "rows kept for retry", func() bool { return h.e.Stats().LogPending == 5 && h.logs.fails.Load() >= 2 })
 	if len(h.logs.snapshot()) != 0 {
 		t.Fatal("rows written while failing")
 	}
 	h.logs.failing.Store(false)
-	waitFor(t, "rows written after recovery", func() bool {
+	waitEngine(t, "rows written after recovery", func() bool {
 		st := h.e.Stats()
 		return st.LogWritten == 5 && st.LogPending == 0
 	})
@@ -84,7 +84,7 @@ func TestRequestLogFlushedOnShutdown(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	waitFor(t, "rows queued", func() bool { st := h.e.Stats(); return st.LogQueued+st.LogPending == 3 })
+	waitEngine(t, "rows queued", func() bool { st := h.e.Stats(); return st.LogQueued+st.LogPending == 3 })
 	if len(h.logs.snapshot()) != 0 {
 		t.Fatal("written before the interval")
 	}
@@ -163,7 +163,7 @@ func TestCancelledAndClosedStreams(t *testing.T) {
 	if _, err := s2.Next(context.Background()); err != io.EOF {
 		t.Fatalf("Next after Close: %v", err)
 	}
-	waitFor(t, "2 rows", func() bool { return len(h.logs.snapshot()) == 2 })
+	waitEngine(t, "2 rows", func() bool { return len(h.logs.snapshot()) == 2 })
 	for _, r := range h.logs.snapshot() {
 		if r.Status != statusCancelled {
 			t.Fatalf("row %+v", r)

@@ -51,7 +51,7 @@ func TestUpstreamErrors(t *testing.T) {
 			if strings.Contains(e.Message, "vllm:") {
 				t.Fatalf("internal detail in the client message: %q", e.Message)
 			}
-			waitFor(t, "row", func() bool { return len(h.logs.snapshot()) == 1 })
+			waitEngine(t, "row", func() bool { return len(h.logs.snapshot()) == 1 })
 			if r := h.logs.snapshot()[0]; r.ErrorCode != string(tc.code) || r.Status != e.Status() {
 				t.Fatalf("row %+v", r)
 			}
