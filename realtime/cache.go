@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
-	"hash"
 	"math"
 	"time"
 
@@ -32,19 +31,17 @@ type cacheEntry struct {
 // the rendered prompt or messages and every sampling parameter, plus the API key id
 // under CacheScopeKey. The same key identifies coalescable in-flight requests.
 func cacheKey(p plan, scope string, keyID int64) string {
-	h := sha256.New()
 	u := p.upstream
-	str := func(s string) {
-		var n [8]byte
-		binary.LittleEndian.PutUint64(n[:], uint64(len(s)))
-		h.Write(n[:])
-		h.Write([]byte(s))
+	n := 128 + len(u.Model) + len(u.Prompt)
+	for _, m := range u.Messages {
+		n += 16 + len(m.Role) + len(m.Content)
 	}
-	num := func(v uint64) {
-		var n [8]byte
-		binary.LittleEndian.PutUint64(n[:], v)
-		h.Write(n[:])
+	b := make([]byte, 0, n)
+	str := func(s string) { // length-prefixed: no two field lists encode alike
+		b = binary.LittleEndian.AppendUint64(b, uint64(len(s)))
+		b = append(b, s...)
 	}
+	num := func(v uint64) { b = binary.LittleEndian.AppendUint64(b, v) }
 	str("hapa.v1")
 	str(u.Model)
 	str(u.Prompt)
@@ -68,12 +65,8 @@ func cacheKey(p plan, scope string, keyID int64) string {
 		str("key")
 		num(uint64(keyID))
 	}
-	return sumHex(h)
-}
-
-func sumHex(h hash.Hash) string {
-	var sum [sha256.Size]byte
-	return hex.EncodeToString(h.Sum(sum[:0]))
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }
 
 // cacheLookup returns the response cached under key.

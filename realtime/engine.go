@@ -26,6 +26,20 @@ type EngineDeps struct {
 // Engine turns Requests into Streams: validation → personalised prompt → cache →
 // coalescing → upstream → fan-out, and writes one request-log row per subscription.
 // It is safe for concurrent use. Run must be running for request-log rows to be written.
+//
+// Policies:
+//   - A request is shared — looked up in and filled into the response cache, and
+//     coalesced with identical in-flight requests — when NoCache is unset and its final
+//     temperature is at most CacheMaxTemperature. Hotter requests get their own
+//     upstream generation: sharing them would hide the variety the caller asked for.
+//   - Identity is the cache key (adapter, rendered prompt or messages, sampling, and the
+//     key id under CacheScopeKey), so coalescing respects the cache scope.
+//   - The cache is filled after a stop or length finish, before subscribers see Done;
+//     a cache failure is a miss (E5002 counted, an incident at most once a minute).
+//   - Upstream failures end the stream with an Err event after any text; 5xx are
+//     logged and recorded as incidents once per flight, not per subscriber.
+//   - Every subscription — served, failed, cancelled, cached or coalesced — writes one
+//     request-log row when it ends (Close, its Start context, or its terminal event).
 type Engine struct {
 	cfg      EngineConfig
 	deps     EngineDeps
