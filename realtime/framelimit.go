@@ -1,0 +1,62 @@
+package realtime
+
+import "time"
+
+// frameVerdict is frameLimiter's answer for one client frame.
+type frameVerdict int
+
+const (
+	frameOK           frameVerdict = iota
+	frameRejectNotify              // drop the frame and answer error E4004 (first rejection of a window)
+	frameReject                    // drop the frame silently (already notified in this window)
+	frameViolation                 // sustained flood: close 1008
+)
+
+// frameLimiter is a per-socket token bucket over client frames (reader goroutine
+// only). A rejected frame is dropped; the client hears about it once per second; more
+// than burst rejections within one second is a flood and closes the socket.
+type frameLimiter struct {
+	rate, burst float64
+	tokens      float64
+	last        time.Time
+	window      time.Time // start of the current rejection window
+	rejected    int
+	violated    bool
+}
+
+func newFrameLimiter(rate float64, burst int) *frameLimiter {
+	return &frameLimiter{rate: rate, burst: float64(burst), tokens: float64(burst)}
+}
+
+func (l *frameLimiter) allow(now time.Time) frameVerdict {
+	if l.violated {
+		return frameViolation
+	}
+	if !l.last.IsZero() {
+		l.tokens = min(l.burst, l.tokens+now.Sub(l.last).Seconds()*l.rate)
+	}
+	l.last = now
+	if l.tokens >= 1 {
+		l.tokens--
+		return frameOK
+	}
+	if now.Sub(l.window) >= time.Second {
+		l.window, l.rejected = now, 0
+	}
+	l.rejected++
+	switch {
+	case float64(l.rejected) > l.burst:
+		l.violated = true
+		return frameViolation
+	case l.rejected == 1:
+		return frameRejectNotify
+	default:
+		return frameReject
+	}
+}
+
+// retryAfter is how long until one frame is allowed again.
+func (l *frameLimiter) retryAfter() time.Duration {
+	d := time.Duration((1 - l.tokens) / l.rate * float64(time.Second))
+	return max(d, time.Millisecond)
+}

@@ -1,0 +1,171 @@
+package realtime
+
+import (
+	"sync"
+	"unicode/utf8"
+)
+
+// maxDeltaBytes bounds the text of one stream.delta frame: merged text is split into
+// frames of at most this size so that one frame never exceeds a client's read limit.
+const maxDeltaBytes = 16 << 10
+
+// sendQueue is a session's bounded send queue. Its bound is in control frames and
+// streams, not in deltas: each stream keeps its own pending output (the started frame,
+// unsent text, the terminal frame) and sits at most once in the ready list, so when the
+// writer falls behind, a stream's pending deltas merge into one frame. Text is never
+// dropped and seq stays gap-free because seq is assigned when the writer takes a frame.
+// Policy when full: push returns false and the session closes with 4008 (slow consumer).
+type sendQueue struct {
+	mu      sync.Mutex
+	control []outFrame
+	limit   int
+	ready   []*outStream
+	wake    chan struct{} // capacity 1: "something is queued"
+	closed  bool
+}
+
+// outFrame is one encoded frame ready for the socket. last is set on a stream's
+// terminal frame so the writer can release the stream once it is written.
+type outFrame struct {
+	data []byte
+	typ  string
+	last *outStream
+}
+
+// outStream is one stream's pending output; guarded by the queue's mutex.
+type outStream struct {
+	id      string
+	started []byte
+	text    []byte
+	final   []byte
+	seq     int64
+	queued  bool
+	frames  int // delta frames taken (tests: merging is visible as frames < upstream deltas)
+}
+
+func newSendQueue(limit int) *sendQueue {
+	return &sendQueue{limit: limit, wake: make(chan struct{}, 1)}
+}
+
+func (q *sendQueue) signal() {
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
+}
+
+// pushControl queues a control frame; false when the queue is full or closed.
+func (q *sendQueue) pushControl(typ string, b []byte) bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.closed {
+		return true // the socket is going away; nothing to send
+	}
+	if len(q.control) >= q.limit {
+		return false
+	}
+	q.control = append(q.control, outFrame{data: b, typ: typ})
+	q.signal()
+	return true
+}
+
+// markReady puts st on the ready list once; the caller holds q.mu.
+func (q *sendQueue) markReady(st *outStream) {
+	if !st.queued {
+		st.queued = true
+		q.ready = append(q.ready, st)
+		q.signal()
+	}
+}
+
+// started queues st's stream.started frame.
+func (q *sendQueue) started(st *outStream, b []byte) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	st.started = b
+	q.markReady(st)
+}
+
+// text appends to st's pending text; it merges with text not yet taken.
+func (q *sendQueue) text(st *outStream, s string) {
+	if s == "" {
+		return
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	st.text = append(st.text, s...)
+	q.markReady(st)
+}
+
+// finish queues st's terminal frame, sent after its pending text.
+func (q *sendQueue) finish(st *outStream, b []byte) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	st.final = b
+	q.markReady(st)
+}
+
+// take moves everything queued into dst: control frames first, then each ready
+// stream's started, delta(s) and terminal frame, in order.
+func (q *sendQueue) take(dst []outFrame) []outFrame {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	dst = append(dst, q.control...)
+	clear(q.control)
+	q.control = q.control[:0]
+	for _, st := range q.ready {
+		st.queued = false
+		if st.started != nil {
+			dst = append(dst, outFrame{data: st.started, typ: EventStreamStarted})
+			st.started = nil
+		}
+		for len(st.text) > 0 {
+			n := splitAt(st.text, maxDeltaBytes)
+			st.seq++
+			st.frames++
+			dst = append(dst, outFrame{data: deltaFrame(st.id, st.seq, string(st.text[:n])), typ: EventStreamDelta})
+			st.text = st.text[n:]
+		}
+		st.text = nil // release the merged buffer
+		if st.final != nil {
+			dst = append(dst, outFrame{data: st.final, typ: frameType(st.final), last: st})
+			st.final = nil
+		}
+	}
+	clear(q.ready)
+	q.ready = q.ready[:0]
+	return dst
+}
+
+// close drops everything queued and makes later pushes no-ops.
+func (q *sendQueue) close() {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.closed = true
+	q.control = nil
+	q.ready = nil
+}
+
+// splitAt returns how many bytes of b (≤ n) to send without splitting a UTF-8 sequence.
+func splitAt(b []byte, n int) int {
+	if len(b) <= n {
+		return len(b)
+	}
+	i := n
+	for i > 0 && !utf8.RuneStart(b[i]) {
+		i--
+	}
+	if i == 0 {
+		return n
+	}
+	return i
+}
+
+// frameType tells stream.done from stream.error for observer counts.
+func frameType(b []byte) string {
+	const doneHead = `{"type":"stream.done"`
+	if len(b) >= len(doneHead) && string(b[:len(doneHead)]) == doneHead {
+		return EventStreamDone
+	}
+	return EventStreamError
+}

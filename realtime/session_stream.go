@@ -1,0 +1,283 @@
+package realtime
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"io"
+	"strconv"
+	"time"
+)
+
+// eventSource is what a session reads a stream from; *Stream implements it. The seam
+// lets protocol tests run without the engine.
+type eventSource interface {
+	Info() StreamInfo
+	Next(ctx context.Context) (Event, error)
+	Close()
+}
+
+// wsStream is one in-flight stream of a session. It stays in session.streams (its id
+// stays taken) until its terminal frame has been written.
+type wsStream struct {
+	id     string
+	kind   Kind
+	out    *outStream
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	// guarded by session.mu
+	cancelled bool // stream.cancel, replace or session end: the terminal is "cancelled"
+	ended     bool // the terminal frame is queued
+	outcome   string
+}
+
+// handle dispatches one decoded client event (reader goroutine).
+func (s *session) handle(ev ClientEvent) {
+	select {
+	case <-s.closeReq:
+		return // closing: accept nothing new
+	default:
+	}
+	switch ev.Type {
+	case EventPing:
+		s.push(EventPong, serverEvent{Type: EventPong, EventID: ev.EventID}.encode())
+	case EventSessionUpdate:
+		s.update(ev)
+	case EventStreamCancel:
+		s.mu.Lock()
+		if st := s.streams[ev.ID]; st != nil && !st.ended {
+			st.cancelled = true
+			st.cancel()
+		}
+		s.mu.Unlock() // an unknown or finished id is ignored: cancel races completion
+	case EventCompletionCreate, EventGenerationCreate:
+		s.create(ev)
+	}
+}
+
+func (s *session) update(ev ClientEvent) {
+	if ev.Workspace != nil && len(*ev.Workspace) > 4096 {
+		s.push(EventError, errorFrame(ev.EventID, NewError(CodeOutOfRange, "workspace longer than 4096 bytes")))
+		return
+	}
+	s.mu.Lock()
+	if ev.Profile != nil {
+		p := *ev.Profile
+		s.profile = &p
+	}
+	if ev.Editor != nil {
+		e := EditorInfo{Name: truncate(ev.Editor.Name, 128), Version: truncate(ev.Editor.Version, 128)}
+		s.editor = &e
+	}
+	if ev.Workspace != nil {
+		s.workspace = *ev.Workspace
+		s.affinity = affinityKey(s.caller, s.workspace, s.id)
+	}
+	info := SessionInfo{ID: s.id, Profile: s.profile, Editor: s.editor, Workspace: s.workspace}
+	s.mu.Unlock()
+	s.push(EventSessionUpdated, serverEvent{Type: EventSessionUpdated, EventID: ev.EventID, Session: &info}.encode())
+}
+
+// create admits one completion.create or generation.create.
+func (s *session) create(ev ClientEvent) {
+	kind, group := KindGeneration, "generation"
+	if ev.Type == EventCompletionCreate {
+		kind, group = KindCompletion, "completion"
+	}
+	s.mu.Lock()
+	if _, dup := s.streams[ev.ID]; dup {
+		s.mu.Unlock()
+		s.push(EventError, errorFrame(ev.EventID, NewError(CodeConflict, "stream id "+strconv.Quote(ev.ID)+" is in flight")))
+		return
+	}
+	if s.draining {
+		s.mu.Unlock()
+		e := NewError(CodeModelUnavailable, "server is restarting; reconnect")
+		e.RetryAfter = s.hub.cfg.ReconnectAfter
+		s.push(EventStreamError, streamErrorFrame(ev.ID, e))
+		return
+	}
+	active := 0
+	for _, st := range s.streams {
+		if kind == KindCompletion && ev.Replace && st.kind == KindCompletion && !st.ended {
+			st.cancelled = true
+			st.cancel()
+		}
+		if !st.cancelled && !st.ended {
+			active++
+		}
+	}
+	if active >= s.hub.cfg.MaxStreams {
+		s.mu.Unlock()
+		s.push(EventStreamError, streamErrorFrame(ev.ID, NewError(CodeTooManyStreams,
+			"at most "+strconv.Itoa(s.hub.cfg.MaxStreams)+" concurrent streams per socket")))
+		return
+	}
+	ctx, cancel := context.WithCancel(s.ctx)
+	st := &wsStream{id: ev.ID, kind: kind, out: &outStream{id: ev.ID}, ctx: ctx, cancel: cancel}
+	s.streams[ev.ID] = st
+	req := s.request(ev, kind)
+	s.mu.Unlock()
+
+	s.hub.streamOpened(kind)
+	s.wg.Add(1)
+	go s.runStream(st, req, group)
+}
+
+// request builds the engine request; the caller holds s.mu. The session profile is
+// the default, the event's profile overrides it field by field.
+func (s *session) request(ev ClientEvent, kind Kind) Request {
+	req := Request{Kind: kind, Language: ev.Language, MaxTokens: ev.MaxTokens,
+		Temperature: ev.Temperature, TopP: ev.TopP, Stop: ev.Stop,
+		Route: "WS " + ev.Type, RequestID: s.id + "/" + ev.ID, Caller: s.caller, AffinityKey: s.affinity}
+	if kind == KindCompletion {
+		req.Task, req.Prefix, req.Suffix, req.FilePath = TaskCompletion, ev.Prefix, ev.Suffix, ev.FilePath
+	} else {
+		req.Task, req.Prompt, req.Context = ev.ModelType, ev.Prompt, ev.Context
+	}
+	switch {
+	case s.profile != nil:
+		p := MergeProfile(*s.profile, ev.Profile)
+		req.Profile = &p
+	case ev.Profile != nil:
+		p := *ev.Profile
+		req.Profile = &p
+	}
+	return req
+}
+
+// runStream relays one stream from the engine into the send queue and queues exactly
+// one terminal frame.
+func (s *session) runStream(st *wsStream, req Request, group string) {
+	defer s.wg.Done()
+	defer st.cancel()
+	began := time.Now()
+	var ttft time.Duration
+	cancelled := func() (Done, bool) {
+		s.mu.Lock()
+		c := st.cancelled
+		s.mu.Unlock()
+		return Done{FinishReason: "cancelled", TTFT: ttft, Latency: time.Since(began)}, c || s.ctx.Err() != nil
+	}
+	fail := func(err error) {
+		if d, ok := cancelled(); ok {
+			s.finish(st, doneFrame(st.id, d), "cancelled")
+			return
+		}
+		e := AsError(err)
+		if e.Server() {
+			s.log.Error("realtime: stream failed", "id", st.id, "err", e)
+		}
+		s.finish(st, streamErrorFrame(st.id, e), "error")
+	}
+	if a := s.hub.deps.Admit; a != nil {
+		if e := a.Admit(st.ctx, s.caller, group); e != nil {
+			fail(e)
+			return
+		}
+	}
+	src, err := s.hub.start(st.ctx, req)
+	if err != nil {
+		fail(err)
+		return
+	}
+	defer src.Close() // leaves the flight at once; upstream closes unless a coalesced peer remains
+	info := src.Info()
+	s.out.started(st.out, startedFrame(st.id, st.kind, info))
+	for {
+		ev, err := src.Next(st.ctx)
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				err = Wrap(CodeInternal, errors.New("stream ended without a terminal event"))
+			}
+			fail(err)
+			return
+		}
+		if ev.Text != "" {
+			if ttft == 0 {
+				ttft = time.Since(began)
+			}
+			s.out.text(st.out, ev.Text)
+		}
+		switch {
+		case ev.Done != nil:
+			d := *ev.Done
+			if d.FinishReason == "" {
+				d.FinishReason = "stop"
+			}
+			s.finish(st, doneFrame(st.id, d), outcomeOf(d.FinishReason))
+			return
+		case ev.Err != nil:
+			fail(ev.Err)
+			return
+		}
+	}
+}
+
+func outcomeOf(finish string) string {
+	if finish == "cancelled" {
+		return "cancelled"
+	}
+	return "done"
+}
+
+// finish queues st's terminal frame.
+func (s *session) finish(st *wsStream, frame []byte, outcome string) {
+	s.mu.Lock()
+	st.ended, st.outcome = true, outcome
+	s.mu.Unlock()
+	s.out.finish(st.out, frame)
+}
+
+// release frees a stream's id once its terminal frame is written (writer goroutine).
+func (s *session) release(out *outStream) {
+	s.mu.Lock()
+	st := s.streams[out.id]
+	if st == nil || st.out != out {
+		s.mu.Unlock()
+		return
+	}
+	delete(s.streams, out.id)
+	s.mu.Unlock()
+	s.hub.streamClosed(st.kind, st.outcome)
+}
+
+// cancelStreams cancels every stream of the session (close requested).
+func (s *session) cancelStreams() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, st := range s.streams {
+		if !st.ended {
+			st.cancelled = true
+		}
+		st.cancel()
+	}
+}
+
+// drain refuses new streams and announces the shutdown.
+func (s *session) drain(reason string) {
+	s.mu.Lock()
+	s.draining = true
+	s.mu.Unlock()
+	s.push(EventSessionClosing, serverEvent{Type: EventSessionClosing, Reason: reason,
+		ReconnectAfterMS: ptr(s.hub.cfg.ReconnectAfter.Milliseconds())}.encode())
+}
+
+// affinityKey keeps an editor's workspace on one vLLM replica (rendezvous hash in the
+// pool). Without a workspace the session id is used.
+func affinityKey(c Caller, workspace, sessionID string) string {
+	if workspace == "" {
+		return sessionID
+	}
+	h := sha256.Sum256([]byte(strconv.FormatInt(c.KeyID, 10) + ":" + strconv.FormatInt(c.UserID, 10) + ":" + workspace))
+	return "ws-" + hex.EncodeToString(h[:12])
+}
+
+func newSessionID() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go ≥ 1.24)
+	return "ses_" + hex.EncodeToString(b[:])
+}
