@@ -124,12 +124,14 @@ func (s *Stream) ttft() time.Duration {
 // (a no-op when it already ended early).
 func (s *Stream) deliver(ev Event) Event {
 	s.delivered.Store(true)
+	s.stopWatch()
 	s.end(ev)
 	return ev
 }
 
-// cancelled ends the subscription early because the Start context ended; the reader
-// still gets its terminal event.
+// cancelled ends the subscription early because the Start context ended (it runs in
+// the AfterFunc goroutine, possibly before subscribe set stopWatch, so it must not
+// touch it); the reader still gets its terminal event.
 func (s *Stream) cancelled() {
 	s.goneOnce.Do(func() { close(s.gone) })
 	s.end(Event{Done: s.done(&flightEnd{finish: "cancelled"})})
@@ -139,13 +141,13 @@ func (s *Stream) cancelled() {
 // leaves. A stream closed before its terminal event is logged as cancelled.
 func (s *Stream) Close() {
 	s.delivered.Store(true)
+	s.stopWatch()
 	s.cancelled()
 }
 
 // end detaches from the flight and writes the subscription's accounting, once.
 func (s *Stream) end(ev Event) {
 	s.endOnce.Do(func() {
-		s.stopWatch()
 		s.src.leave()
 		s.e.st.subscribers.Add(-1)
 		s.e.account(s, ev)

@@ -136,6 +136,23 @@ func TestNextWithStartContextIsDeterministic(t *testing.T) {
 	}
 }
 
+func TestStartWithCancelledContext(t *testing.T) {
+	h := newHarness(t, harnessOpt{noCache: true})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for range 20 {
+		s, err := h.e.Start(ctx, genReq("already gone"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, end := drain(t, s); end.Done == nil || end.Done.FinishReason != "cancelled" {
+			t.Fatalf("end %+v", end)
+		}
+		s.Close()
+	}
+	waitEngine(t, "20 rows", func() bool { return h.e.Stats().LogWritten == 20 })
+}
+
 func TestRawUsesBaseModel(t *testing.T) {
 	e := newTestEngine(t, EngineConfig{BaseModel: "deepseek-coder-base"}, EngineDeps{})
 	if up := rendered(t, e, Request{Prompt: "def f(", Raw: true}); up.Model != "deepseek-coder-base" || up.Prompt != "def f(" {
