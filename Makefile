@@ -1,0 +1,51 @@
+# HAPA gateway. `make run` and `make test` are all a fresh machine needs.
+GO       ?= go
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  := -s -w -X main.version=$(VERSION)
+BIN      := bin/hapa
+PKGS     := ./...
+
+.PHONY: all build run test test-short lint fmt generate check-generated docker bench clean
+
+all: build
+
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/hapa
+
+# Development server on :8000: SQLite in ./data, in-process cache and limiter, the
+# built-in vLLM simulator, the original extension's e-mail login and demo key.
+run: build
+	SELF_SIGNUP=$${SELF_SIGNUP:-true} DEMO_API_KEY_ENABLED=$${DEMO_API_KEY_ENABLED:-true} AUTO_MIGRATE=$${AUTO_MIGRATE:-true} \
+	STRUCTURED_LOGGING=$${STRUCTURED_LOGGING:-false} ./$(BIN) serve
+
+test: lint check-generated
+	$(GO) test -race -count=1 -timeout 20m $(PKGS)
+
+test-short:
+	$(GO) test -count=1 -short $(PKGS)
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet $(PKGS)
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+generate:
+	$(GO) tool templ generate
+
+# Fails when the committed templ output differs from what the pinned templ generates.
+check-generated:
+	@if git ls-files '*.templ' | grep -q .; then \
+		$(GO) tool templ generate >/dev/null && \
+		git diff --exit-code -- '*_templ.go' || { echo "generated templ code is stale: run make generate"; exit 1; }; \
+	fi
+
+docker:
+	docker build -t hapa:$(VERSION) --build-arg VERSION=$(VERSION) .
+
+bench: build
+	./$(BIN) bench suite --out docs/performance.md
+
+clean:
+	rm -rf bin

@@ -1,0 +1,260 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/hapa-project/hapa/realtime"
+	"github.com/hapa-project/hapa/store"
+	"github.com/hapa-project/hapa/vllm"
+	"github.com/hapa-project/hapa/vllm/sim"
+	"github.com/hapa-project/hapa/web"
+)
+
+// demoKey is the original demo key hard-coded in the VS Code extension and the landing
+// page (contract §5.1); provisioned only with DEMO_API_KEY_ENABLED=true.
+const demoKey = "hapa_demo_20241228_secure_key_for_testing"
+
+// app is everything serve builds, in build order; closers run in reverse.
+type app struct {
+	cfg              Config
+	log              *slog.Logger
+	listeners        []listener
+	loops            []loop
+	closers          []func()
+	shutdownRealtime func(ctx context.Context)
+}
+
+func (a *app) onClose(f func()) { a.closers = append(a.closers, f) }
+
+func (a *app) closeAll() {
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		a.closers[i]()
+	}
+}
+
+// build constructs the gateway: store, Redis, metrics, upstream pool (or the built-in
+// simulator), engine, limits, incidents, WebSocket hub, admin console and HTTP edge,
+// and binds every listener (so a busy port fails here, synchronously).
+func build(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writer) (a *app, err error) {
+	a = &app{cfg: cfg, log: log}
+	defer func() {
+		if err != nil {
+			for _, l := range a.listeners {
+				l.ln.Close()
+			}
+			a.closeAll()
+		}
+	}()
+
+	db, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	a.onClose(func() { db.Close() })
+	if err := provision(ctx, cfg, db, log); err != nil {
+		return nil, err
+	}
+
+	var rdb *redis.Client
+	if cfg.RedisURL != "" {
+		if rdb, err = store.NewRedis(cfg.RedisURL); err != nil {
+			return nil, err
+		}
+		a.onClose(func() { rdb.Close() })
+		pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		if perr := rdb.Ping(pctx).Err(); perr != nil {
+			log.Warn("redis unreachable at start: serving with local cache and limiter until it returns", "err", perr)
+		}
+		cancel()
+	}
+
+	reg := prometheus.NewRegistry()
+	metrics, err := realtime.NewMetrics(realtime.MetricsConfig{NoErrorCounting: !cfg.ErrorMonitoring}, reg)
+	if err != nil {
+		return nil, err
+	}
+
+	pool, simulated, err := a.upstream(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	a.loops = append(a.loops, loop{"vllm-probe", func(ctx context.Context) error { pool.Run(ctx); return nil }})
+
+	incidents := realtime.NewIncidentRecorder(realtime.IncidentConfig{Disabled: !cfg.IncidentTracking}, db.Incidents(), metrics, log)
+	a.loops = append(a.loops, loop{"incidents", incidents.Run})
+	retention := realtime.NewRetention(realtime.RetentionConfig{IncidentDays: cfg.ErrorRetentionDays}, db.Incidents(), db.RequestLog(), log)
+	a.loops = append(a.loops, loop{"retention", retention.Run})
+
+	memCache := store.NewMemoryCache(cfg.MaxCacheSize, nil)
+	var cache realtime.Cache = memCache
+	if rdb != nil {
+		cache = newTieredCache(store.NewRedisCache(rdb, "hapa:", 250*time.Millisecond), memCache, log)
+	}
+
+	keys := store.NewAuthenticator(db.APIKeys(), 10*time.Second, nil)
+	a.loops = append(a.loops, loop{"key-last-used", keys.Run})
+
+	engine, err := realtime.NewEngine(realtime.EngineConfig{
+		Family:              vllm.Family(cfg.VLLMModelFamily),
+		Adapters:            mustAdapters(cfg.VLLMAdapters),
+		BaseModel:           cfg.VLLMBaseModel,
+		CacheTTL:            cfg.CacheTTL,
+		CacheMaxTemperature: cfg.CacheMaxTemperature,
+		CacheScope:          cfg.CacheScope,
+	}, realtime.EngineDeps{
+		Upstream:  pool,
+		Cache:     cache,
+		Log:       db.RequestLog(),
+		Profiles:  profiles{db.Settings()},
+		Incidents: incidents,
+		Observer:  metrics,
+		Logger:    log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	a.loops = append(a.loops, loop{"engine", engine.Run})
+	reg.MustRegister(realtime.NewScrapeCollector(pool, func() (int, int64) {
+		st := engine.Stats()
+		return st.LogQueued + st.LogPending, st.LogDropped
+	}))
+
+	health := func(ctx context.Context) web.HealthReport {
+		r := web.HealthReport{Database: "connected", Redis: "disabled", AIModel: "available", LastCleanup: retention.LastCleanup()}
+		pctx, cancel := context.WithTimeout(ctx, time.Second)
+		defer cancel()
+		if db.Ping(pctx) != nil {
+			r.Database = "error"
+		}
+		if rdb != nil {
+			r.Redis = "connected"
+			if rdb.Ping(pctx).Err() != nil {
+				r.Redis = "error"
+			}
+		}
+		switch {
+		case simulated:
+			r.AIModel = "simulator"
+		case !pool.Healthy():
+			r.AIModel = "unavailable"
+		}
+		return r
+	}
+
+	srv, err := web.New(web.Config{
+		AllowedOrigins: cfg.AllowedOrigins,
+		MaxBodyBytes:   cfg.MaxBodyBytes,
+		JWTSecret:      []byte(cfg.SecretKey),
+		SelfSignup:     cfg.SelfSignup,
+		MaxKeysPerUser: cfg.MaxKeysPerUser,
+		KeyExpiry:      time.Duration(cfg.APIKeyExpiryDays) * 24 * time.Hour,
+		Version:        cfg.Version,
+		Environment:    cfg.Environment,
+		DemoKey:        cfg.DemoAPIKey,
+	}, web.Deps{
+		Logger:    log,
+		DB:        db,
+		Keys:      keys,
+		Engine:    engine,
+		Health:    health,
+		Incidents: incidents,
+		Metrics:   promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}),
+	})
+	if err != nil {
+		return nil, err
+	}
+	wcfg := web.Config{}
+	if err := a.addListener("main", cfg.Host, cfg.Port, web.NewHTTPServer(wcfg, srv.Handler())); err != nil {
+		return nil, err
+	}
+	if cfg.DBModulePort != 0 {
+		if err := a.addListener("db-module", cfg.Host, cfg.DBModulePort, web.NewHTTPServer(wcfg, srv.DBModuleHandler())); err != nil {
+			return nil, err
+		}
+	}
+	_ = stdout
+	return a, nil
+}
+
+// upstream builds the vLLM pool over VLLM_SERVER_URL, or starts the built-in
+// simulator on a loopback port and points the pool at it.
+func (a *app) upstream(ctx context.Context, cfg Config) (*vllm.Pool, bool, error) {
+	urls := cfg.VLLMServerURLs
+	simulated := cfg.Simulated()
+	if simulated {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, false, err
+		}
+		simCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			sim.Serve(simCtx, ln, sim.New(sim.Config{Model: cfg.VLLMBaseModel, APIKey: cfg.AIModelAPIKey, TTFT: cfg.SimTTFT, ITL: cfg.SimITL}))
+		}()
+		a.onClose(func() { stop(); <-done })
+		urls = []string{"http://" + ln.Addr().String()}
+		a.log.Warn("VLLM_SERVER_URL is not set: using the built-in vLLM simulator", "url", urls[0])
+	}
+	pool, err := vllm.NewPool(vllm.PoolConfig{
+		URLs:              urls,
+		APIKey:            cfg.AIModelAPIKey,
+		ConnectTimeout:    cfg.VLLMConnect,
+		FirstTokenTimeout: cfg.VLLMFirstToken,
+		IdleTimeout:       cfg.VLLMIdle,
+	})
+	return pool, simulated, err
+}
+
+func (a *app) addListener(name, host string, port int, srv *http.Server) error {
+	ln, err := listen(host, port)
+	if err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	a.listeners = append(a.listeners, listener{name: name, ln: ln, srv: srv})
+	return nil
+}
+
+// provision creates what a first start needs: the demo key when enabled.
+func provision(ctx context.Context, cfg Config, db *store.DB, log *slog.Logger) error {
+	if !cfg.DemoAPIKey {
+		return nil
+	}
+	log.Warn("DEMO_API_KEY_ENABLED: the public demo key of the original extension is accepted; never enable this in production")
+	_, err := db.APIKeys().EnsureKey(ctx, demoKey, store.NewKey{
+		Name:   "demo",
+		Scopes: store.Scopes{store.ScopeCodeGeneration, store.ScopeCodeCompletion, store.ScopeHistory},
+	})
+	return err
+}
+
+// profiles adapts the user_settings table to the engine's Profiles.
+type profiles struct{ s *store.Settings }
+
+func (p profiles) Profile(ctx context.Context, userID int64) (realtime.Profile, error) {
+	var out realtime.Profile
+	us, err := p.s.Get(ctx, userID)
+	if err != nil || len(us.Profile) == 0 {
+		return out, err
+	}
+	if err := json.Unmarshal(us.Profile, &out); err != nil {
+		return realtime.Profile{}, fmt.Errorf("stored profile of user %d: %w", userID, err)
+	}
+	return out, nil
+}
+
+func mustAdapters(s string) map[string]string {
+	m, _ := vllm.ParseAdapterMap(s)
+	return m
+}

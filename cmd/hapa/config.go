@@ -1,0 +1,284 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hapa-project/hapa/realtime"
+	"github.com/hapa-project/hapa/vllm"
+)
+
+// Config is the effective configuration of one hapa process. Every field has an
+// environment variable (DESIGN.md §7, the seed's names and defaults) and a flag of the
+// same name in lower case with dashes (DATABASE_URL → --database-url).
+type Config struct {
+	Environment string
+	Debug       bool
+	Host        string
+	Port        int
+	SecretKey   string
+	Version     string
+
+	APIKeyExpiryDays int
+	DemoAPIKey       bool
+	SelfSignup       bool
+	MaxKeysPerUser   int
+	AdminPassword    string
+	AllowedOrigins   []string
+	MaxBodyBytes     int64
+	ShutdownTimeout  time.Duration
+	DBModulePort     int
+	MetricsAddr      string
+	MaxWorkers       int
+
+	DatabaseURL string
+	AutoMigrate bool
+	RedisURL    string
+
+	CacheTTL            time.Duration
+	MaxCacheSize        int
+	CacheScope          string
+	CacheMaxTemperature float64
+
+	AIModelAPIKey   string
+	AIModelEndpoint string
+	VLLMServerURLs  []string
+	VLLMModelFamily string
+	VLLMBaseModel   string
+	VLLMAdapters    string
+	VLLMConnect     time.Duration
+	VLLMFirstToken  time.Duration
+	VLLMIdle        time.Duration
+	RequestTimeout  time.Duration
+	SimTTFT         time.Duration
+	SimITL          time.Duration
+
+	RateLimitEnabled       bool
+	DefaultRateLimit       int
+	RateLimitWindowMinutes int
+	RateLimitRules         string
+
+	ErrorMonitoring    bool
+	ErrorRetentionDays int
+	IncidentTracking   bool
+
+	LogLevel          string
+	StructuredLogging bool
+	LogFile           string
+	LogFileRotation   bool
+	LogMaxSize        int64 // bytes
+
+	WSMaxMessageBytes int64
+	WSMaxStreams      int
+	WSMaxConnsPerKey  int
+	WSWriteTimeout    time.Duration
+	WSPingInterval    time.Duration
+}
+
+// setting is one configuration variable: its name, default, whether it is secret, and
+// how it is parsed into Config.
+type setting struct {
+	env    string
+	def    string
+	secret bool
+	help   string
+	set    func(c *Config, v string) error
+}
+
+func settings() []setting {
+	return []setting{
+		{"ENVIRONMENT", "development", false, "development | staging | production", str(func(c *Config) *string { return &c.Environment })},
+		{"DEBUG", "false", false, "verbose errors and logs", boolean(func(c *Config) *bool { return &c.Debug })},
+		{"HOST", "0.0.0.0", false, "listen address", str(func(c *Config) *string { return &c.Host })},
+		{"PORT", "8000", false, "listen port", integer(func(c *Config) *int { return &c.Port }, 0, 65535)},
+		{"SECRET_KEY", "", true, "JWT signing key (≥ 32 chars; required in production)", str(func(c *Config) *string { return &c.SecretKey })},
+		{"API_KEY_EXPIRY_DAYS", "90", false, "default lifetime of new API keys (0 = never)", integer(func(c *Config) *int { return &c.APIKeyExpiryDays }, 0, 36500)},
+		{"DEMO_API_KEY_ENABLED", "false", false, "provision the original demo key (development only)", boolean(func(c *Config) *bool { return &c.DemoAPIKey })},
+		{"SELF_SIGNUP", "false", false, "log in with an e-mail only and create the account (the original's flow)", boolean(func(c *Config) *bool { return &c.SelfSignup })},
+		{"MAX_KEYS_PER_USER", "5", false, "active API keys a user may hold", integer(func(c *Config) *int { return &c.MaxKeysPerUser }, 1, 1000)},
+		{"ADMIN_PASSWORD", "", true, "password of the first admin (generated and printed once when empty)", str(func(c *Config) *string { return &c.AdminPassword })},
+		{"ALLOWED_ORIGINS", "http://localhost:3000,vscode-webview://*", false, "comma-separated origins (scheme://host[:port], * wildcard in host)", list(func(c *Config) *[]string { return &c.AllowedOrigins })},
+		{"MAX_BODY_BYTES", "1048576", false, "largest accepted request body", int64v(func(c *Config) *int64 { return &c.MaxBodyBytes }, 1024, 1<<30)},
+		{"SHUTDOWN_TIMEOUT", "15s", false, "drain deadline on SIGTERM", duration(func(c *Config) *time.Duration { return &c.ShutdownTimeout })},
+		{"DB_MODULE_PORT", "0", false, "also serve the DB-module routes on this port (0 = off)", integer(func(c *Config) *int { return &c.DBModulePort }, 0, 65535)},
+		{"METRICS_ADDR", "", false, "serve /metrics on a separate address (empty = main port)", str(func(c *Config) *string { return &c.MetricsAddr })},
+		{"MAX_WORKERS", "0", false, "GOMAXPROCS when > 0", integer(func(c *Config) *int { return &c.MaxWorkers }, 0, 1024)},
+
+		{"DATABASE_URL", "sqlite:///./data/hapa.db", true, "sqlite:///path, sqlite://:memory: or postgres://…", dburl(func(c *Config) *string { return &c.DatabaseURL })},
+		{"AUTO_MIGRATE", "false", false, "apply PostgreSQL migrations at start (fresh SQLite is always migrated)", boolean(func(c *Config) *bool { return &c.AutoMigrate })},
+		{"REDIS_URL", "", true, "redis://… for the shared cache, limiter and events (empty = in-process)", redisurl(func(c *Config) *string { return &c.RedisURL })},
+
+		{"CACHE_TTL", "1800", false, "response cache lifetime, seconds", seconds(func(c *Config) *time.Duration { return &c.CacheTTL })},
+		{"MAX_CACHE_SIZE", "1000", false, "in-memory cache entries", integer(func(c *Config) *int { return &c.MaxCacheSize }, 0, 10_000_000)},
+		{"CACHE_SCOPE", "global", false, "global (keys share entries) | key (entries per API key)", oneOf(func(c *Config) *string { return &c.CacheScope }, "global", "key")},
+		{"CACHE_MAX_TEMPERATURE", "0.3", false, "only requests at or below this temperature are cached", float(func(c *Config) *float64 { return &c.CacheMaxTemperature }, 0, 2)},
+
+		{"AI_MODEL_API_KEY", "", true, "bearer key of the vLLM servers (--api-key)", str(func(c *Config) *string { return &c.AIModelAPIKey })},
+		{"AI_MODEL_ENDPOINT", "", false, "fallback for VLLM_SERVER_URL (a /v1/... suffix is stripped)", str(func(c *Config) *string { return &c.AIModelEndpoint })},
+		{"VLLM_SERVER_URL", "", false, "comma-separated vLLM replicas (empty = built-in simulator)", urls(func(c *Config) *[]string { return &c.VLLMServerURLs })},
+		{"VLLM_MODEL_FAMILY", "deepseek-coder", false, "FIM template family: deepseek-coder | qwen2.5-coder | starcoder | codellama | codestral", str(func(c *Config) *string { return &c.VLLMModelFamily })},
+		{"VLLM_BASE_MODEL", "deepseek-ai/deepseek-coder-6.7b-instruct", false, "base model name served by vLLM", str(func(c *Config) *string { return &c.VLLMBaseModel })},
+		{"VLLM_ADAPTERS", "", false, "model_type=adapter overrides, e.g. code_review=comment", str(func(c *Config) *string { return &c.VLLMAdapters })},
+		{"VLLM_CONNECT_TIMEOUT", "5s", false, "connect limit per upstream attempt", duration(func(c *Config) *time.Duration { return &c.VLLMConnect })},
+		{"VLLM_TIMEOUT_SECONDS", "", false, "time-to-first-token limit, seconds (default REQUEST_TIMEOUT)", optSeconds(func(c *Config) *time.Duration { return &c.VLLMFirstToken })},
+		{"VLLM_IDLE_TIMEOUT", "30s", false, "longest gap between two tokens", duration(func(c *Config) *time.Duration { return &c.VLLMIdle })},
+		{"REQUEST_TIMEOUT", "30", false, "request timeout, seconds", seconds(func(c *Config) *time.Duration { return &c.RequestTimeout })},
+		{"SIM_TTFT", "40ms", false, "built-in simulator: time to first token", duration(func(c *Config) *time.Duration { return &c.SimTTFT })},
+		{"SIM_ITL", "8ms", false, "built-in simulator: inter-token latency", duration(func(c *Config) *time.Duration { return &c.SimITL })},
+
+		{"RATE_LIMIT_ENABLED", "true", false, "enforce rate limits", boolean(func(c *Config) *bool { return &c.RateLimitEnabled })},
+		{"DEFAULT_RATE_LIMIT", "100", false, "requests per window for routes without their own rule", integer(func(c *Config) *int { return &c.DefaultRateLimit }, 1, 1<<30)},
+		{"RATE_LIMIT_WINDOW_MINUTES", "60", false, "window of DEFAULT_RATE_LIMIT, minutes", integer(func(c *Config) *int { return &c.RateLimitWindowMinutes }, 1, 1440)},
+		{"RATE_LIMIT_RULES", "", false, "group=N/period overrides, e.g. generation=50/m,completion=600/m", str(func(c *Config) *string { return &c.RateLimitRules })},
+
+		{"ERROR_MONITORING_ENABLED", "true", false, "count errors in metrics and the dashboard", boolean(func(c *Config) *bool { return &c.ErrorMonitoring })},
+		{"ERROR_RETENTION_DAYS", "30", false, "incidents older than this are deleted", integer(func(c *Config) *int { return &c.ErrorRetentionDays }, 1, 3650)},
+		{"INCIDENT_TRACKING_ENABLED", "true", false, "store an incident for every 5xx", boolean(func(c *Config) *bool { return &c.IncidentTracking })},
+
+		{"LOG_LEVEL", "INFO", false, "DEBUG | INFO | WARNING | ERROR", oneOfFold(func(c *Config) *string { return &c.LogLevel }, "DEBUG", "INFO", "WARNING", "WARN", "ERROR")},
+		{"STRUCTURED_LOGGING", "true", false, "JSON logs (false = text)", boolean(func(c *Config) *bool { return &c.StructuredLogging })},
+		{"LOG_FILE", "", false, "also write logs to this file", str(func(c *Config) *string { return &c.LogFile })},
+		{"LOG_FILE_ROTATION", "true", false, "rotate LOG_FILE at LOG_MAX_SIZE", boolean(func(c *Config) *bool { return &c.LogFileRotation })},
+		{"LOG_MAX_SIZE", "50MB", false, "rotation size (KB, MB, GB suffixes)", size(func(c *Config) *int64 { return &c.LogMaxSize })},
+
+		{"WS_MAX_MESSAGE_BYTES", "262144", false, "largest client WebSocket frame", int64v(func(c *Config) *int64 { return &c.WSMaxMessageBytes }, 1024, 64<<20)},
+		{"WS_MAX_STREAMS", "8", false, "concurrent streams per socket", integer(func(c *Config) *int { return &c.WSMaxStreams }, 1, 1024)},
+		{"WS_MAX_CONNS_PER_KEY", "16", false, "open sockets per API key", integer(func(c *Config) *int { return &c.WSMaxConnsPerKey }, 1, 100000)},
+		{"WS_WRITE_TIMEOUT", "10s", false, "a socket unwritable this long is closed with 4008", duration(func(c *Config) *time.Duration { return &c.WSWriteTimeout })},
+		{"WS_PING_INTERVAL", "30s", false, "keepalive ping interval (pong timeout is the same)", duration(func(c *Config) *time.Duration { return &c.WSPingInterval })},
+	}
+}
+
+// loadConfig builds a Config from defaults, then the .env file (if any), then the
+// environment, then flags. Every invalid value is reported at once.
+func loadConfig(getenv func(string) string, dotenv map[string]string, flags map[string]string) (Config, error) {
+	var c Config
+	var errs []error
+	for _, s := range settings() {
+		v, ok := flags[flagName(s.env)]
+		if !ok {
+			v = getenv(s.env)
+			if v == "" {
+				v = dotenv[s.env]
+			}
+			if v == "" {
+				v = s.def
+			}
+		}
+		if err := s.set(&c, strings.TrimSpace(v)); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", s.env, err))
+		}
+	}
+	errs = append(errs, c.check()...)
+	if len(errs) > 0 {
+		return c, fmt.Errorf("invalid configuration:\n  %w", joinIndented(errs))
+	}
+	c.finish()
+	return c, nil
+}
+
+// check validates combinations of settings.
+func (c *Config) check() []error {
+	var errs []error
+	prod := strings.EqualFold(c.Environment, "production")
+	if prod && len(c.SecretKey) < 32 {
+		errs = append(errs, errors.New("SECRET_KEY: must be at least 32 characters in production"))
+	}
+	if c.SecretKey != "" && len(c.SecretKey) < 16 {
+		errs = append(errs, errors.New("SECRET_KEY: must be at least 16 characters"))
+	}
+	if prod && c.DemoAPIKey {
+		errs = append(errs, errors.New("DEMO_API_KEY_ENABLED: not allowed in production"))
+	}
+	if prod && c.SelfSignup {
+		errs = append(errs, errors.New("SELF_SIGNUP: not allowed in production"))
+	}
+	if _, err := vllm.ParseFamily(c.VLLMModelFamily); err != nil {
+		errs = append(errs, fmt.Errorf("VLLM_MODEL_FAMILY: %w", err))
+	}
+	if _, err := vllm.ParseAdapterMap(c.VLLMAdapters); err != nil {
+		errs = append(errs, fmt.Errorf("VLLM_ADAPTERS: %w", err))
+	}
+	if _, err := realtime.ParseRules(c.RateLimitRules); err != nil {
+		errs = append(errs, fmt.Errorf("RATE_LIMIT_RULES: %w", err))
+	}
+	if c.DBModulePort != 0 && c.DBModulePort == c.Port {
+		errs = append(errs, errors.New("DB_MODULE_PORT: must differ from PORT"))
+	}
+	return errs
+}
+
+// finish derives dependent defaults.
+func (c *Config) finish() {
+	if c.VLLMFirstToken == 0 {
+		c.VLLMFirstToken = c.RequestTimeout
+	}
+	if len(c.VLLMServerURLs) == 0 && c.AIModelEndpoint != "" {
+		u := strings.TrimRight(c.AIModelEndpoint, "/")
+		for _, suffix := range []string{"/v1/completions", "/v1/chat/completions", "/v1"} {
+			u = strings.TrimSuffix(u, suffix)
+		}
+		c.VLLMServerURLs = []string{u}
+	}
+}
+
+// Simulated reports whether the built-in simulator serves as the upstream.
+func (c *Config) Simulated() bool { return len(c.VLLMServerURLs) == 0 }
+
+// Addr is the main listen address.
+func (c *Config) Addr() string { return joinHostPort(c.Host, c.Port) }
+
+// printConfig writes the effective configuration with secrets redacted.
+func printConfig(w io.Writer, getenv func(string) string, dotenv map[string]string, flags map[string]string) {
+	for _, s := range settings() {
+		v, src := s.def, "default"
+		if f, ok := flags[flagName(s.env)]; ok {
+			v, src = f, "flag"
+		} else if e := getenv(s.env); e != "" {
+			v, src = e, "env"
+		} else if d := dotenv[s.env]; d != "" {
+			v, src = d, ".env"
+		}
+		if s.secret && v != "" {
+			v = redact(s.env, v)
+		}
+		fmt.Fprintf(w, "%-26s = %-44s (%s)\n", s.env, v, src)
+	}
+}
+
+// redact hides secrets; URLs keep scheme, host and path but lose credentials.
+func redact(name, v string) string {
+	if strings.HasSuffix(name, "_URL") {
+		if u, err := url.Parse(v); err == nil && u.Scheme != "" {
+			if u.User != nil {
+				u.User = url.UserPassword("redacted", "redacted")
+			}
+			return u.String()
+		}
+	}
+	return "[redacted]"
+}
+
+func flagName(env string) string { return strings.ToLower(strings.ReplaceAll(env, "_", "-")) }
+
+func joinHostPort(host string, port int) string {
+	if strings.Contains(host, ":") {
+		return "[" + host + "]:" + strconv.Itoa(port)
+	}
+	return host + ":" + strconv.Itoa(port)
+}
+
+func joinIndented(errs []error) error {
+	msgs := make([]string, len(errs))
+	for i, e := range errs {
+		msgs[i] = e.Error()
+	}
+	sort.Strings(msgs)
+	return errors.New(strings.Join(msgs, "\n  "))
+}

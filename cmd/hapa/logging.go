@@ -1,0 +1,55 @@
+package main
+
+import (
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"gopkg.in/natefinch/lumberjack.v2"
+)
+
+// newLogger builds the process logger: JSON or text by STRUCTURED_LOGGING, level by
+// LOG_LEVEL, written to stdout and, when LOG_FILE is set, to that file (rotated at
+// LOG_MAX_SIZE when LOG_FILE_ROTATION is on). The returned closer closes the file.
+func newLogger(cfg Config, stdout io.Writer) (*slog.Logger, io.Closer, error) {
+	var level slog.Level
+	switch strings.ToUpper(cfg.LogLevel) {
+	case "DEBUG":
+		level = slog.LevelDebug
+	case "WARNING", "WARN":
+		level = slog.LevelWarn
+	case "ERROR":
+		level = slog.LevelError
+	default:
+		level = slog.LevelInfo
+	}
+	w, closer := stdout, io.Closer(nopCloser{})
+	if cfg.LogFile != "" {
+		if err := os.MkdirAll(filepath.Dir(cfg.LogFile), 0o755); err != nil {
+			return nil, nil, err
+		}
+		var file io.WriteCloser
+		if cfg.LogFileRotation {
+			file = &lumberjack.Logger{Filename: cfg.LogFile, MaxSize: int(max(1, cfg.LogMaxSize>>20)), MaxBackups: 5, Compress: true}
+		} else {
+			f, err := os.OpenFile(cfg.LogFile, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o640)
+			if err != nil {
+				return nil, nil, err
+			}
+			file = f
+		}
+		w, closer = io.MultiWriter(stdout, file), file
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	var h slog.Handler = slog.NewTextHandler(w, opts)
+	if cfg.StructuredLogging {
+		h = slog.NewJSONHandler(w, opts)
+	}
+	return slog.New(h), closer, nil
+}
+
+type nopCloser struct{}
+
+func (nopCloser) Close() error { return nil }

@@ -1,0 +1,134 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"runtime"
+	"strconv"
+	"sync"
+)
+
+// cmdServe runs the gateway until ctx ends, then shuts down in reverse build order.
+func cmdServe(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stdout)
+	printCfg := fs.Bool("print-config", false, "print the effective configuration (secrets redacted) and exit")
+	envFile, setFlags := commonFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	dotenv, err := readDotenv(*envFile)
+	if err != nil {
+		return err
+	}
+	if *printCfg {
+		printConfig(stdout, getenv, dotenv, setFlags())
+	}
+	cfg, err := loadConfig(getenv, dotenv, setFlags())
+	if err != nil || *printCfg {
+		return err
+	}
+	cfg.Version = version
+	log, logCloser, err := newLogger(cfg, stdout)
+	if err != nil {
+		return err
+	}
+	defer logCloser.Close()
+	if cfg.MaxWorkers > 0 {
+		runtime.GOMAXPROCS(cfg.MaxWorkers)
+	}
+	if cfg.SecretKey == "" {
+		cfg.SecretKey = rand.Text() + rand.Text()
+		log.Warn("SECRET_KEY is not set: using a random key, so tokens are invalid after a restart")
+	}
+
+	a, err := build(ctx, cfg, log, stdout)
+	if err != nil {
+		return err
+	}
+	return a.serve(ctx)
+}
+
+// listener is one HTTP server with its socket.
+type listener struct {
+	name string
+	ln   net.Listener
+	srv  *http.Server
+}
+
+// serve runs every background loop and HTTP server until ctx ends, then drains:
+// the hub closes sockets (session.closing, then 1012), HTTP servers finish in-flight
+// requests, background loops stop, the request log is flushed, the store closes.
+func (a *app) serve(ctx context.Context) error {
+	runCtx, stopLoops := context.WithCancel(context.WithoutCancel(ctx))
+	var loops sync.WaitGroup
+	for _, l := range a.loops {
+		loops.Add(1)
+		go func() {
+			defer loops.Done()
+			if err := l.run(runCtx); err != nil && !errors.Is(err, context.Canceled) {
+				a.log.Error("background loop stopped", "loop", l.name, "err", err)
+			}
+		}()
+	}
+	errc := make(chan error, len(a.listeners))
+	for _, l := range a.listeners {
+		a.log.Info("listening", "server", l.name, "addr", "http://"+l.ln.Addr().String())
+		go func() {
+			if err := l.srv.Serve(l.ln); !errors.Is(err, http.ErrServerClosed) {
+				errc <- fmt.Errorf("%s server: %w", l.name, err)
+			}
+		}()
+	}
+	var serveErr error
+	select {
+	case <-ctx.Done():
+		a.log.Info("shutting down", "deadline", a.cfg.ShutdownTimeout)
+	case serveErr = <-errc:
+		a.log.Error("server failed, shutting down", "err", serveErr)
+	}
+
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.cfg.ShutdownTimeout)
+	defer cancel()
+	var wg sync.WaitGroup
+	if a.shutdownRealtime != nil {
+		wg.Add(1)
+		go func() { defer wg.Done(); a.shutdownRealtime(sctx) }()
+	}
+	for _, l := range a.listeners {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := l.srv.Shutdown(sctx); err != nil {
+				a.log.Warn("forced close", "server", l.name, "err", err)
+				l.srv.Close()
+			}
+		}()
+	}
+	wg.Wait()
+	stopLoops()
+	loops.Wait()
+	a.closeAll()
+	a.log.Info("stopped")
+	return serveErr
+}
+
+// loop is a background goroutine owned by the app.
+type loop struct {
+	name string
+	run  func(ctx context.Context) error
+}
+
+func listen(host string, port int) (net.Listener, error) {
+	return net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(port)))
+}
+
+// discardLogger is used by tests that do not read logs.
+func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
