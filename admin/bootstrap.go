@@ -1,0 +1,101 @@
+package admin
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/hapa-project/hapa/store"
+)
+
+// DefaultAdminEmail is the account EnsureAdmin creates when no e-mail is given.
+const DefaultAdminEmail = "admin@localhost"
+
+// MinPasswordLength is the shortest admin password accepted.
+const MinPasswordLength = 8
+
+// EnsureAdmin makes sure an admin account exists. When the database has none it
+// creates DefaultAdminEmail with password (ADMIN_PASSWORD) or, when password is
+// empty, a generated one, which is written to out exactly once. With an admin present
+// it does nothing, whatever password says.
+func EnsureAdmin(ctx context.Context, db *store.DB, password string, out io.Writer) error {
+	return EnsureAdminAs(ctx, db, DefaultAdminEmail, password, out)
+}
+
+// EnsureAdminAs is EnsureAdmin for a chosen e-mail (ADMIN_EMAIL); an empty email
+// means DefaultAdminEmail.
+func EnsureAdminAs(ctx context.Context, db *store.DB, email, password string, out io.Writer) error {
+	n, err := db.Users().CountAdmins(ctx)
+	if err != nil {
+		return fmt.Errorf("admin: ensure admin: %w", err)
+	}
+	if n > 0 {
+		return nil
+	}
+	if email == "" {
+		email = DefaultAdminEmail
+	}
+	generated := password == ""
+	if generated {
+		password = GeneratePassword()
+	}
+	if _, err := CreateAdmin(ctx, db, email, password); err != nil {
+		return fmt.Errorf("admin: ensure admin: %w", err)
+	}
+	if generated {
+		fmt.Fprintf(out, "hapa: created admin account %s with password %s\n"+
+			"hapa: this password is shown only once; sign in at /admin/ and keep it safe.\n", email, password)
+	} else {
+		fmt.Fprintf(out, "hapa: created admin account %s with the password from ADMIN_PASSWORD\n", email)
+	}
+	return nil
+}
+
+// CreateAdmin creates an admin account, or makes an existing account with that
+// e-mail an admin with the new password (hapa admin create-user).
+func CreateAdmin(ctx context.Context, db *store.DB, email, password string) (store.User, error) {
+	email = strings.TrimSpace(email)
+	if !strings.Contains(email, "@") {
+		return store.User{}, fmt.Errorf("admin: %q is not an e-mail address", email)
+	}
+	if len(password) < MinPasswordLength {
+		return store.User{}, fmt.Errorf("admin: the password needs at least %d characters", MinPasswordLength)
+	}
+	hash, err := store.HashPassword(password)
+	if err != nil {
+		return store.User{}, fmt.Errorf("admin: hash password: %w", err)
+	}
+	u, err := db.Users().ByEmail(ctx, email)
+	if errors.Is(err, store.ErrNotFound) {
+		return db.Users().Create(ctx, store.User{Email: email, Role: store.RoleAdmin, PasswordHash: &hash})
+	}
+	if err != nil {
+		return store.User{}, err
+	}
+	if err := db.Users().SetPassword(ctx, u.ID, &hash); err != nil {
+		return store.User{}, err
+	}
+	if err := db.Users().SetRole(ctx, u.ID, store.RoleAdmin); err != nil {
+		return store.User{}, err
+	}
+	return db.Users().ByID(ctx, u.ID)
+}
+
+// GeneratePassword returns a random 20-character password (about 119 bits) without
+// look-alike characters.
+func GeneratePassword() string {
+	const alphabet = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+	b := make([]byte, 20)
+	buf := make([]byte, 1)
+	for i := 0; i < len(b); {
+		_, _ = rand.Read(buf)
+		if int(buf[0]) < 256/len(alphabet)*len(alphabet) {
+			b[i] = alphabet[int(buf[0])%len(alphabet)]
+			i++
+		}
+	}
+	return string(b)
+}

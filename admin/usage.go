@@ -1,0 +1,76 @@
+package admin
+
+import (
+	"context"
+	"time"
+)
+
+// UsageFilter selects request-log rows: [Since, Until), optionally one user.
+type UsageFilter struct {
+	Since  time.Time
+	Until  time.Time
+	UserID int64 // 0 = every user
+}
+
+// UsageSummary aggregates the request-log rows of a filter. Latencies are
+// milliseconds; percentiles are 0 when there are no rows.
+type UsageSummary struct {
+	Requests   int64
+	Errors     int64 // rows with status >= 500 or an error code
+	Cached     int64
+	TokensIn   int64
+	TokensOut  int64
+	LatencyP50 float64
+	LatencyP99 float64
+	TTFTP50    float64
+	TTFTP99    float64
+}
+
+// Bucket counts events in one time step starting at Start: requests (and how many
+// of them failed) for Usage, incidents for Incidents.
+type Bucket struct {
+	Start  time.Time
+	Count  int64
+	Errors int64
+}
+
+// Usage answers the request-log questions of the overview and user pages. The lead
+// adapts store's request log to it.
+type Usage interface {
+	Summary(ctx context.Context, f UsageFilter) (UsageSummary, error)
+	// Series returns one bucket per step from since to now, oldest first, including
+	// empty buckets.
+	Series(ctx context.Context, since time.Time, step time.Duration) ([]Bucket, error)
+}
+
+// Incident is one recorded server error.
+type Incident struct {
+	ID         string
+	Code       string
+	CreatedAt  time.Time
+	Path       string
+	RequestID  string
+	Message    string
+	Detail     string
+	Status     string // open | resolved
+	HTTPStatus int
+}
+
+// CodeCount is how often one error code occurred, with its first and last time.
+type CodeCount struct {
+	Code      string
+	Count     int64
+	FirstSeen time.Time
+	LastSeen  time.Time
+}
+
+// Incidents answers the errors page. ByID returns an error matching store.ErrNotFound
+// for an unknown id.
+type Incidents interface {
+	Recent(ctx context.Context, limit int) ([]Incident, error)
+	ByID(ctx context.Context, id string) (Incident, error)
+	// Codes counts incidents per code since the given time, most frequent first.
+	Codes(ctx context.Context, since time.Time) ([]CodeCount, error)
+	// Series counts incidents per step since the given time, oldest first.
+	Series(ctx context.Context, since time.Time, step time.Duration) ([]Bucket, error)
+}
