@@ -98,6 +98,7 @@ func eachDB(t *testing.T, fn func(t *testing.T, db *DB)) {
 	t.Helper()
 	for _, b := range backends(t) {
 		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
 			db := b.open(t)
 			if _, err := db.Migrate(context.Background()); err != nil {
 				t.Fatalf("Migrate: %v", err)
