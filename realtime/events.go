@@ -1,0 +1,151 @@
+package realtime
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// EventsChannel is the Redis pub/sub channel of cross-replica events.
+const EventsChannel = "hapa:events"
+
+// Event types carried on EventsChannel.
+const (
+	EventKeyRevoked   = "key_revoked"   // KeyID: close the key's sockets, drop it from auth caches
+	EventCacheCleared = "cache_cleared" // Namespace ("" = all): clear the local cache
+)
+
+// ClusterEvent is one cross-replica event. Origin identifies the publishing replica,
+// which has already applied the event locally and ignores its own echo.
+type ClusterEvent struct {
+	Type      string `json:"type"`
+	KeyID     int64  `json:"key_id,omitempty"`
+	Namespace string `json:"namespace,omitempty"`
+	Origin    string `json:"origin,omitempty"`
+}
+
+// Events publishes and delivers ClusterEvents: a publish runs this replica's handlers
+// at once and, with Redis, reaches every other replica through EventsChannel. Run
+// keeps the subscription, reconnecting after failures. Delivery is at most once: an
+// event published while a replica is disconnected from Redis is not replayed to it.
+type Events struct {
+	rdb    redis.UniversalClient
+	origin string
+	log    *slog.Logger
+
+	mu       sync.RWMutex
+	handlers []func(ClusterEvent)
+}
+
+// NewEvents builds the event bus; rdb nil means one replica (local delivery only).
+func NewEvents(rdb redis.UniversalClient, log *slog.Logger) *Events {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Events{rdb: rdb, origin: replicaID(), log: log}
+}
+
+// Subscribe adds a handler for every event, local or remote. Handlers run on the
+// publisher's goroutine (local) or Run's (remote) and must not block for long.
+func (e *Events) Subscribe(fn func(ClusterEvent)) {
+	e.mu.Lock()
+	e.handlers = append(e.handlers, fn)
+	e.mu.Unlock()
+}
+
+func (e *Events) deliver(ev ClusterEvent) {
+	e.mu.RLock()
+	hs := e.handlers
+	e.mu.RUnlock()
+	for _, h := range hs {
+		h(ev)
+	}
+}
+
+// Publish applies ev on this replica and sends it to the others. The error reports
+// only the Redis publish (the local handlers have run).
+func (e *Events) Publish(ctx context.Context, ev ClusterEvent) error {
+	ev.Origin = e.origin
+	e.deliver(ev)
+	if e.rdb == nil {
+		return nil
+	}
+	b, err := json.Marshal(ev)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if err := e.rdb.Publish(ctx, EventsChannel, b).Err(); err != nil {
+		return errors.Join(errors.New("realtime: publish event"), err)
+	}
+	return nil
+}
+
+// Run receives remote events until ctx ends (at once without Redis), re-subscribing
+// with a backoff of 100ms doubling to 5s after a failure.
+func (e *Events) Run(ctx context.Context) error {
+	if e.rdb == nil {
+		<-ctx.Done()
+		return nil
+	}
+	backoff := 100 * time.Millisecond
+	for ctx.Err() == nil {
+		if e.receive(ctx) {
+			backoff = 100 * time.Millisecond
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(backoff):
+			backoff = min(2*backoff, 5*time.Second)
+		}
+	}
+	return nil
+}
+
+// receive runs one subscription until it fails; it reports whether it was confirmed.
+func (e *Events) receive(ctx context.Context) (confirmed bool) {
+	ps := e.rdb.Subscribe(ctx, EventsChannel)
+	defer ps.Close()
+	// go-redis does not interrupt a blocked read when ctx ends; closing does.
+	stop := context.AfterFunc(ctx, func() { ps.Close() })
+	defer stop()
+	if _, err := ps.Receive(ctx); err != nil { // the subscription confirmation
+		if ctx.Err() == nil {
+			e.log.Warn("events: subscribe failed", slog.String("error", err.Error()))
+		}
+		return false
+	}
+	for {
+		msg, err := ps.ReceiveMessage(ctx)
+		if err != nil {
+			if ctx.Err() == nil {
+				e.log.Warn("events: subscription lost, reconnecting", slog.String("error", err.Error()))
+			}
+			return true
+		}
+		var ev ClusterEvent
+		if err := json.Unmarshal([]byte(msg.Payload), &ev); err != nil || ev.Type == "" {
+			e.log.Warn("events: malformed event ignored")
+			continue
+		}
+		if ev.Origin == e.origin {
+			continue
+		}
+		e.deliver(ev)
+	}
+}
+
+// replicaID is a random id of this process, for ignoring its own published events.
+func replicaID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
