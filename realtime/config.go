@@ -26,7 +26,7 @@ type EngineConfig struct {
 	Sampling  map[string]Sampling // adapter → default sampling; entries override the built-in ones
 
 	CacheTTL            time.Duration // response cache entry lifetime; default 1800s (CACHE_TTL)
-	CacheMaxTemperature float64       // only requests with temperature ≤ this are cached and coalesced; default 0.3, negative: never
+	CacheMaxTemperature float64       // only requests with temperature ≤ this are cached and coalesced; default 0.3; greedy only: 1e-9; negative: never
 	CacheScope          string        // CacheScopeGlobal (default) or CacheScopeKey
 	ProfileTTL          time.Duration // stored-profile cache lifetime; default 1m
 

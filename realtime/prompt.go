@@ -33,7 +33,8 @@ func (e *Engine) render(ctx context.Context, req Request) plan {
 	}
 	up := vllm.Request{Model: model, Seed: req.Seed, AffinityKey: req.AffinityKey}
 
-	personal := req.Kind == KindGeneration && !req.Raw
+	// Completions (FIM) carry no instructions: only chat generations are personalised.
+	personal := req.Kind == KindGeneration && !req.Raw && (req.Task != TaskCompletion || len(req.Messages) > 0)
 	var prof Profile
 	if personal {
 		stored := e.storedProfile(ctx, req.Caller.UserID)
@@ -61,6 +62,9 @@ func (e *Engine) render(ctx context.Context, req Request) plan {
 		var fimStop []string
 		up.Prompt, fimStop = vllm.RenderFIM(e.cfg.Family, req.Prefix, req.Suffix)
 		stop = appendNew(stop, fimStop...)
+	case len(req.Messages) > 0:
+		up.Messages = withSystem(req.Messages, systemPrompt(req.Task, prof))
+		stop = appendNew(stop, generationStop...)
 	case req.Task == TaskCompletion:
 		// A generation on the completion task (what the extension's inline provider
 		// sends): the prompt is code to continue, the context the code before it.
@@ -71,9 +75,6 @@ func (e *Engine) render(ctx context.Context, req Request) plan {
 		var fimStop []string
 		up.Prompt, fimStop = vllm.RenderFIM(e.cfg.Family, prefix, "")
 		stop = appendNew(stop, fimStop...)
-	case len(req.Messages) > 0:
-		up.Messages = withSystem(req.Messages, systemPrompt(req.Task, prof))
-		stop = appendNew(stop, generationStop...)
 	default:
 		up.Messages = []vllm.Message{
 			{Role: "system", Content: systemPrompt(req.Task, prof)},
