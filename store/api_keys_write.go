@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -66,11 +67,11 @@ func (s *APIKeys) CountActive(ctx context.Context, userID int64) (int, error) {
 	return n, wrap("count active keys", s.db.x.GetContext(ctx, &n, q, userID, s.db.nowUTC()))
 }
 
-// touchBatch bounds the parameters of one UPDATE (3 per key).
+// touchBatch bounds the keys per UPDATE (5 parameters each).
 const touchBatch = 300
 
 // TouchLastUsed writes last_used_at for many keys with one UPDATE per 300
-// keys, never moving a value backwards.
+// keys, never moving a value backwards (replicas may flush out of order).
 func (s *APIKeys) TouchLastUsed(ctx context.Context, used map[int64]time.Time) error {
 	ids := make([]int64, 0, len(used))
 	for id := range used {
@@ -82,24 +83,17 @@ func (s *APIKeys) TouchLastUsed(ctx context.Context, used map[int64]time.Time) e
 	}
 	for start := 0; start < len(ids); start += touchBatch {
 		chunk := ids[start:min(start+touchBatch, len(ids))]
-		var b strings.Builder
-		args := make([]any, 0, 3*len(chunk))
-		b.WriteString(`UPDATE api_keys SET last_used_at = CASE id`)
+		// newTime is "CASE id WHEN ? THEN ? … END": each key's new time.
+		newTime := "CASE id" + strings.Repeat(" WHEN ? THEN "+param, len(chunk)) + " END"
+		var caseArgs, inArgs []any
 		for _, id := range chunk {
-			b.WriteString(` WHEN ? THEN ` + param)
-			args = append(args, id, ts(used[id]))
+			caseArgs = append(caseArgs, id, ts(used[id]))
+			inArgs = append(inArgs, id)
 		}
-		b.WriteString(` END WHERE id IN (?` + strings.Repeat(`, ?`, len(chunk)-1) + `)`)
-		for _, id := range chunk {
-			args = append(args, id)
-		}
-		// Never go backwards when two replicas flush out of order.
-		stmt := b.String() + ` AND (last_used_at IS NULL OR last_used_at < CASE id`
-		for _, id := range chunk {
-			stmt += ` WHEN ? THEN ` + param
-			args = append(args, id, ts(used[id]))
-		}
-		stmt += ` END)`
+		stmt := `UPDATE api_keys SET last_used_at = ` + newTime +
+			` WHERE id IN (?` + strings.Repeat(", ?", len(chunk)-1) + `)` +
+			` AND (last_used_at IS NULL OR last_used_at < ` + newTime + `)`
+		args := slices.Concat(caseArgs, inArgs, caseArgs)
 		if _, err := s.db.x.ExecContext(ctx, s.db.x.Rebind(stmt), args...); err != nil {
 			return wrap("touch last used", err)
 		}

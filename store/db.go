@@ -64,6 +64,9 @@ func Open(ctx context.Context, rawURL string, opts ...Option) (*DB, error) {
 	for _, opt := range opts {
 		opt(&o)
 	}
+	if o.now == nil {
+		o.now = time.Now
+	}
 	var (
 		x       *sqlx.DB
 		dialect Dialect
