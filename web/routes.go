@@ -36,7 +36,12 @@ func (s *Server) routes(mux *http.ServeMux) {
 	// ---- end of code routes ----
 
 	// Users and onboarding (extension, single prefix; contract §3.4).
-	// ---- users routes go here ----
+	mux.HandleFunc("POST /api/v1/users/login", s.handleLogin)
+	mux.Handle("POST /api/v1/users/profile", s.userAuthed(s.handleProfile))
+	mux.Handle("GET /api/v1/users/me", s.userAuthed(s.handleMe))
+	mux.Handle("GET /api/v1/users/settings", s.userAuthed(s.handleSettingsGet))
+	mux.Handle("POST /api/v1/users/settings", s.userAuthed(s.handleSettingsPost))
+	mux.HandleFunc("POST /api/v1/users/generate-api-key", s.handleGenerateKey) // JWT/key, or e-mail with SelfSignup
 
 	// Operations (admin scope; DESIGN.md §4) — added by the ops routes:
 	//   GET /api/v1/errors/dashboard, GET /api/v1/errors/patterns, GET /api/v1/errors/incidents/{id}
@@ -66,8 +71,31 @@ func (s *Server) routes(mux *http.ServeMux) {
 	s.dbModuleRoutes(mux)
 }
 
-// dbModuleRoutes lists the DB-module routes; DBModuleHandler serves only these (plus
-// health), for DB_MODULE_PORT.
+// dbModuleRoutes lists the DB-module routes (contract §6.1), served on the main mux
+// and, with dbModuleOnly's, by DBModuleHandler.
 func (s *Server) dbModuleRoutes(mux *http.ServeMux) {
-	// ---- DB-module routes go here ----
+	mux.HandleFunc("POST /auth/login", s.handleLogin)
+	mux.HandleFunc("POST /auth/refresh", s.handleRefresh)
+	mux.HandleFunc("POST /auth/logout", s.handleLogout)
+	mux.Handle("GET /users/me", s.userAuthed(s.handleMe))
+	mux.Handle("GET /settings/options", s.userAuthed(s.handleSettingsOptions))
+	mux.Handle("GET /settings/me", s.userAuthed(s.handleSettingsGet))
+	mux.Handle("POST /settings/me", s.userAuthed(s.handleSettingsMePost))
+
+	mux.Handle("POST /history/sessions", s.userAuthed(s.handleSessionCreate, ScopeHistory))
+	mux.Handle("GET /history/sessions", s.userAuthed(s.handleSessionList, ScopeHistory))
+	mux.Handle("GET /history/sessions/{session_id}", s.userAuthed(s.handleSessionEntries, ScopeHistory))
+	mux.Handle("DELETE /history/sessions/{session_id}", s.userAuthed(s.handleSessionDelete, ScopeHistory))
+	mux.Handle("POST /history/entries", s.userAuthed(s.handleEntryCreate, ScopeHistory))
+	mux.Handle("POST /history/search", s.userAuthed(s.handleSearch, ScopeHistory))
+	mux.Handle("GET /history/stats", s.userAuthed(s.handleStats, ScopeHistory))
+	mux.HandleFunc("GET /history/health", s.handleHistoryHealth)
+}
+
+// dbModuleOnly adds what the DB-module port serves besides dbModuleRoutes (on the main
+// mux these come from routes).
+func (s *Server) dbModuleOnly(mux *http.ServeMux) {
+	mux.HandleFunc("GET /{$}", s.handleInfo)
+	mux.HandleFunc("GET /health", s.handleHealth)
+	mux.HandleFunc("GET /readyz", s.handleReady)
 }

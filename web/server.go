@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/hapa-project/hapa/realtime"
@@ -111,6 +112,10 @@ type Server struct {
 	tokens  *tokenIssuer
 	handler http.Handler // the full surface
 	dbm     http.Handler // the DB-module routes only
+
+	dummyOnce sync.Once // dummyHash is made on the first failed login
+	dummyHash string
+	pwSlots   chan struct{} // bounds concurrent password checks
 }
 
 // New builds the server; it fails on an invalid configuration.
@@ -133,7 +138,8 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, deps: deps, log: deps.Logger, now: deps.Now, origins: origins}
+	s := &Server{cfg: cfg, deps: deps, log: deps.Logger, now: deps.Now, origins: origins,
+		pwSlots: make(chan struct{}, maxPasswordChecks)}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -147,6 +153,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	s.handler = s.chain(s.dispatch(full))
 	dbm := http.NewServeMux()
 	s.dbModuleRoutes(dbm)
+	s.dbModuleOnly(dbm)
 	s.dbm = s.chain(s.dispatch(dbm))
 	return s, nil
 }

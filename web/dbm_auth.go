@@ -1,0 +1,76 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/hapa-project/hapa/realtime"
+)
+
+type refreshRequest struct {
+	RefreshToken string `json:"refresh_token"`
+}
+
+// handleRefresh serves POST /auth/refresh: a new access token for a valid refresh
+// token of an existing user (400 E4002 without one, 401 E4003 for a bad one).
+func (s *Server) handleRefresh(w http.ResponseWriter, r *http.Request) {
+	var req refreshRequest
+	if err := decodeJSON(r, &req); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var v validator
+	if !v.requiredString("refresh_token", req.RefreshToken) {
+		s.writeError(w, r, v.err())
+		return
+	}
+	c, err := s.tokens.parse(req.RefreshToken, tokenRefresh)
+	if err != nil {
+		e := realtime.NewError(realtime.CodeInvalidKey, "Invalid or expired refresh token")
+		e.Detail, e.Err = err.Error(), err
+		s.writeError(w, r, e)
+		return
+	}
+	u, err := s.deps.DB.Users().ByID(r.Context(), c.UserID)
+	if err != nil {
+		if e := realtime.AsError(dbError(err, "")); e.Code == realtime.CodeNotFound {
+			s.writeError(w, r, realtime.NewError(realtime.CodeInvalidKey, "Invalid or expired refresh token"))
+			return
+		}
+		s.writeError(w, r, dbError(err, ""))
+		return
+	}
+	tok, err := s.tokens.access(u.ID, u.Email)
+	if err != nil {
+		s.writeError(w, r, realtime.Wrap(realtime.CodeInternal, err))
+		return
+	}
+	writeJSON(w, http.StatusOK, tok)
+}
+
+// handleLogout serves POST /auth/logout: the bearer access token (and a refresh_token in
+// the body, when sent) goes on the denylist until it expires. The denylist is in
+// memory, per replica (see denylist).
+func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
+	tok, isJWT, present := credential(r)
+	if !present || !isJWT || tok == "" || r.Header.Get("X-API-Key") != "" {
+		s.writeError(w, r, realtime.NewError(realtime.CodeInvalidKey, "Send the access token as Authorization: Bearer"))
+		return
+	}
+	c, err := s.tokens.parse(tok, tokenAccess)
+	if err != nil {
+		e := realtime.NewError(realtime.CodeInvalidKey, "Invalid or expired token")
+		e.Detail, e.Err = err.Error(), err
+		s.writeError(w, r, e)
+		return
+	}
+	if r.ContentLength != 0 && r.Body != nil && r.Body != http.NoBody {
+		var req refreshRequest
+		if decodeJSON(r, &req) == nil && req.RefreshToken != "" {
+			if rc, err := s.tokens.parse(req.RefreshToken, tokenRefresh); err == nil && rc.UserID == c.UserID {
+				s.tokens.revoke(rc)
+			}
+		}
+	}
+	s.tokens.revoke(c)
+	w.WriteHeader(http.StatusNoContent)
+}
