@@ -64,6 +64,14 @@ type wireMsg struct {
 
 // decode parses one data payload into d. A payload that is an error returns it.
 func (c *wireChunk) decode(data []byte, d *Delta, usage *Usage) error {
+	if fastChunk(data, d, usage) {
+		return nil
+	}
+	return c.decodeSlow(data, d, usage)
+}
+
+// decodeSlow is the encoding/json reference decoder.
+func (c *wireChunk) decodeSlow(data []byte, d *Delta, usage *Usage) error {
 	// encoding/json decodes into a reused slice element without zeroing it first.
 	c.Choices = c.Choices[:cap(c.Choices)]
 	clear(c.Choices)
