@@ -47,6 +47,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	//   GET /api/v1/errors/dashboard, GET /api/v1/errors/patterns, GET /api/v1/errors/incidents/{id}
 	//   GET /api/v1/analytics/performance, DELETE /api/v1/cache/clear, GET /api/v1/config/status
 	// ---- ops routes go here ----
+	s.opsRoutes(mux) // ops: web/ops.go (also GET /openapi.json, GET /docs)
 
 	// OpenAI-compatible routes — added with the OpenAI issue:
 	//   POST /v1/chat/completions, POST /v1/completions, GET /v1/models

@@ -99,6 +99,11 @@ type Deps struct {
 	Realtime http.Handler // GET /api/v1/realtime (WebSocket)
 	Admin    http.Handler // /admin/ (admin console; sets its own CSP)
 	Metrics  http.Handler // GET /metrics
+
+	// ---- ops fields (web/ops.go) ----
+	Ops          OpsDeps               // rate limits, request metrics, operations API
+	ConfigStatus func() map[string]any // GET /api/v1/config/status: effective config, secrets redacted
+	// ---- end of ops fields ----
 }
 
 // Server is the HTTP edge: routes, middleware and handlers over Deps.
@@ -171,6 +176,7 @@ func (s *Server) chain(h http.Handler) http.Handler {
 	mws := []func(http.Handler) http.Handler{
 		requestID,
 		accessLog(s.log),
+		s.metrics, // ops: request metrics (web/metrics.go)
 		processTime,
 		securityHeaders,
 		s.cors(s.origins),

@@ -1,0 +1,122 @@
+package web
+
+import (
+	"net"
+	"net/http"
+	"net/netip"
+	"strconv"
+	"strings"
+
+	"github.com/hapa-project/hapa/realtime"
+)
+
+// limited counts each request of h in group against the caller's API key (or JWT
+// user, or client IP when unauthenticated) and refuses it with 429 E4004 (rate limit,
+// Retry-After) or E4016 (token quota) before h runs. Responses carry
+// X-RateLimit-Limit, X-RateLimit-Remaining and X-RateLimit-Reset (unix seconds) when
+// limits are on. Put it inside requireAuth so the caller is known.
+func (s *Server) limited(group string, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		l := s.deps.Ops.Limiter
+		if l == nil {
+			h.ServeHTTP(w, r)
+			return
+		}
+		var c realtime.Caller
+		if p := stateFrom(r.Context()).caller; p != nil {
+			c = *p
+		} else if cc, ok := callerFrom(r.Context()); ok {
+			c = cc
+		}
+		d := l.Check(r.Context(), c, s.clientIP(r), group)
+		if d.Enabled {
+			hd := w.Header()
+			hd.Set("X-RateLimit-Limit", strconv.FormatInt(d.Limit, 10))
+			hd.Set("X-RateLimit-Remaining", strconv.FormatInt(d.Remaining, 10))
+			hd.Set("X-RateLimit-Reset", strconv.FormatInt(d.Reset.Unix(), 10))
+		}
+		if d.Err != nil {
+			s.writeError(w, r, d.Err)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// limitedFunc is limited for a handler func.
+func (s *Server) limitedFunc(group string, h http.HandlerFunc) http.Handler {
+	return s.limited(group, h)
+}
+
+// clientIP is the peer address, or — when the peer is a trusted proxy — the right-most
+// X-Forwarded-For entry that is not itself a trusted proxy. Without TrustedProxies the
+// header is ignored: anyone can send it.
+func (s *Server) clientIP(r *http.Request) string {
+	peer := peerAddr(r.RemoteAddr)
+	if !peer.IsValid() {
+		return r.RemoteAddr
+	}
+	if !s.trusted(peer) {
+		return peer.String()
+	}
+	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			break // a malformed hop: stop believing the header here
+		}
+		a = a.Unmap()
+		if !s.trusted(a) {
+			return a.String()
+		}
+	}
+	return peer.String()
+}
+
+func (s *Server) trusted(a netip.Addr) bool {
+	for _, p := range s.deps.Ops.TrustedProxies {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// peerAddr parses RemoteAddr ("ip:port" or a bare ip).
+func peerAddr(remote string) netip.Addr {
+	host, _, err := net.SplitHostPort(remote)
+	if err != nil {
+		host = remote
+	}
+	a, err := netip.ParseAddr(host)
+	if err != nil {
+		return netip.Addr{}
+	}
+	return a.Unmap()
+}
+
+// ParseTrustedProxies parses TRUSTED_PROXIES: comma-separated CIDR prefixes or
+// addresses ("10.0.0.0/8,192.168.1.7").
+func ParseTrustedProxies(s string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if !strings.Contains(f, "/") {
+			a, err := netip.ParseAddr(f)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+			continue
+		}
+		p, err := netip.ParsePrefix(f)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
+}
