@@ -102,7 +102,7 @@ func build(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writer) 
 		cache = newTieredCache(store.NewRedisCache(rdb, "hapa:", 250*time.Millisecond), memCache, log)
 	}
 
-	keys := store.NewAuthenticator(db.APIKeys(), 10*time.Second, nil)
+	keys := store.NewAuthenticator(db.APIKeys(), cfg.APIKeyCacheTTL, nil)
 	a.loops = append(a.loops, loop{"key-last-used", keys.Run})
 
 	engine, err := realtime.NewEngine(realtime.EngineConfig{
@@ -152,6 +152,7 @@ func build(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writer) 
 		return r
 	}
 
+	var hub *realtime.Hub // built after the HTTP edge, whose authentication it shares
 	srv, err := web.New(web.Config{
 		AllowedOrigins: cfg.AllowedOrigins,
 		MaxBodyBytes:   cfg.MaxBodyBytes,
@@ -170,10 +171,42 @@ func build(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writer) 
 		Health:    health,
 		Incidents: incidents,
 		Metrics:   promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}),
+		Realtime:  http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hub.ServeHTTP(w, r) }),
 	})
 	if err != nil {
 		return nil, err
 	}
+	hub, err = realtime.NewHub(realtime.WSConfig{
+		MaxMessageBytes: cfg.WSMaxMessageBytes,
+		MaxStreams:      cfg.WSMaxStreams,
+		MaxConnsPerKey:  cfg.WSMaxConnsPerKey,
+		WriteTimeout:    cfg.WSWriteTimeout,
+		PingInterval:    cfg.WSPingInterval,
+		AllowedOrigins:  cfg.AllowedOrigins,
+		ServerVersion:   cfg.Version,
+	}, realtime.HubDeps{Engine: engine, Auth: srv.RealtimeAuth(), Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	a.shutdownRealtime = func(ctx context.Context) {
+		if err := hub.Shutdown(ctx); err != nil {
+			log.Warn("realtime sessions did not end before the deadline", "err", err)
+		}
+	}
+
+	// Cross-replica events: a revoked key closes its sockets and leaves the auth cache
+	// everywhere; a cache clear reaches every replica (DESIGN §8).
+	events := realtime.NewEvents(redisClient(rdb), log)
+	events.Subscribe(func(ev realtime.ClusterEvent) {
+		switch ev.Type {
+		case realtime.EventKeyRevoked:
+			keys.Invalidate(ev.KeyID)
+			hub.CloseKey(ev.KeyID, realtime.CodeKeyRevoked, "")
+		case realtime.EventCacheCleared:
+			memCache.Clear(context.Background(), ev.Namespace)
+		}
+	})
+	a.loops = append(a.loops, loop{"events", events.Run})
 	wcfg := web.Config{}
 	if err := a.addListener("main", cfg.Host, cfg.Port, web.NewHTTPServer(wcfg, srv.Handler())); err != nil {
 		return nil, err
@@ -252,6 +285,14 @@ func (p profiles) Profile(ctx context.Context, userID int64) (realtime.Profile, 
 		return realtime.Profile{}, fmt.Errorf("stored profile of user %d: %w", userID, err)
 	}
 	return out, nil
+}
+
+// redisClient keeps a nil *redis.Client a nil interface.
+func redisClient(rdb *redis.Client) redis.UniversalClient {
+	if rdb == nil {
+		return nil
+	}
+	return rdb
 }
 
 func mustAdapters(s string) map[string]string {

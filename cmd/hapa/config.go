@@ -26,6 +26,7 @@ type Config struct {
 	Version     string
 
 	APIKeyExpiryDays int
+	APIKeyCacheTTL   time.Duration
 	DemoAPIKey       bool
 	SelfSignup       bool
 	MaxKeysPerUser   int
@@ -99,6 +100,7 @@ func settings() []setting {
 		{"PORT", "8000", false, "listen port", integer(func(c *Config) *int { return &c.Port }, 0, 65535)},
 		{"SECRET_KEY", "", true, "JWT signing key (≥ 32 chars; required in production)", str(func(c *Config) *string { return &c.SecretKey })},
 		{"API_KEY_EXPIRY_DAYS", "90", false, "default lifetime of new API keys (0 = never)", integer(func(c *Config) *int { return &c.APIKeyExpiryDays }, 0, 36500)},
+		{"API_KEY_CACHE_TTL", "5s", false, "how long a key lookup is cached per replica (revocations through the API, the console or Redis events apply at once)", duration(func(c *Config) *time.Duration { return &c.APIKeyCacheTTL })},
 		{"DEMO_API_KEY_ENABLED", "false", false, "provision the original demo key (development only)", boolean(func(c *Config) *bool { return &c.DemoAPIKey })},
 		{"SELF_SIGNUP", "false", false, "log in with an e-mail only and create the account (the original's flow)", boolean(func(c *Config) *bool { return &c.SelfSignup })},
 		{"MAX_KEYS_PER_USER", "5", false, "active API keys a user may hold", integer(func(c *Config) *int { return &c.MaxKeysPerUser }, 1, 1000)},

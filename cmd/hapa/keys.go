@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/hapa-project/hapa/realtime"
 	"github.com/hapa-project/hapa/store"
 )
 
@@ -96,9 +97,28 @@ func cmdKeys(ctx context.Context, args []string, getenv func(string) string, std
 			return err
 		}
 		fmt.Fprintf(stdout, "revoked key %d\n", id)
+		announceRevocation(ctx, cfg, id, stdout)
 		return nil
 	}
 	return fmt.Errorf("unknown keys command %q (create, list, revoke)", sub)
+}
+
+// announceRevocation tells running replicas through Redis, when configured, so they
+// close the key's sockets and drop it from their caches at once; without Redis a
+// replica notices within API_KEY_CACHE_TTL (sockets within their revalidation period).
+func announceRevocation(ctx context.Context, cfg Config, id int64, stdout io.Writer) {
+	if cfg.RedisURL == "" {
+		fmt.Fprintf(stdout, "running servers stop accepting it within API_KEY_CACHE_TTL (%s)\n", cfg.APIKeyCacheTTL)
+		return
+	}
+	rdb, err := store.NewRedis(cfg.RedisURL)
+	if err == nil {
+		defer rdb.Close()
+		err = realtime.NewEvents(rdb, nil).Publish(ctx, realtime.ClusterEvent{Type: realtime.EventKeyRevoked, KeyID: id})
+	}
+	if err != nil {
+		fmt.Fprintf(stdout, "warning: could not notify running servers through Redis (%v); they notice within %s\n", err, cfg.APIKeyCacheTTL)
+	}
 }
 
 // ensureMigrated migrates a fresh SQLite database so the CLI works before the first
