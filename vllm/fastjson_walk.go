@@ -4,6 +4,7 @@ import "bytes"
 
 // choices reads the choices array into d (choice 0 only).
 func (s *scanner) choices(d *Delta) bool {
+	d.Text, d.FinishReason = "", "" // a repeated key replaces, as in encoding/json
 	if s.null() {
 		return true
 	}
@@ -42,7 +43,7 @@ func (s *scanner) choice(d *Delta) bool {
 					return false
 				}
 			case "text":
-				if text, ok = s.str(); !ok {
+				if !s.strKeep(&text) {
 					return false
 				}
 			case "finish_reason":
@@ -50,7 +51,7 @@ func (s *scanner) choice(d *Delta) bool {
 					return false
 				}
 			case "delta":
-				if content, ok = s.delta(); !ok {
+				if !s.delta(&content) {
 					return false
 				}
 			default:
@@ -76,34 +77,48 @@ func (s *scanner) choice(d *Delta) bool {
 	return true
 }
 
-func (s *scanner) delta() (string, bool) {
+// delta reads a chat delta's content into *content. Like encoding/json, null (for the
+// delta or its content) leaves *content as it was.
+func (s *scanner) delta(content *string) bool {
 	if s.null() {
-		return "", true
+		return true
 	}
 	if !s.consume('{') {
-		return "", false
+		return false
 	}
-	content := ""
 	if s.consume('}') {
-		return "", true
+		return true
 	}
 	for {
 		key, ok := s.key()
 		if !ok {
-			return "", false
+			return false
 		}
 		if string(key) == "content" {
-			if content, ok = s.str(); !ok {
-				return "", false
+			if !s.strKeep(content) {
+				return false
 			}
 		} else if foldsTo(key, "content") || !s.skip() {
-			return "", false
+			return false
 		}
 		if s.consume(',') {
 			continue
 		}
-		return content, s.consume('}')
+		return s.consume('}')
 	}
+}
+
+// strKeep reads a string into *dst; null leaves *dst unchanged (encoding/json's rule
+// for non-pointer strings).
+func (s *scanner) strKeep(dst *string) bool {
+	if s.null() {
+		return true
+	}
+	v, ok := s.str()
+	if ok {
+		*dst = v
+	}
+	return ok
 }
 
 func (s *scanner) usage(u *Usage) bool {
