@@ -1,0 +1,159 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"net/netip"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/hapa-project/hapa/realtime"
+	"github.com/hapa-project/hapa/store"
+	"github.com/redis/go-redis/v9"
+)
+
+func newLimiter(t *testing.T, rdb redis.UniversalClient, prefix string, rules map[string]realtime.Rate) *realtime.Limiter {
+	t.Helper()
+	l, err := realtime.NewLimiter(realtime.LimitConfig{Rules: rules, Prefix: prefix + "rl", RedisRetry: 100 * time.Millisecond},
+		realtime.LimitDeps{Redis: rdb})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+func withLimiter(l *realtime.Limiter) func(*Config, *Deps) {
+	return func(_ *Config, d *Deps) { d.Ops.Limiter = l }
+}
+
+// TestRateLimitAcrossReplicas runs two gateway instances over one Redis: the ops
+// limit of a key holds globally, another key and another group have their own.
+func TestRateLimitAcrossReplicas(t *testing.T) {
+	rdb, prefix := opsRedis(t)
+	rules := map[string]realtime.Rate{realtime.GroupOps: {Limit: 4, Period: time.Minute}}
+	shared := openDB(t) // one database, as replicas share PostgreSQL
+	auth := store.NewAuthenticator(shared.APIKeys(), time.Millisecond, nil)
+	sameDB := func(_ *Config, d *Deps) { d.DB, d.Keys = shared, auth }
+	a := newEnv(t, withLimiter(newLimiter(t, rdb, prefix, rules)), sameDB)
+	b := newEnv(t, withLimiter(newLimiter(t, rdb, prefix, rules)), sameDB)
+	mkKey := func() string {
+		plain, _, err := shared.APIKeys().Create(context.Background(), store.NewKey{Scopes: []string{ScopeAdmin}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return plain
+	}
+	keyA, keyB := mkKey(), mkKey()
+
+	ok := 0
+	for i := 0; i < 8; i++ {
+		env := a
+		if i%2 == 1 {
+			env = b
+		}
+		r := env.do("GET", "/api/v1/config/status", nil, "X-API-Key", keyA)
+		switch r.StatusCode {
+		case http.StatusOK:
+			ok++
+		case http.StatusTooManyRequests:
+			checkError(t, r, 429, "E4004")
+			if ra, _ := strconv.Atoi(r.Header.Get("Retry-After")); ra < 1 || ra > 60 {
+				t.Errorf("Retry-After = %q", r.Header.Get("Retry-After"))
+			}
+		default:
+			t.Fatalf("status %d: %s", r.StatusCode, r.body)
+		}
+	}
+	if ok != 4 {
+		t.Errorf("admitted %d of 8 across two replicas, want 4", ok)
+	}
+	r := a.do("GET", "/api/v1/config/status", nil, "X-API-Key", keyB)
+	if r.StatusCode != 200 {
+		t.Fatalf("second key refused: %d %s", r.StatusCode, r.body)
+	}
+	if r.Header.Get("X-RateLimit-Limit") != "4" || r.Header.Get("X-RateLimit-Remaining") != "3" {
+		t.Errorf("headers limit=%q remaining=%q", r.Header.Get("X-RateLimit-Limit"), r.Header.Get("X-RateLimit-Remaining"))
+	}
+	if reset, _ := strconv.ParseInt(r.Header.Get("X-RateLimit-Reset"), 10, 64); reset < time.Now().Unix() || reset > time.Now().Add(61*time.Second).Unix() {
+		t.Errorf("X-RateLimit-Reset = %q", r.Header.Get("X-RateLimit-Reset"))
+	}
+}
+
+// TestRateLimitRedisOutage serves through a Redis that goes away (a proxy is stopped)
+// and comes back: no request fails, and counting returns to Redis.
+func TestRateLimitRedisOutage(t *testing.T) {
+	rdb, prefix := opsRedis(t)
+	proxy := newTCPProxy(t, rdb.Options().Addr)
+	opt := *rdb.Options()
+	opt.Addr, opt.MaxRetries, opt.DialTimeout = proxy.addr, -1, 200*time.Millisecond
+	viaProxy := redis.NewClient(&opt)
+	defer viaProxy.Close()
+	l := newLimiter(t, viaProxy, prefix, map[string]realtime.Rate{realtime.GroupOps: {Limit: 1000, Period: time.Minute}})
+	env := newEnv(t, withLimiter(l))
+	key, _ := env.newKey(nil, nil, ScopeAdmin)
+	get := func(phase string, n int) {
+		for i := 0; i < n; i++ {
+			if r := env.do("GET", "/api/v1/config/status", nil, "X-API-Key", key); r.StatusCode != 200 {
+				t.Fatalf("%s: request %d failed: %d %s", phase, i, r.StatusCode, r.body)
+			}
+		}
+	}
+	get("before", 3)
+	proxy.Stop()
+	get("redis down", 10)
+	if l.Fallbacks() < 10 {
+		t.Errorf("fallbacks = %d, want ≥ 10", l.Fallbacks())
+	}
+	proxy.Start()
+	time.Sleep(150 * time.Millisecond) // past RedisRetry
+	get("recovered", 3)
+	before := l.Fallbacks()
+	get("recovered", 3)
+	if l.Fallbacks() != before {
+		t.Errorf("still counting locally after Redis came back")
+	}
+}
+
+func TestRateLimitAnonymousByIP(t *testing.T) {
+	l := newLimiter(t, nil, "", map[string]realtime.Rate{"t": {Limit: 2, Period: time.Minute}})
+	env := newEnv(t, withLimiter(l), func(_ *Config, d *Deps) {
+		d.Ops.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
+	})
+	h := env.srv.limited("t", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(204) }))
+	call := func(xff string) int {
+		req, _ := http.NewRequest("GET", "/x", nil)
+		req.RemoteAddr = "127.0.0.1:5555"
+		if xff != "" {
+			req.Header.Set("X-Forwarded-For", xff)
+		}
+		w := newRecorder()
+		h.ServeHTTP(w, req)
+		return w.Code
+	}
+	for i, want := range []int{204, 204, 429} {
+		if got := call("203.0.113.9, 127.0.0.2"); got != want {
+			t.Errorf("client 203.0.113.9 request %d: %d, want %d", i, got, want)
+		}
+	}
+	if got := call("198.51.100.1"); got != 204 {
+		t.Errorf("another client behind the proxy: %d", got)
+	}
+	untrusted := newEnv(t, withLimiter(l))
+	req, _ := http.NewRequest("GET", "/x", nil)
+	req.RemoteAddr = "192.0.2.1:1"
+	req.Header.Set("X-Forwarded-For", "203.0.113.9")
+	if ip := untrusted.srv.clientIP(req); ip != "192.0.2.1" {
+		t.Errorf("untrusted peer's X-Forwarded-For believed: %s", ip)
+	}
+}
+
+func TestParseTrustedProxies(t *testing.T) {
+	got, err := ParseTrustedProxies("10.0.0.0/8, 192.168.1.7,::1")
+	if err != nil || len(got) != 3 || got[1].Bits() != 32 || got[2].Bits() != 128 {
+		t.Fatalf("got %v, %v", got, err)
+	}
+	if _, err := ParseTrustedProxies("10.0.0.0/33"); err == nil {
+		t.Error("bad prefix accepted")
+	}
+}
