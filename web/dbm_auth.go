@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/hapa-project/hapa/realtime"
 )
@@ -51,8 +52,9 @@ func (s *Server) handleRefresh(w http.ResponseWriter, r *http.Request) {
 // the body, when sent) goes on the denylist until it expires. The denylist is in
 // memory, per replica (see denylist).
 func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
-	tok, isJWT, present := credential(r)
-	if !present || !isJWT || tok == "" || r.Header.Get("X-API-Key") != "" {
+	scheme, tok, _ := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
+	tok = strings.TrimSpace(tok)
+	if !strings.EqualFold(scheme, "Bearer") || tok == "" || strings.HasPrefix(tok, apiKeyPrefix) {
 		s.writeError(w, r, realtime.NewError(realtime.CodeInvalidKey, "Send the access token as Authorization: Bearer"))
 		return
 	}

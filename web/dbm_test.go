@@ -6,6 +6,8 @@ import (
 	"net/http/httptest"
 	"testing"
 	"time"
+
+	"github.com/hapa-project/hapa/store"
 )
 
 func TestDBModuleAuth(t *testing.T) {
@@ -131,3 +133,6 @@ func TestDBModuleHandler(t *testing.T) {
 		t.Error("DB-module handler lacks the middleware")
 	}
 }
+
+// The store's Authenticator is what cmd/hapa passes as Deps.Keys.
+var _ KeyAuthenticator = (*store.Authenticator)(nil)
