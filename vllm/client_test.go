@@ -234,3 +234,33 @@ func TestClientHealthAndModels(t *testing.T) {
 		t.Fatalf("health down err = %v, want 503 (ErrOverloaded)", err)
 	}
 }
+
+// BenchmarkClientSim pushes zero-latency completions (about 50 tokens each) through
+// the client and the simulator over loopback: the ceiling HAPA benchmarks work under.
+func BenchmarkClientSim(b *testing.B) {
+	s := sim.New(sim.Config{})
+	ts := httptest.NewServer(s)
+	defer ts.Close()
+	c, err := vllm.NewClient(vllm.ClientConfig{BaseURL: ts.URL})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.SetParallelism(8)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			st, err := c.Stream(context.Background(), vllm.Request{Model: "autocomplete", Prompt: "def f(x):", MaxTokens: 50})
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			for st.Next() {
+			}
+			if err := st.Err(); err != nil {
+				b.Error(err)
+			}
+			st.Close()
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
+}
