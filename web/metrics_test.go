@@ -60,8 +60,8 @@ func TestMetricsEndpoint(t *testing.T) {
 	env.do("GET", "/health", nil)
 	env.do("GET", "/api/v1/config/status", nil, "X-API-Key", admin)
 	env.do("GET", "/api/v1/config/status", nil, "X-API-Key", admin) // 429
-	env.do("GET", "/api/v1/errors/incidents/INC-1", nil)             // 401
-	env.do("GET", "/no/such/path/12345", nil)                        // 404, unmatched
+	env.do("GET", "/api/v1/errors/incidents/INC-1", nil)            // 401
+	env.do("GET", "/no/such/path/12345", nil)                       // 404, unmatched
 	m.CacheHit(realtime.NamespaceResponses)
 	m.CacheMiss(realtime.NamespaceResponses)
 	m.Coalesced()
@@ -72,30 +72,30 @@ func TestMetricsEndpoint(t *testing.T) {
 
 	text := scrape(t, env.ts.URL)
 	for series, want := range map[string]float64{
-		`hapa_requests_total{method="GET",route="GET /health",status="200"}`:                          1,
-		`hapa_requests_total{method="GET",route="GET /api/v1/config/status",status="200"}`:            1,
-		`hapa_requests_total{method="GET",route="GET /api/v1/config/status",status="429"}`:            1,
-		`hapa_requests_total{method="GET",route="unmatched",status="404"}`:                            1,
-		`hapa_request_duration_seconds_count{method="GET",route="GET /api/v1/config/status"}`:         2,
-		`hapa_errors_total{code="E4004"}`:                                                             1,
-		`hapa_errors_total{code="E4003"}`:                                                             1,
-		`hapa_errors_total{code="E4011"}`:                                                             1,
-		`hapa_ratelimit_rejections_total{group="ops"}`:                                                1,
-		`hapa_cache_hits_total{namespace="code_generation"}`:                                          1,
-		`hapa_cache_misses_total{namespace="code_generation"}`:                                        1,
-		`hapa_coalesced_requests_total`:                                                               1,
-		`hapa_ai_tokens_used_total{adapter="code_generation",direction="in"}`:                         12,
-		`hapa_ai_tokens_used_total{adapter="code_generation",direction="out"}`:                        34,
-		`hapa_time_to_first_token_seconds_count{adapter="code_generation",kind="generation"}`:         1,
-		`hapa_stream_duration_seconds_count`:                                                          2,
-		`hapa_streams_total{kind="completion",outcome="E5005"}`:                                       1,
-		`hapa_ws_sessions`:                                                                            1,
-		`hapa_ws_streams`:                                                                             1,
-		`hapa_upstream_in_flight{replica="http://vllm-a:8000"}`:                                       3,
-		`hapa_upstream_healthy{replica="http://vllm-a:8000"}`:                                         1,
-		`hapa_upstream_healthy{replica="http://vllm-b:8000"}`:                                         0,
-		`hapa_request_log_queue_depth`:                                                                7,
-		`hapa_request_log_dropped_total`:                                                              2,
+		`hapa_requests_total{method="GET",route="GET /health",status="200"}`:                  1,
+		`hapa_requests_total{method="GET",route="GET /api/v1/config/status",status="200"}`:    1,
+		`hapa_requests_total{method="GET",route="GET /api/v1/config/status",status="429"}`:    1,
+		`hapa_requests_total{method="GET",route="unmatched",status="404"}`:                    1,
+		`hapa_request_duration_seconds_count{method="GET",route="GET /api/v1/config/status"}`: 2,
+		`hapa_errors_total{code="E4004"}`:                                                     1,
+		`hapa_errors_total{code="E4003"}`:                                                     1,
+		`hapa_errors_total{code="E4011"}`:                                                     1,
+		`hapa_ratelimit_rejections_total{group="ops"}`:                                        1,
+		`hapa_cache_hits_total{namespace="code_generation"}`:                                  1,
+		`hapa_cache_misses_total{namespace="code_generation"}`:                                1,
+		`hapa_coalesced_requests_total`:                                                       1,
+		`hapa_ai_tokens_used_total{adapter="code_generation",direction="in"}`:                 12,
+		`hapa_ai_tokens_used_total{adapter="code_generation",direction="out"}`:                34,
+		`hapa_time_to_first_token_seconds_count{adapter="code_generation",kind="generation"}`: 1,
+		`hapa_stream_duration_seconds_count`:                                                  2,
+		`hapa_streams_total{kind="completion",outcome="E5005"}`:                               1,
+		`hapa_ws_sessions`: 1,
+		`hapa_ws_streams`:  1,
+		`hapa_upstream_in_flight{replica="http://vllm-a:8000"}`: 3,
+		`hapa_upstream_healthy{replica="http://vllm-a:8000"}`:   1,
+		`hapa_upstream_healthy{replica="http://vllm-b:8000"}`:   0,
+		`hapa_request_log_queue_depth`:                          7,
+		`hapa_request_log_dropped_total`:                        2,
 	} {
 		if got := sample(t, text, series); got != want {
 			t.Errorf("%s = %v, want %v", series, got, want)
