@@ -83,7 +83,9 @@ func splitFenced(text string) (code, explanation string) {
 	pi := 0
 	for _, o := range order {
 		if o < 0 {
-			expl = append(expl, prose[pi])
+			if seg := strings.Trim(prose[pi], "\n"); strings.TrimSpace(seg) != "" {
+				expl = append(expl, seg)
+			}
 			pi++
 			continue
 		}

@@ -1,0 +1,119 @@
+package web
+
+import (
+	"context"
+	"io"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/hapa-project/hapa/realtime"
+	"github.com/hapa-project/hapa/store"
+)
+
+// slowSource is a narrow fake of the relay's eventSource (the relay's timing cannot be
+// driven through the simulator on synctest's clock): it waits before each event.
+type slowSource struct {
+	events []realtime.Event
+	delays []time.Duration
+	i      int
+	closed bool
+}
+
+func (s *slowSource) Next(ctx context.Context) (realtime.Event, error) {
+	if s.i >= len(s.events) {
+		return realtime.Event{}, io.EOF
+	}
+	select {
+	case <-time.After(s.delays[s.i]):
+	case <-ctx.Done():
+		return realtime.Event{}, ctx.Err()
+	}
+	s.i++
+	return s.events[s.i-1], nil
+}
+
+func (s *slowSource) Close() { s.closed = true }
+
+func relayTo(t *testing.T, src eventSource, st sseStyle) string {
+	t.Helper()
+	srv, err := New(Config{JWTSecret: testSecret}, Deps{DB: openDB(t), Keys: noKeys{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := httptest.NewRecorder()
+	r := httptest.NewRequest("POST", "/api/v1/code/generate/stream", nil)
+	rl := &sseRelay{srv: srv, w: w, r: r, src: src, style: st, keepAlive: sseKeepAlive}
+	rl.run()
+	return w.Body.String()
+}
+
+func TestSSEKeepAlive(t *testing.T) {
+	db := openDB(t) // outside the bubble: the store starts goroutines
+	synctest.Test(t, func(t *testing.T) {
+		done := &realtime.Done{FinishReason: "stop", Model: "prompt"}
+		src := &slowSource{
+			events: []realtime.Event{{Text: "x = 1"}, {Done: done}},
+			delays: []time.Duration{40 * time.Second, time.Second},
+		}
+		srv, err := New(Config{JWTSecret: testSecret}, Deps{DB: db, Keys: noKeys{}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := httptest.NewRecorder()
+		r := httptest.NewRequest("POST", "/api/v1/code/generate/stream", nil)
+		rl := &sseRelay{srv: srv, w: w, r: r, src: src, style: sseStyle{textType: "token", extension: true}, keepAlive: sseKeepAlive}
+		rl.run()
+		body := w.Body.String()
+		// 15 s: the stream is committed (start event) with a keep-alive; 30 s: another;
+		// 40 s: the token.
+		want := []string{`data: {"type":"start"`, "\n\n\n", `data: {"type":"token","content":"x = 1"`, `data: {"type":"done"`, "data: [DONE]\n\n"}
+		at := 0
+		for _, w := range want {
+			i := strings.Index(body[at:], w)
+			if i < 0 {
+				t.Fatalf("missing %q after offset %d in %q", w, at, body)
+			}
+			at += i + len(w)
+		}
+		if !strings.Contains(body, "}\n\n\n\ndata: {\"type\":\"token\"") || strings.Count(body, "\n") != 4*2+2 {
+			t.Errorf("want exactly two bare keep-alive newlines before the token: %q", body)
+		}
+		if !src.closed {
+			t.Error("the stream was not closed")
+		}
+	})
+}
+
+func TestSSEErrorBeforeFirstByteKeepsStatus(t *testing.T) {
+	src := &slowSource{
+		events: []realtime.Event{{Err: realtime.NewError(realtime.CodeModelTimeout, "")}},
+		delays: []time.Duration{time.Millisecond},
+	}
+	body := relayTo(t, src, sseStyle{textType: "token", extension: true})
+	if !strings.Contains(body, `"error_code":"E5001"`) || strings.HasPrefix(body, "data:") || !strings.HasSuffix(body, "\n") {
+		t.Errorf("body %q", body)
+	}
+}
+
+func TestSSEMarkerEndsOutput(t *testing.T) {
+	done := &realtime.Done{FinishReason: "stop"}
+	src := &slowSource{
+		events: []realtime.Event{{Text: "print(1)\n<|E"}, {Text: "OT|>garbage"}, {Text: "more"}, {Done: done}},
+		delays: []time.Duration{0, 0, 0, 0},
+	}
+	body := relayTo(t, src, sseStyle{textType: "token", extension: true})
+	ext := parseExtension(t, strings.NewReader(body), 3)
+	if ext.text != "print(1)\n" || !ext.sawDone || strings.Contains(body, "garbage") || strings.Contains(body, "more") {
+		t.Errorf("text %q; body %q", ext.text, body)
+	}
+}
+
+// noKeys is a KeyAuthenticator for servers that never authenticate in the test.
+type noKeys struct{}
+
+func (noKeys) Authenticate(context.Context, string) (store.APIKey, error) {
+	return store.APIKey{}, store.ErrKeyUnknown
+}
