@@ -17,9 +17,9 @@ type Request struct {
 	Model       string    // base model or LoRA adapter name
 	Prompt      string    // /v1/completions
 	Messages    []Message // /v1/chat/completions
-	MaxTokens   int
-	Temperature float64
-	TopP        float64
+	MaxTokens   int       // 0 omits max_tokens (vLLM: 16 on /v1/completions, the rest of the context on chat)
+	Temperature float64   // always sent: 0 means greedy
+	TopP        float64   // 0 omits top_p (vLLM's default 1.0)
 	Stop        []string
 	Seed        *int64
 	User        string
