@@ -36,6 +36,8 @@ type Metrics struct {
 	streams       *prometheus.CounterVec // kind, outcome
 	wsSessions    prometheus.Gauge
 	wsStreams     prometheus.Gauge
+	wsFrames      *prometheus.CounterVec // direction, type
+	wsCloses      *prometheus.CounterVec // code
 	rejections    *prometheus.CounterVec // group
 	incidentsSeen *prometheus.CounterVec // code
 }
@@ -77,13 +79,17 @@ func NewMetrics(cfg MetricsConfig, reg prometheus.Registerer) (*Metrics, error) 
 			Help: "Open WebSocket sessions."}),
 		wsStreams: prometheus.NewGauge(prometheus.GaugeOpts{Name: "hapa_ws_streams",
 			Help: "In-flight streams on WebSocket sessions."}),
+		wsFrames: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hapa_ws_frames_total",
+			Help: "WebSocket frames by direction (in, out) and event type."}, []string{"direction", "type"}),
+		wsCloses: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hapa_ws_closes_total",
+			Help: "Closed WebSocket sessions by close code (4008: slow consumer)."}, []string{"code"}),
 		rejections: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hapa_ratelimit_rejections_total",
 			Help: "Requests refused by the rate limiter, by route group."}, []string{"group"}),
 		incidentsSeen: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hapa_incidents_total",
 			Help: "Incidents recorded, by catalogue code."}, []string{"code"}),
 	}
 	cs := []prometheus.Collector{m.requests, m.duration, m.errors, m.cacheHits, m.cacheMisses, m.cacheErrors,
-		m.tokens, m.coalesced, m.ttft, m.streamDur, m.streams, m.wsSessions, m.wsStreams, m.rejections, m.incidentsSeen}
+		m.tokens, m.coalesced, m.ttft, m.streamDur, m.streams, m.wsSessions, m.wsStreams, m.wsFrames, m.wsCloses, m.rejections, m.incidentsSeen}
 	if !cfg.NoRuntime {
 		cs = append(cs, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
@@ -152,17 +158,51 @@ func (m *Metrics) StreamDone(adapter string, kind Kind, outcome string, ttft, la
 // RateLimited implements LimitObserver.
 func (m *Metrics) RateLimited(group string) { m.rejections.WithLabelValues(group).Inc() }
 
-// SessionOpened and SessionClosed move hapa_ws_sessions.
+// SessionOpened implements HubObserver: one more open WebSocket session.
 func (m *Metrics) SessionOpened() { m.wsSessions.Inc() }
 
-// SessionClosed decrements hapa_ws_sessions.
-func (m *Metrics) SessionClosed() { m.wsSessions.Dec() }
+// SessionClosed implements HubObserver: one session fewer, counted by close code.
+func (m *Metrics) SessionClosed(code int) {
+	m.wsSessions.Dec()
+	m.wsCloses.WithLabelValues(closeLabel(code)).Inc()
+}
 
-// StreamStarted increments hapa_ws_streams.
-func (m *Metrics) StreamStarted() { m.wsStreams.Inc() }
+// StreamOpened implements HubObserver.
+func (m *Metrics) StreamOpened(Kind) { m.wsStreams.Inc() }
 
-// StreamEnded decrements hapa_ws_streams.
-func (m *Metrics) StreamEnded() { m.wsStreams.Dec() }
+// StreamClosed implements HubObserver.
+func (m *Metrics) StreamClosed(Kind, string) { m.wsStreams.Dec() }
+
+// FrameReceived implements HubObserver.
+func (m *Metrics) FrameReceived(eventType string) {
+	m.wsFrames.WithLabelValues("in", frameLabel(eventType)).Inc()
+}
+
+// FrameSent implements HubObserver.
+func (m *Metrics) FrameSent(eventType string, bytes int) {
+	m.wsFrames.WithLabelValues("out", frameLabel(eventType)).Inc()
+}
+
+// frameLabel keeps client-chosen event types out of labels: known types pass, the
+// rest are "other".
+func frameLabel(t string) string {
+	switch t {
+	case "session.update", "completion.create", "generation.create", "stream.cancel", "ping", "invalid",
+		"session.created", "session.updated", "stream.started", "stream.delta", "stream.done", "stream.error",
+		"error", "pong", "session.closing":
+		return t
+	}
+	return "other"
+}
+
+// closeLabel is a WebSocket close code of the protocol, or "other".
+func closeLabel(code int) string {
+	switch code {
+	case 1000, 1001, 1006, 1009, 1011, 1012, 4001, 4008, 4029:
+		return fmt.Sprint(code)
+	}
+	return "other"
+}
 
 // outcomeLabel keeps the outcome label bounded: finish reasons and catalogue codes.
 func outcomeLabel(o string) string {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 	"time"
+
+	"github.com/hapa-project/hapa/store"
 )
 
 func TestQuotas(t *testing.T) {
@@ -59,4 +61,29 @@ func TestQuotas(t *testing.T) {
 		rdb, prefix := testRedis(t)
 		run(t, NewQuotas(QuotaConfig{Prefix: prefix + "q"}, rdb, nil))
 	})
+}
+
+func TestChargeLog(t *testing.T) {
+	db := openMigrated(t, "sqlite://:memory:")
+	q := NewQuotas(QuotaConfig{}, nil, nil)
+	log := q.ChargeLog(db.RequestLog())
+	key := int64(11)
+	rows := []store.RequestLogRow{{KeyID: &key, TokensIn: 30, TokensOut: 50}, {KeyID: &key, TokensIn: 5}, {TokensIn: 99}}
+	if err := log.InsertBatch(context.Background(), rows); err != nil {
+		t.Fatal(err)
+	}
+	if m, d := q.usage(context.Background(), key); m != 85 || d != 85 {
+		t.Fatalf("usage minute %d day %d, want 85", m, d)
+	}
+	c := Caller{KeyID: key, Quota: Quota{TokensPerMinute: 80}}
+	if e := q.Check(context.Background(), c); e == nil || e.Code != CodeQuotaExceeded {
+		t.Fatalf("Check after 85/80 = %v", e)
+	}
+	db.Close() // a failed write charges nothing
+	if err := log.InsertBatch(context.Background(), rows); err == nil {
+		t.Fatal("insert into a closed database succeeded")
+	}
+	if m, _ := q.usage(context.Background(), key); m != 85 {
+		t.Fatalf("failed batch charged: %d", m)
+	}
 }
