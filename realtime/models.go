@@ -1,0 +1,31 @@
+package realtime
+
+import (
+	"maps"
+	"slices"
+
+	"github.com/hapa-project/hapa/vllm"
+)
+
+// ModelCatalog is what the engine serves by name, for transports that let callers pick
+// a model (the OpenAI-compatible routes): the base model and the task → adapter table.
+type ModelCatalog struct {
+	BaseModel string            // EngineConfig.BaseModel; "" when not configured
+	Tasks     map[string]string // HAPA model_type → LoRA adapter (a fresh copy)
+}
+
+// Adapters returns the distinct adapter names of the task table, sorted.
+func (c ModelCatalog) Adapters() []string {
+	out := slices.Collect(maps.Values(c.Tasks))
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// Models returns the engine's model catalogue.
+func (e *Engine) Models() ModelCatalog {
+	return ModelCatalog{BaseModel: e.cfg.BaseModel, Tasks: maps.Clone(e.adapters)}
+}
+
+// Message is one chat message of Request.Messages. It is vllm's type, named here so
+// that transports (web) build chat requests without importing vllm (DESIGN.md §1).
+type Message = vllm.Message
