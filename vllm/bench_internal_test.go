@@ -83,7 +83,7 @@ func BenchmarkPoolPick(b *testing.B) {
 			b.ReportAllocs()
 			i := 0
 			for b.Loop() {
-				if p.pick(true, hashKey(keys[i&1023]), 0) == nil {
+				if p.pick(true, hashKey(keys[i&1023]), 0, "autocomplete") == nil {
 					b.Fatal("no replica")
 				}
 				i++
@@ -92,7 +92,7 @@ func BenchmarkPoolPick(b *testing.B) {
 		b.Run(fmt.Sprintf("least-loaded/%d", n), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				if p.pick(false, 0, 0) == nil {
+				if p.pick(false, 0, 0, "autocomplete") == nil {
 					b.Fatal("no replica")
 				}
 			}

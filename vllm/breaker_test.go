@@ -122,3 +122,23 @@ func TestNewPoolErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestPoolPrefersReplicasServingTheAdapter(t *testing.T) {
+	r := startSims(t, 3, func(i int) sim.Config {
+		if i == 1 {
+			return sim.Config{Adapters: []string{"autocomplete", "special"}}
+		}
+		return sim.Config{}
+	})
+	p := newPool(t, vllm.PoolConfig{URLs: r.urls})
+	p.Probe(context.Background())
+	for k := range 20 {
+		got, err := run(t, p, vllm.Request{Model: "special", Prompt: "x", MaxTokens: 2, AffinityKey: fmt.Sprint(k)})
+		if err != nil || r.index(got) != 1 {
+			t.Fatalf("key %d served by %d: %v", k, r.index(got), err)
+		}
+	}
+	if !slices.Equal(p.Replicas()[1].Adapters, []string{"autocomplete", "special"}) {
+		t.Errorf("adapters %v", p.Replicas()[1].Adapters)
+	}
+}

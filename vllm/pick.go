@@ -1,8 +1,12 @@
 package vllm
 
-import "hash/fnv"
+import (
+	"hash/fnv"
+	"slices"
+)
 
-// pick chooses the replica for the next attempt among those not yet tried.
+// pick chooses the replica for the next attempt among those not yet tried, preferring
+// replicas whose last probe listed the requested model (base or adapter).
 //
 // With an affinity key every available replica gets a rendezvous score
 // mix(key ^ seed) and the best-scoring one wins, so a key keeps its replica (and its
@@ -10,7 +14,18 @@ import "hash/fnv"
 // that leaves move. The winner is passed over while it has more than AffinitySlack
 // requests in flight above the least loaded candidate. Without a key the least loaded
 // candidate wins, ties rotating.
-func (p *Pool) pick(affinity bool, key, tried uint64) *replica {
+func (p *Pool) pick(affinity bool, key, tried uint64, model string) *replica {
+	if model != "" {
+		if r := p.pickAmong(affinity, key, tried, model); r != nil {
+			return r
+		}
+	}
+	return p.pickAmong(affinity, key, tried, "")
+}
+
+// pickAmong is pick restricted to replicas known to serve model ("" = any). A replica
+// not probed yet counts as serving everything.
+func (p *Pool) pickAmong(affinity bool, key, tried uint64, model string) *replica {
 	now := p.now()
 	var best, least *replica
 	var bestScore uint64
@@ -26,7 +41,8 @@ func (p *Pool) pick(affinity bool, key, tried uint64) *replica {
 			continue
 		}
 		r.mu.Lock()
-		ok := r.availableLocked(p, now)
+		ok := r.availableLocked(p, now) &&
+			(model == "" || len(r.models) == 0 || slices.Contains(r.models, model))
 		r.mu.Unlock()
 		if !ok {
 			continue

@@ -127,7 +127,7 @@ func (p *Pool) Stream(ctx context.Context, req Request) (*Stream, error) {
 	var tried uint64
 	var last error
 	for range 2 * len(p.replicas) { // acquire may lose races; bound the loop
-		r := p.pick(req.AffinityKey != "", key, tried)
+		r := p.pick(req.AffinityKey != "", key, tried, req.Model)
 		if r == nil {
 			break
 		}
