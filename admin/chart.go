@@ -22,19 +22,25 @@ type ChartBar struct {
 	Err        bool
 }
 
-// ChartTick is an x-axis label.
+// ChartTick is an x-axis label; Anchor is its SVG text-anchor (start, middle, end)
+// so the first and last labels stay inside the chart.
 type ChartTick struct {
-	X    float64
-	Text string
+	X      float64
+	Text   string
+	Anchor string
 }
 
-// chartPad is the space left for the axis labels.
-const chartPad = 14
+// chartPad is the space below the plot for the axis labels, chartTop the space above
+// it for the "max" label.
+const (
+	chartPad = 14
+	chartTop = 14
+)
 
 // newBarChart lays out buckets as bars; err colours them as errors. Times on the axis
 // are UTC (the chart is an image; the page's table has localised times).
 func newBarChart(title string, buckets []Bucket, err bool, layout string) ChartView {
-	c := ChartView{Title: title, Width: 600, Height: 140}
+	c := ChartView{Title: title, Width: 600, Height: 150}
 	for _, b := range buckets {
 		c.Max = max(c.Max, b.Count)
 		c.Total += b.Count
@@ -43,7 +49,7 @@ func newBarChart(title string, buckets []Bucket, err bool, layout string) ChartV
 	if len(buckets) == 0 {
 		return c
 	}
-	plotH := float64(c.Height - chartPad)
+	plotH := float64(c.Height - chartPad - chartTop)
 	step := float64(c.Width) / float64(len(buckets))
 	gap := min(2, step*0.2)
 	for i, b := range buckets {
@@ -55,12 +61,15 @@ func newBarChart(title string, buckets []Bucket, err bool, layout string) ChartV
 			h = 1
 		}
 		c.Bars = append(c.Bars, ChartBar{
-			X: float64(i)*step + gap/2, Y: plotH - h, W: step - gap, H: h, Err: err,
+			X: float64(i)*step + gap/2, Y: chartTop + plotH - h, W: step - gap, H: h, Err: err,
 			Label: b.Start.UTC().Format(layout) + " UTC: " + itoa(b.Count),
 		})
 	}
-	for _, i := range []int{0, len(buckets) / 2, len(buckets) - 1} {
-		c.Ticks = append(c.Ticks, ChartTick{X: float64(i)*step + step/2, Text: buckets[i].Start.UTC().Format(layout)})
+	last := len(buckets) - 1
+	c.Ticks = []ChartTick{
+		{X: 0, Text: buckets[0].Start.UTC().Format(layout), Anchor: "start"},
+		{X: float64(c.Width) / 2, Text: buckets[last/2].Start.UTC().Format(layout), Anchor: "middle"},
+		{X: float64(c.Width), Text: buckets[last].Start.UTC().Format(layout) + " UTC", Anchor: "end"},
 	}
 	return c
 }

@@ -338,7 +338,7 @@ func Layout(c Chrome) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		if c.Simulated {
+		if c.Simulated && c.User != "" {
 			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 25, "<p class=\"banner sim\" role=\"status\" data-testid=\"sim-banner\"><strong>Using the built-in vLLM simulator</strong> — set <code>VLLM_SERVER_URL</code> to serve real models.</p>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err

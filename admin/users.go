@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/hapa-project/hapa/store"
 )
@@ -100,7 +101,7 @@ func profileFields(raw json.RawMessage) []ProfileField {
 	}
 	var out []ProfileField
 	for _, k := range slices.Sorted(maps.Keys(m)) {
-		out = append(out, ProfileField{Name: k, Value: fieldText(m[k])})
+		out = append(out, ProfileField{Name: humanize(k), Value: fieldText(m[k])})
 	}
 	return out
 }
@@ -122,4 +123,24 @@ func fieldText(v any) string {
 		return string(b)
 	}
 	return fmt.Sprint(v)
+}
+
+// humanize turns a camelCase or snake_case field name into words:
+// pythonSkillLevel → "Python skill level".
+func humanize(name string) string {
+	var b strings.Builder
+	for i, r := range name {
+		switch {
+		case r == '_':
+			b.WriteByte(' ')
+		case unicode.IsUpper(r) && i > 0:
+			b.WriteByte(' ')
+			b.WriteRune(unicode.ToLower(r))
+		case i == 0:
+			b.WriteRune(unicode.ToUpper(r))
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }

@@ -68,7 +68,7 @@
     }
   }
 
-  var rt = new window.HapaRealtime({ url: form.getAttribute("data-url"), key: form.getAttribute("data-key"), onEvent: onEvent });
+  var rt = new window.HapaRealtime({ url: form.getAttribute("data-endpoint"), key: form.getAttribute("data-key"), onEvent: onEvent });
   Promise.resolve(rt.connect()).catch(function (err) {
     setStatus("Could not connect: " + (err && err.message ? err.message : err));
   });
