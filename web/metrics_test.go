@@ -68,7 +68,9 @@ func TestMetricsEndpoint(t *testing.T) {
 	m.StreamDone("code_generation", realtime.KindGeneration, "stop", 80*time.Millisecond, 900*time.Millisecond, 12, 34)
 	m.StreamDone("autocomplete", realtime.KindCompletion, "E5005", 0, time.Millisecond, 0, 0)
 	m.SessionOpened()
-	m.StreamStarted()
+	m.StreamOpened(realtime.KindCompletion)
+	m.FrameReceived("completion.create")
+	m.FrameReceived("made.up.type")
 
 	text := scrape(t, env.ts.URL)
 	for series, want := range map[string]float64{
