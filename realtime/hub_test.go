@@ -108,6 +108,10 @@ func TestFrameRateLimit(t *testing.T) {
 	if pongs != 5 || limited != 1 {
 		t.Fatalf("pongs %d, limited %d", pongs, limited)
 	}
+	g, _ := c.Generate(ctx, wsclient.GenerationCreate{Prompt: "x"}) // over the rate: refused, not lost
+	if r, err := g.Collect(ctx); err != nil || r.Err == nil || r.Err.Code != "E4004" || r.Err.RetryAfterMS <= 0 {
+		t.Fatalf("create over the frame rate: %v %+v", err, r.Err)
+	}
 	for range 10 { // a sustained flood
 		_ = c.Send(ctx, map[string]string{"type": "ping"})
 	}

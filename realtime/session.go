@@ -134,15 +134,10 @@ func (s *session) readLoop(ctx context.Context) error {
 			}
 			return err
 		}
-		switch lim.allow(time.Now()) {
-		case frameReject:
+		switch v := lim.allow(time.Now()); v {
+		case frameReject, frameRejectNotify:
 			s.hub.obs.FrameReceived("rejected")
-			continue
-		case frameRejectNotify:
-			s.hub.obs.FrameReceived("rejected")
-			e := NewError(CodeRateLimited, "too many frames on this socket")
-			e.RetryAfter = lim.retryAfter()
-			s.push(EventError, errorFrame("", e))
+			s.rejectFrame(b, v == frameRejectNotify, lim.retryAfter())
 			continue
 		case frameViolation:
 			s.closeWith(websocket.StatusPolicyViolation, "frame rate exceeded")
@@ -161,6 +156,27 @@ func (s *session) readLoop(ctx context.Context) error {
 		}
 		s.hub.obs.FrameReceived(ev.Type)
 		s.handle(ev)
+	}
+}
+
+// rejectFrame answers a frame over the frame rate: a create gets its stream.error
+// E4004 (so the client does not wait for a stream that never starts); anything else
+// gets one error E4004 per second.
+func (s *session) rejectFrame(b []byte, notify bool, retry time.Duration) {
+	e := NewError(CodeRateLimited, "too many frames on this socket")
+	e.RetryAfter = retry
+	ev, perr := DecodeClientEvent(b)
+	if perr == nil && (ev.Type == EventCompletionCreate || ev.Type == EventGenerationCreate) {
+		s.mu.Lock()
+		_, inFlight := s.streams[ev.ID]
+		s.mu.Unlock()
+		if !inFlight { // a stream.error would end the live stream of that id
+			s.push(EventStreamError, streamErrorFrame(ev.ID, e))
+			return
+		}
+	}
+	if notify {
+		s.push(EventError, errorFrame(ev.EventID, e))
 	}
 }
 
