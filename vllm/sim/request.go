@@ -96,9 +96,9 @@ func (s *Server) parseJob(body []byte, chat bool) (*job, *httpError) {
 	}
 	adapter, ok := s.adapterOf(j.model)
 	if !ok {
-		param := "model"
+		// vLLM's exact text; param is null in the bodies it is known to send.
 		return nil, &httpError{status: http.StatusNotFound,
-			msg: "The model `" + j.model + "` does not exist.", param: &param}
+			msg: "The model `" + j.model + "` does not exist."}
 	}
 	j.adapter = adapter
 	j.promptTokens = countTokens(j.prompt)
