@@ -16,10 +16,25 @@ import (
 // X-RateLimit-Limit, X-RateLimit-Remaining and X-RateLimit-Reset (unix seconds) when
 // limits are on. Put it inside requireAuth so the caller is known.
 func (s *Server) limited(group string, h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.rateLimit(group, false, h.ServeHTTP)
+}
+
+// limit is limited for a handler func, for composing inside authed/sseAuthed:
+// s.authed(s.limit(realtime.GroupGeneration, s.handleCodeGenerate), gen).
+func (s *Server) limit(group string, h http.HandlerFunc) http.HandlerFunc {
+	return s.rateLimit(group, false, h)
+}
+
+// limitSSE is limit for the SSE routes: a refusal is written by writeSSEError.
+func (s *Server) limitSSE(group string, h http.HandlerFunc) http.HandlerFunc {
+	return s.rateLimit(group, true, h)
+}
+
+func (s *Server) rateLimit(group string, sse bool, h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
 		l := s.deps.Ops.Limiter
 		if l == nil {
-			h.ServeHTTP(w, r)
+			h(w, r)
 			return
 		}
 		var c realtime.Caller
@@ -35,17 +50,15 @@ func (s *Server) limited(group string, h http.Handler) http.Handler {
 			hd.Set("X-RateLimit-Remaining", strconv.FormatInt(d.Remaining, 10))
 			hd.Set("X-RateLimit-Reset", strconv.FormatInt(d.Reset.Unix(), 10))
 		}
-		if d.Err != nil {
+		switch {
+		case d.Err != nil && sse:
+			s.writeSSEError(w, r, d.Err)
+		case d.Err != nil:
 			s.writeError(w, r, d.Err)
-			return
+		default:
+			h(w, r)
 		}
-		h.ServeHTTP(w, r)
-	})
-}
-
-// limitedFunc is limited for a handler func.
-func (s *Server) limitedFunc(group string, h http.HandlerFunc) http.Handler {
-	return s.limited(group, h)
+	}
 }
 
 // clientIP is the peer address, or — when the peer is a trusted proxy — the right-most
