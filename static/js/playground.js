@@ -3,7 +3,11 @@
 (function () {
   "use strict";
   var form = document.getElementById("pg-form");
-  if (!form || !window.HapaRealtime) return;
+  if (!form) return;
+  if (!window.HapaRealtime) {
+    document.getElementById("pg-status").textContent = "The WebSocket client (hapa-realtime.js) did not load.";
+    return;
+  }
   var out = document.getElementById("pg-output");
   var status = document.getElementById("pg-status");
   var meta = document.getElementById("pg-meta");
