@@ -13,7 +13,8 @@ import (
 // limitBody caps request bodies at max bytes and bounds the time to read them. A
 // declared Content-Length above the cap is refused at once with 413 E4010; otherwise the
 // body is wrapped in http.MaxBytesReader (decodeJSON maps the read error to E4010). The
-// read deadline is cleared as soon as the body ends, so it never cancels a long stream.
+// read deadline is cleared as soon as the body ends (net/http also clears it when it
+// starts its background read), so it never touches a stream that outlives the body.
 func (s *Server) limitBody(max int64, readTimeout time.Duration) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -42,6 +42,20 @@ func probeServer(t *testing.T, env *testEnv) string {
 		}
 		writeJSON(w, http.StatusOK, body)
 	})
+	mux.HandleFunc("POST /test/slow", func(w http.ResponseWriter, r *http.Request) {
+		var body map[string]any
+		if err := decodeJSON(r, &body); err != nil {
+			env.srv.writeError(w, r, err)
+			return
+		}
+		select {
+		case <-time.After(150 * time.Millisecond):
+			writeJSON(w, http.StatusOK, map[string]string{"ctx": "alive"})
+		case <-r.Context().Done():
+			writeJSON(w, http.StatusOK, map[string]string{"ctx": "cancelled"})
+		}
+	})
+	mux.HandleFunc("GET /test/empty", func(http.ResponseWriter, *http.Request) {})
 	mux.HandleFunc("GET /test/panic", func(http.ResponseWriter, *http.Request) { panic("boom") })
 	mux.HandleFunc("GET /test/panic-late", func(w http.ResponseWriter, _ *http.Request) {
 		w.WriteHeader(http.StatusOK)

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestRequestID(t *testing.T) {
@@ -79,5 +80,23 @@ func TestTLSGetsHSTS(t *testing.T) {
 	h.ServeHTTP(rec, req)
 	if rec.Header().Get("Strict-Transport-Security") == "" {
 		t.Error("no HSTS over TLS")
+	}
+}
+
+func TestHeadersOnEmptyResponse(t *testing.T) {
+	env := newEnv(t)
+	r := doTo(t, probeServer(t, env), "GET", "/test/empty", nil)
+	if r.StatusCode != 200 || r.Header.Get("X-Process-Time") == "" || r.Header.Get("Content-Security-Policy") == "" {
+		t.Errorf("status %d headers %v", r.StatusCode, r.Header)
+	}
+}
+
+// TestBodyDeadlineDoesNotCancelStreams: once the body is read, a handler that keeps
+// working past the body read deadline keeps a live context.
+func TestBodyDeadlineDoesNotCancelStreams(t *testing.T) {
+	env := newEnv(t, func(c *Config, _ *Deps) { c.BodyReadTimeout = 30 * time.Millisecond })
+	r := doTo(t, probeServer(t, env), "POST", "/test/slow", `{"a":1}`)
+	if r.StatusCode != 200 || r.json(t)["ctx"] != "alive" {
+		t.Errorf("%d %s", r.StatusCode, r.body)
 	}
 }

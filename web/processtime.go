@@ -16,5 +16,9 @@ func processTime(next http.Handler) http.Handler {
 			h.Set("X-Process-Time", strconv.FormatFloat(time.Since(start).Seconds(), 'f', 6, 64))
 		}
 		next.ServeHTTP(tw, r)
+		if !tw.wrote {
+			// The handler wrote nothing: send the implicit 200 here, so the hook runs.
+			tw.WriteHeader(http.StatusOK)
+		}
 	})
 }

@@ -32,5 +32,9 @@ func securityHeaders(next http.Handler) http.Handler {
 			}
 		}
 		next.ServeHTTP(tw, r)
+		if !tw.wrote {
+			// The handler wrote nothing: send the implicit 200 here, so the hook runs.
+			tw.WriteHeader(http.StatusOK)
+		}
 	})
 }

@@ -189,11 +189,11 @@ func (s *Server) chain(h http.Handler) http.Handler {
 	return h
 }
 
-// NewHTTPServer returns an http.Server for h with explicit timeouts. There is neither a
-// server-wide WriteTimeout nor a ReadTimeout: the first would cut SSE streams and
-// WebSockets, and the second also fires net/http's background read after the body is
-// consumed, cancelling the request context of every stream older than it. Bodies get
-// their own read deadline instead (Config.BodyReadTimeout, in limitBody).
+// NewHTTPServer returns an http.Server for h with explicit timeouts. There is no
+// server-wide WriteTimeout: it would cut SSE streams and WebSockets; handlers bound their
+// own work. Bodies get their read deadline per request (Config.BodyReadTimeout, set in
+// limitBody only for requests that have a body) instead of a ReadTimeout, so the
+// deadline is configured in one place with the body size limit.
 func NewHTTPServer(cfg Config, h http.Handler) *http.Server {
 	cfg = cfg.withDefaults()
 	return &http.Server{
