@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http/httptest"
@@ -136,3 +137,17 @@ func TestDBModuleHandler(t *testing.T) {
 
 // The store's Authenticator is what cmd/hapa passes as Deps.Keys.
 var _ KeyAuthenticator = (*store.Authenticator)(nil)
+
+func TestProfileChangedHook(t *testing.T) {
+	var changed []int64
+	env := newEnv(t, selfSignup, func(_ *Config, d *Deps) {
+		d.ProfileChanged = func(_ context.Context, id int64) { changed = append(changed, id) }
+	})
+	tok := env.login("hook@example.com")
+	env.do("POST", "/settings/me", map[string]any{"option_ids": []int{1}}, bearer(tok)...)
+	env.do("POST", "/api/v1/users/profile", map[string]any{"profile_data": map[string]any{"skillLevel": "expert"}}, bearer(tok)...)
+	env.do("POST", "/settings/me", map[string]any{"option_ids": []int{99}}, bearer(tok)...) // rejected: no call
+	if len(changed) != 2 || changed[0] == 0 || changed[0] != changed[1] {
+		t.Errorf("ProfileChanged calls = %v", changed)
+	}
+}

@@ -42,7 +42,13 @@ func (s *Server) saveProfile(ctx context.Context, userID int64, sp savedProfile)
 	_, err = s.deps.DB.Settings().Put(ctx, store.UserSettings{
 		UserID: userID, Profile: raw, OptionIDs: optionIDs(selectedOptionsV2(sp.Profile)),
 	})
-	return dbError(err, "")
+	if err != nil {
+		return dbError(err, "")
+	}
+	if s.deps.ProfileChanged != nil {
+		s.deps.ProfileChanged(ctx, userID)
+	}
+	return nil
 }
 
 // enumValue normalises one enum field (trimmed, lower-case) and records a field error

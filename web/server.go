@@ -95,6 +95,10 @@ type Deps struct {
 	Incidents IncidentRecorder                       // nil: 5xx carry no incident id
 	Now       func() time.Time                       // default time.Now
 
+	// ProfileChanged, when set, is called after a user's stored profile changed
+	// (onboarding, settings), so cmd/hapa can drop the engine's cached copy.
+	ProfileChanged func(ctx context.Context, userID int64)
+
 	// Handlers mounted as they are when non-nil.
 	Realtime http.Handler // GET /api/v1/realtime (WebSocket)
 	Admin    http.Handler // /admin/ (admin console; sets its own CSP)
