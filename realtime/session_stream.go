@@ -208,6 +208,9 @@ func (s *session) runStream(st *wsStream, req Request, group string) {
 			if d.FinishReason == "" {
 				d.FinishReason = "stop"
 			}
+			if d.Latency == 0 { // the engine's cancelled Done carries no timings
+				d.Latency, d.TTFT = time.Since(began), ttft
+			}
 			s.finish(st, doneFrame(st.id, d), outcomeOf(d.FinishReason))
 			return
 		case ev.Err != nil:
