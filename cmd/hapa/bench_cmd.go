@@ -3,10 +3,162 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
+	"fmt"
 	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/hapa-project/hapa/cmd/hapa/bench"
 )
 
 // cmdBench runs the load generator; see docs/performance.md.
+//
+//	hapa bench run [flags]            one ad-hoc load against any base URL
+//	hapa bench suite --out FILE       every scenario of docs/performance.md (make bench)
 func cmdBench(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	return errors.New("bench: not built yet")
+	if len(args) == 0 {
+		return errors.New("usage: hapa bench run|suite [flags]")
+	}
+	switch args[0] {
+	case "run":
+		return benchRun(ctx, args[1:], getenv, stdout)
+	case "suite":
+		return benchSuite(ctx, args[1:], getenv, stdout)
+	}
+	return fmt.Errorf("bench: unknown subcommand %q (want run or suite)", args[0])
+}
+
+func benchRun(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("bench run", flag.ContinueOnError)
+	fs.SetOutput(stdout)
+	key := getenv("HAPA_API_KEY")
+	if key == "" {
+		key = bench.DemoKey
+	}
+	var (
+		url         = fs.String("url", "http://127.0.0.1:8000", "HAPA base URL (for --mode vllm: the vLLM server)")
+		apiKey      = fs.String("key", key, "API key (env HAPA_API_KEY; default the demo key)")
+		mode        = fs.String("mode", "rest", "rest (POST /api/v1/code/generate) | sse (…/generate/stream) | ws (generation.create) | vllm (streamed /v1/completions)")
+		rate        = fs.Float64("rate", 0, "open loop: requests per second (0 = closed loop)")
+		concurrency = fs.Int("concurrency", 64, "closed loop: requests in flight")
+		duration    = fs.Duration("duration", 10*time.Second, "length of one round")
+		rounds      = fs.Int("rounds", 1, "rounds (with --compare: per side, alternating)")
+		compare     = fs.String("compare", "", "vLLM base URL: also send the equivalent streamed /v1/completions there and print the added latency")
+		prompt      = fs.String("prompt", "write a function that sorts a list of integers", "prompt")
+		maxTokens   = fs.Int("max-tokens", 16, "max_tokens")
+		temperature = fs.Float64("temperature", 0.7, "temperature (≤ 0.3 is cacheable by default)")
+		unique      = fs.Bool("unique", true, "append the request number to the prompt (defeats cache and coalescing)")
+		sockets     = fs.Int("sockets", 64, "ws mode: sockets to open")
+		pid         = fs.Int("pid", 0, "local gateway pid: report its RSS and CPU")
+		timeout     = fs.Duration("timeout", 30*time.Second, "per-request limit")
+	)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *rounds < 1 || *duration <= 0 {
+		return errors.New("bench run: --rounds and --duration must be positive")
+	}
+	if _, err := bench.RaiseNoFile(65536); err != nil {
+		fmt.Fprintln(stdout, "warning: open-files limit:", err)
+	}
+	hc := bench.NewHTTPClient(max(*concurrency, 256))
+	var target bench.Target
+	switch *mode {
+	case "rest":
+		target = bench.RESTTarget(hc, *url, *apiKey, bench.GenBody(*prompt, *temperature, *maxTokens, *unique))
+	case "sse":
+		target = bench.SSETarget(hc, *url, *apiKey, bench.GenBody(*prompt, *temperature, *maxTokens, *unique))
+	case "vllm":
+		target = bench.VLLMStreamTarget(hc, *url, bench.VLLMBody(*prompt, *temperature, *maxTokens, *unique))
+	case "ws":
+		pool := bench.DialPool(ctx, hc, *url, *apiKey, *sockets, 64)
+		defer pool.Close()
+		fmt.Fprintf(stdout, "ws: %d sockets open, dial errors: %s\n", len(pool.Clients), bench.Errors(pool.Errors))
+		target = bench.WSTarget(pool, *prompt, *temperature, *maxTokens, *unique)
+	default:
+		return fmt.Errorf("bench run: unknown --mode %q", *mode)
+	}
+	load := bench.Load{Rate: *rate, Concurrency: *concurrency, Duration: *duration, Timeout: *timeout}
+	if *compare != "" {
+		direct := bench.VLLMStreamTarget(hc, *compare, bench.VLLMBody(*prompt, *temperature, *maxTokens, *unique))
+		c := bench.Compare(ctx, load, *rounds, target, direct, *pid)
+		bench.WriteText(stdout, "HAPA", c.HAPA)
+		bench.WriteText(stdout, "direct", c.Direct)
+		for _, q := range []float64{0.5, 0.9, 0.99} {
+			fmt.Fprintf(stdout, "added latency p%02.0f: %s (%.2f×)", q*100, bench.Ms(bench.Added(&c.HAPA.Latency, &c.Direct.Latency, q)),
+				bench.Ratio(&c.HAPA.Latency, &c.Direct.Latency, q))
+			if c.HAPA.TTFT.Count() > 0 && c.Direct.TTFT.Count() > 0 {
+				fmt.Fprintf(stdout, "   added TTFT: %s", bench.Ms(bench.Added(&c.HAPA.TTFT, &c.Direct.TTFT, q)))
+			}
+			fmt.Fprintln(stdout)
+		}
+		if *pid != 0 {
+			fmt.Fprintf(stdout, "gateway (HAPA rounds): CPU %.0f %% of a core, peak RSS %s\n", c.GatewayCPUPercent(), bench.MiB(c.PeakRSS))
+		}
+		return ctx.Err()
+	}
+	total := &bench.Result{}
+	for range *rounds {
+		stop := bench.Watch(ctx, *pid, 100*time.Millisecond)
+		r := bench.Run(ctx, load, target)
+		u := stop()
+		load.First = r.Next
+		total.Merge(r)
+		if *pid != 0 {
+			fmt.Fprintf(stdout, "gateway: CPU %.0f %% of a core, RSS %s (peak %s)\n", u.CPUPercent(), bench.MiB(u.After.RSS), bench.MiB(u.PeakRSS))
+		}
+	}
+	bench.WriteText(stdout, *mode, total)
+	return ctx.Err()
+}
+
+func benchSuite(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("bench suite", flag.ContinueOnError)
+	fs.SetOutput(stdout)
+	var (
+		out     = fs.String("out", "docs/performance.md", "report file")
+		scale   = fs.Float64("scale", 1, "multiply every scenario's duration")
+		sockets = fs.Int("sockets", 10000, "idle WebSocket sockets")
+		redis   = fs.String("redis-url", getenv("REDIS_URL"), "Redis for the cache scenario (default: redis://127.0.0.1:6379/14 when reachable)")
+		keep    = fs.Bool("keep", false, "keep the scratch directory (databases, child logs)")
+	)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	bin, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp("", "hapa-bench-")
+	if err != nil {
+		return err
+	}
+	if *keep {
+		fmt.Fprintln(stdout, "scratch directory:", dir)
+	} else {
+		defer os.RemoveAll(dir)
+	}
+	cmdline := "hapa bench " + strings.Join(append([]string{"suite"}, args...), " ")
+	rep, err := bench.RunSuite(ctx, bench.SuiteOpts{Bin: bin, Dir: dir, Version: version, Scale: *scale,
+		Sockets: *sockets, RedisURL: *redis, Log: stdout,
+		Commands: []string{"make bench   # = go build … -o bin/hapa ./cmd/hapa && ./bin/hapa bench suite --out docs/performance.md", cmdline}})
+	if rep == nil {
+		return err
+	}
+	if dirOut := filepath.Dir(*out); dirOut != "" {
+		_ = os.MkdirAll(dirOut, 0o755)
+	}
+	f, ferr := os.Create(*out)
+	if ferr != nil {
+		return ferr
+	}
+	defer f.Close()
+	if werr := rep.Render(f); werr != nil {
+		return werr
+	}
+	fmt.Fprintln(stdout, "wrote", *out)
+	return err
 }

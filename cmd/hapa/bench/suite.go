@@ -1,0 +1,320 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"runtime"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/hapa-project/hapa/store"
+)
+
+// DemoKey is the development key the suite's gateways provision (DEMO_API_KEY_ENABLED).
+const DemoKey = "hapa_demo_20241228_secure_key_for_testing"
+
+// benchPrompt is the prompt of every suite request (a unique " #n" is appended where
+// the cache and coalescing must not answer).
+const benchPrompt = "write a function that sorts a list of integers"
+
+// SuiteOpts configures RunSuite.
+type SuiteOpts struct {
+	Bin      string    // the hapa binary (os.Executable)
+	Dir      string    // scratch directory: databases, child logs
+	Version  string    // hapa version, for the report
+	Scale    float64   // multiplies every duration (default 1)
+	Sockets  int       // idle WebSocket sockets (default 10,000)
+	RedisURL string    // Redis for the cache scenario; empty: try redis://127.0.0.1:6379/14
+	Log      io.Writer // progress
+	Commands []string  // how the suite was invoked, for the report
+}
+
+// suite carries one run's state.
+type suite struct {
+	o   SuiteOpts
+	hc  *http.Client
+	rep *Report
+}
+
+func (s *suite) d(base time.Duration) time.Duration { return time.Duration(float64(base) * s.o.Scale) }
+
+func (s *suite) logf(format string, args ...any) {
+	fmt.Fprintf(s.o.Log, "%s "+format+"\n", append([]any{time.Now().Format("15:04:05")}, args...)...)
+}
+
+// RaiseNoFile lifts RLIMIT_NOFILE to at least n (up to the hard limit, or beyond it
+// as root); children started afterwards inherit it.
+func RaiseNoFile(n uint64) (uint64, error) {
+	var r syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &r); err != nil {
+		return 0, err
+	}
+	if r.Cur >= n {
+		return r.Cur, nil
+	}
+	want := syscall.Rlimit{Cur: n, Max: max(r.Max, n)}
+	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &want); err != nil {
+		want = syscall.Rlimit{Cur: r.Max, Max: r.Max}
+		if err2 := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &want); err2 != nil {
+			return r.Cur, err
+		}
+	}
+	return want.Cur, nil
+}
+
+// RunSuite runs every scenario of issue 9 against child processes of o.Bin and returns
+// the report. A failing scenario is reported as such; the others still run.
+func RunSuite(ctx context.Context, o SuiteOpts) (*Report, error) {
+	if o.Scale <= 0 {
+		o.Scale = 1
+	}
+	if o.Sockets <= 0 {
+		o.Sockets = 10000
+	}
+	if o.Log == nil {
+		o.Log = io.Discard
+	}
+	limit, err := RaiseNoFile(65536)
+	if err != nil {
+		return nil, fmt.Errorf("bench: raising the open-files limit: %w", err)
+	}
+	s := &suite{o: o, hc: NewHTTPClient(4096), rep: &Report{Title: "HAPA performance"}}
+	t0 := time.Now()
+	s.rep.Intro = introText
+	s.rep.Machine = machine(o.Version, limit)
+	s.rep.Commands = o.Commands
+	steps := []struct {
+		name string
+		fn   func(ctx context.Context) error
+	}{
+		{"overhead", s.overhead},
+		{"streaming", s.streaming},
+		{"websocket", s.websocket},
+		{"cache", s.cache},
+		{"cancellation", s.cancellation},
+		{"coalescing", s.coalescing},
+	}
+	for _, st := range steps {
+		if ctx.Err() != nil {
+			break
+		}
+		s.logf("scenario %s", st.name)
+		if err := st.fn(ctx); err != nil {
+			s.logf("scenario %s failed: %v", st.name, err)
+			s.rep.Sections = append(s.rep.Sections, Section{Title: st.name + ": failed",
+				Text: "The scenario did not complete: `" + err.Error() + "`"})
+		}
+	}
+	s.rep.Machine = append(s.rep.Machine, [2]string{"suite wall time", fmt.Sprintf("%.0f s", time.Since(t0).Seconds())})
+	s.rep.Notes = notesText
+	return s.rep, ctx.Err()
+}
+
+func machine(version string, nofile uint64) [][2]string {
+	model := "unknown"
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+				model = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	kernel := "unknown"
+	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
+		kernel = strings.TrimSpace(string(b))
+	}
+	mem := "unknown"
+	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
+		if line, _, ok := strings.Cut(string(b), "\n"); ok {
+			mem = strings.TrimSpace(strings.TrimPrefix(line, "MemTotal:"))
+		}
+	}
+	return [][2]string{
+		{"date", time.Now().UTC().Format("2006-01-02 15:04 UTC")},
+		{"CPUs (nproc)", fmt.Sprint(runtime.NumCPU())},
+		{"CPU model", model},
+		{"memory", mem},
+		{"kernel", kernel},
+		{"Go", runtime.Version()},
+		{"hapa", version},
+		{"open-files limit", fmt.Sprint(nofile)},
+	}
+}
+
+// zeroSim is a simulator that answers at once: every figure is the software's.
+var zeroSim = []string{"--ttft", "0", "--itl", "0", "--max-num-seqs", "8192"}
+
+// streamSim emits a token every 5 ms, as a fast GPU would.
+var streamSim = []string{"--ttft", "0", "--itl", "5ms", "--max-num-seqs", "8192"}
+
+func (s *suite) stack(ctx context.Context, name string, simArgs []string, proxy bool, env ...string) (*Stack, error) {
+	return StartStack(ctx, StackOpts{Bin: s.o.Bin, Dir: s.o.Dir, Name: name, SimArgs: simArgs, Env: env, Proxy: proxy})
+}
+
+func compareTable(c *Comparison, label string) Table {
+	t := Table{Header: append([]string{label}, ResultHeader...)}
+	t.Rows = append(t.Rows, append([]string{""}, ResultRow("HAPA", c.HAPA)...))
+	t.Rows = append(t.Rows, append([]string{""}, ResultRow("direct", c.Direct)...))
+	return t
+}
+
+func addedRow(label string, c *Comparison) []string {
+	h, d := &c.HAPA.Latency, &c.Direct.Latency
+	return []string{label,
+		Ms(Added(h, d, 0.5)), fmt.Sprintf("%.2f×", Ratio(h, d, 0.5)),
+		Ms(Added(h, d, 0.9)), fmt.Sprintf("%.2f×", Ratio(h, d, 0.9)),
+		Ms(Added(h, d, 0.99)), fmt.Sprintf("%.2f×", Ratio(h, d, 0.99)),
+		fmt.Sprintf("%.0f %%", c.GatewayCPUPercent()), MiB(c.PeakRSS)}
+}
+
+var addedHeader = []string{"load", "added p50", "ratio p50", "added p90", "ratio p90", "added p99", "ratio p99", "gateway CPU (% of a core)", "gateway peak RSS"}
+
+// overhead is scenario (a), the closed loop at 64 and the request-log check, on one
+// gateway in front of a zero-latency simulator.
+func (s *suite) overhead(ctx context.Context) error {
+	st, err := s.stack(ctx, "overhead", zeroSim, false)
+	if err != nil {
+		return err
+	}
+	defer st.Stop()
+	pid := st.GW.Pid()
+	const maxTokens = 16
+	hapa := RESTTarget(s.hc, st.GW.URL, DemoKey, GenBody(benchPrompt, 0.7, maxTokens, true))
+	direct := VLLMStreamTarget(s.hc, st.SimURL(), VLLMBody(benchPrompt, 0.7, maxTokens, true))
+	served, sent := 0, 0
+	count := func(r *Result) { served += r.OK; sent += r.Requests }
+
+	idle0, _ := ReadProc(pid)
+	// Warm both sides (connections, caches of the runtime); counted for the log check.
+	w := Run(ctx, Load{Rate: 200, Duration: s.d(time.Second)}, hapa)
+	count(w)
+	Run(ctx, Load{Rate: 200, Duration: s.d(time.Second), First: 1 << 20}, direct)
+
+	next := w.Next
+	sec := Section{Title: "(a) One-shot generation overhead",
+		Text: "Open loop (latency from the intended send time). HAPA: `POST /api/v1/code/generate` " +
+			"(API key auth, rate limiter on with lifted limits, JSON access log to a file, Prometheus metrics, " +
+			"request log to SQLite; temperature 0.7 and a unique prompt, so neither cache nor coalescing answers). " +
+			"Direct: the same prompt and max_tokens (16) as a streamed `POST /v1/completions` to the simulator, " +
+			"read to `data: [DONE]` — the exchange HAPA itself has with the upstream, so the difference is what " +
+			"the gateway adds (its rendered prompt is longer, which costs the simulator nothing measurable). " +
+			"Simulator: TTFT 0, ITL 0. Rounds alternate HAPA/direct."}
+	added := Table{Header: addedHeader}
+	var at1000 *Comparison
+	for _, rate := range []float64{500, 1000} {
+		c := Compare(ctx, Load{Rate: rate, Duration: s.d(3 * time.Second), First: next}, 4, hapa, direct, pid)
+		next = max(c.HAPA.Next, c.Direct.Next)
+		count(c.HAPA)
+		sec.Tables = append(sec.Tables, compareTable(c, fmt.Sprintf("%.0f req/s", rate)))
+		added.Rows = append(added.Rows, addedRow(fmt.Sprintf("%.0f req/s", rate), c))
+		s.logf("  %.0f req/s: added p50 %s p99 %s", rate, Ms(Added(&c.HAPA.Latency, &c.Direct.Latency, 0.5)), Ms(Added(&c.HAPA.Latency, &c.Direct.Latency, 0.99)))
+		if rate == 1000 {
+			at1000 = c
+		}
+	}
+	// Let the gateway go idle and see how much memory it gives back.
+	time.Sleep(s.d(5 * time.Second))
+	idle1, _ := ReadProc(pid)
+	sec.Tables = append(sec.Tables, added)
+
+	h, d := &at1000.HAPA.Latency, &at1000.Direct.Latency
+	a50, a99 := Added(h, d, 0.5), Added(h, d, 0.99)
+	okLoad := at1000.HAPA.ErrorCount() == 0
+	s.rep.Goals = append(s.rep.Goals,
+		Goal{"one-shot added latency p50 at 1,000 req/s", "≤ 0.2 ms", Ms(a50), Check(a50 <= 200*time.Microsecond && okLoad)},
+		Goal{"one-shot added latency p99 at 1,000 req/s", "≤ 1 ms", Ms(a99), Check(a99 <= time.Millisecond && okLoad)},
+	)
+	returned := idle1.RSS <= idle0.RSS+(at1000.PeakRSS-idle0.RSS)/2
+	s.rep.Goals = append(s.rep.Goals, Goal{"gateway RSS at 1,000 req/s, back toward idle after",
+		"≤ 64 MiB; after 5 s idle at most half-way between idle and peak",
+		fmt.Sprintf("idle %s, peak %s, after %s", MiB(idle0.RSS), MiB(at1000.PeakRSS), MiB(idle1.RSS)),
+		Check(at1000.PeakRSS <= 64<<20 && returned)})
+	sec.Text += fmt.Sprintf("\n\nGateway RSS: %s idle before the load, %s peak during the 1,000 req/s rounds, %s after %.0f s idle.",
+		MiB(idle0.RSS), MiB(at1000.PeakRSS), MiB(idle1.RSS), s.d(5*time.Second).Seconds())
+	s.rep.Sections = append(s.rep.Sections, sec)
+
+	// Closed loop at 64.
+	s.logf("  closed loop 64")
+	c := Compare(ctx, Load{Concurrency: 64, Duration: s.d(3 * time.Second), First: next}, 4, hapa, direct, pid)
+	count(c.HAPA)
+	ratio := 0.0
+	if c.Direct.Throughput() > 0 {
+		ratio = c.HAPA.Throughput() / c.Direct.Throughput()
+	}
+	s.rep.Goals = append(s.rep.Goals, Goal{"closed loop at 64: HAPA throughput / direct", "≥ 45 %",
+		fmt.Sprintf("%.0f %% (%.0f vs %.0f req/s)", 100*ratio, c.HAPA.Throughput(), c.Direct.Throughput()),
+		Check(ratio >= 0.45)})
+	cl := Section{Title: "Closed loop at 64 concurrent requests",
+		Text: "Same targets as (a); 64 requests always in flight, rounds alternate. Both the gateway " +
+			"and the simulator (and the load generator) share the machine's cores, so the direct figure " +
+			"is the simulator alone with all cores minus the client's share.",
+		Tables: []Table{compareTable(c, "64 in flight"), {Header: addedHeader, Rows: [][]string{addedRow("64 in flight", c)}}}}
+
+	// Request-log check: stop the gateway (it flushes the log), count rows.
+	if err := st.StopGateway(); err != nil {
+		s.logf("  gateway stop: %v", err)
+	}
+	rows, err := countRequestLog(ctx, st.DBPath)
+	if err != nil {
+		return err
+	}
+	s.rep.Goals = append(s.rep.Goals, Goal{"request log: one row per request served (0 lost)",
+		"rows = answered requests", fmt.Sprintf("%d rows, %d answered, %d sent", rows, served, sent), Check(rows == served)})
+	cl.Text += fmt.Sprintf("\n\nRequest log: after the gateway's shutdown the SQLite `request_log` holds %d rows; the "+
+		"load generator got %d answers to %d requests on this gateway (warm-up, (a) and this loop).", rows, served, sent)
+	s.rep.Sections = append(s.rep.Sections, cl)
+	return nil
+}
+
+func countRequestLog(ctx context.Context, path string) (int, error) {
+	db, err := store.Open(ctx, "sqlite:///"+path)
+	if err != nil {
+		return 0, err
+	}
+	defer db.Close()
+	return db.RequestLog().Count(ctx, time.Time{})
+}
+
+// streaming is scenario (b): 1,000 concurrent SSE streams through HAPA vs straight
+// from the simulator.
+func (s *suite) streaming(ctx context.Context) error {
+	st, err := s.stack(ctx, "streaming", streamSim, false)
+	if err != nil {
+		return err
+	}
+	defer st.Stop()
+	const maxTokens = 200
+	hapa := SSETarget(s.hc, st.GW.URL, DemoKey, GenBody(benchPrompt, 0.7, maxTokens, true))
+	direct := VLLMStreamTarget(s.hc, st.SimURL(), VLLMBody(benchPrompt, 0.7, maxTokens, true))
+	Run(ctx, Load{Concurrency: 200, Duration: s.d(time.Second)}, hapa)
+	Run(ctx, Load{Concurrency: 200, Duration: s.d(time.Second), First: 1 << 20}, direct)
+	c := Compare(ctx, Load{Concurrency: 1000, Duration: s.d(6 * time.Second), First: 1 << 21}, 2, hapa, direct, st.GW.Pid())
+	h, d := &c.HAPA.TTFT, &c.Direct.TTFT
+	added := Added(h, d, 0.5)
+	s.rep.Goals = append(s.rep.Goals,
+		Goal{"streaming: added TTFT p50 at 1,000 streams", "≤ 0.3 ms", Ms(added), Check(added <= 300*time.Microsecond && c.HAPA.ErrorCount() == 0)},
+		Goal{"streaming: relayed tokens/s at 1,000 streams", "≥ 100,000", fmt.Sprintf("%.0f (direct %.0f)", c.HAPA.TokenRate(), c.Direct.TokenRate()),
+			Check(c.HAPA.TokenRate() >= 100000)})
+	ttft := Table{Header: []string{"", "TTFT p50", "TTFT p90", "TTFT p99", "TTFT max"}}
+	for _, r := range []struct {
+		n string
+		h *Hist
+	}{{"HAPA", h}, {"direct", d}} {
+		ttft.Rows = append(ttft.Rows, []string{r.n, Ms(r.h.Quantile(0.5)), Ms(r.h.Quantile(0.9)), Ms(r.h.Quantile(0.99)), Ms(r.h.Max())})
+	}
+	ttft.Rows = append(ttft.Rows, []string{"added", Ms(Added(h, d, 0.5)), Ms(Added(h, d, 0.9)), Ms(Added(h, d, 0.99)), ""})
+	s.rep.Sections = append(s.rep.Sections, Section{Title: "(b) Streaming at 1,000 concurrent streams",
+		Text: fmt.Sprintf("Closed loop, 1,000 streams always open. HAPA: SSE `POST /api/v1/code/generate/stream` "+
+			"(max_tokens %d, unique prompts, temperature 0.7); direct: streamed `/v1/completions` to the simulator with the "+
+			"same prompt and max_tokens. Simulator: TTFT 0, one token every 5 ms (so 1,000 streams offer 200,000 tokens/s). "+
+			"TTFT is measured from the request's start to the first token event (HAPA `type:token`, vLLM the first chunk with text). "+
+			"Tokens/s counts completion tokens from the final usage. Gateway CPU %.0f %% of a core, peak RSS %s.",
+			maxTokens, c.GatewayCPUPercent(), MiB(c.PeakRSS)),
+		Tables: []Table{compareTable(c, "1,000 streams"), ttft}})
+	return nil
+}
