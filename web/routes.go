@@ -52,6 +52,12 @@ func (s *Server) routes(mux *http.ServeMux) {
 	// OpenAI-compatible routes — added with the OpenAI issue:
 	//   POST /v1/chat/completions, POST /v1/completions, GET /v1/models
 	// ---- OpenAI routes go here ----
+	// Errors use OpenAI's envelope; scopes and limits depend on the model (openai_handler.go).
+	mux.Handle("POST /v1/chat/completions", s.openAIAuthed(s.handleOpenAIChat))
+	mux.Handle("POST /v1/completions", s.openAIAuthed(s.handleOpenAICompletions))
+	mux.Handle("GET /v1/models", s.openAIAuthed(s.handleOpenAIModelsList))
+	mux.Handle("GET /v1/models/{id...}", s.openAIAuthed(s.handleOpenAIModelsList))
+	// ---- end of OpenAI routes ----
 
 	// Observability: GET /metrics (Deps.Metrics); GET /openapi.json, GET /docs go here.
 	if s.deps.Metrics != nil {
@@ -66,6 +72,10 @@ func (s *Server) routes(mux *http.ServeMux) {
 	// Admin console; it sets its own CSP and authenticates its own sessions.
 	if s.deps.Admin != nil {
 		mux.Handle("/admin/", s.deps.Admin)
+	}
+
+	if s.deps.Static != nil {
+		mux.Handle("GET /static/", s.deps.Static)
 	}
 
 	// DB-module routes the extension calls directly (contract §6.1), on the same mux.

@@ -103,6 +103,7 @@ type Deps struct {
 	Realtime http.Handler // GET /api/v1/realtime (WebSocket)
 	Admin    http.Handler // /admin/ (admin console; sets its own CSP)
 	Metrics  http.Handler // GET /metrics
+	Static   http.Handler // GET /static/ (content-hashed console assets)
 
 	// ---- ops fields (web/ops.go) ----
 	Ops          OpsDeps               // rate limits, request metrics, operations API
