@@ -73,7 +73,7 @@ func newE2EServer(t *testing.T) *e2eServer {
 	if err := admin.EnsureAdminAs(ctx, db, e2eEmail, e2ePassword, t.Output()); err != nil {
 		t.Fatal(err)
 	}
-	simSrv := httptest.NewServer(sim.New(sim.Config{Seed: 1, TTFT: 30 * time.Millisecond, ITL: 15 * time.Millisecond}))
+	simSrv := httptest.NewServer(sim.New(sim.Config{Seed: 1, TTFT: 30 * time.Millisecond, ITL: 40 * time.Millisecond}))
 	pool, err := vllm.NewPool(vllm.PoolConfig{URLs: []string{simSrv.URL}})
 	if err != nil {
 		t.Fatal(err)

@@ -242,6 +242,17 @@ func TestConsoleInChromium(t *testing.T) {
 			t.Fatalf("meta %q", meta)
 		}
 		tb.shot("playground")
+
+		// A second, different prompt (no cache hit), cancelled after its first tokens.
+		tb.do("cancel",
+			chromedp.SetValue(byID("pg-prompt"), "Explain Python closures with three examples."),
+			chromedp.Click(byID("pg-send")))
+		tb.waitJS("first tokens", `document.querySelector("#pg-output").textContent.length > 0`)
+		tb.do("click cancel", chromedp.Click(byID("pg-cancel")))
+		tb.waitJS("cancelled", `document.querySelector("#pg-status").textContent.startsWith("Cancelled")`)
+		if meta := tb.text("pg-meta"); !strings.Contains(meta, "finish: cancelled") {
+			t.Fatalf("meta %q after cancel", meta)
+		}
 	})
 
 	t.Run("clear cache", func(t *testing.T) {

@@ -2,8 +2,11 @@ package admin
 
 import (
 	"context"
+	"encoding/json"
+	"html"
 	"net/http"
 
+	"github.com/hapa-project/hapa/static"
 	"github.com/hapa-project/hapa/store"
 	"github.com/hapa-project/hapa/vllm"
 )
@@ -58,4 +61,12 @@ func (h *Handler) revokeQuietly(ctx context.Context, id int64) {
 		return
 	}
 	h.revoked(id)
+}
+
+// importMap is the page's import map: it names the hashed URL of the browser client,
+// so playground.js imports "hapa-realtime" and both files stay immutable-cached.
+// json.Marshal escapes <, > and &, so the JSON cannot end the script element.
+func importMap(nonce string) string {
+	m, _ := json.Marshal(map[string]map[string]string{"imports": {"hapa-realtime": static.Path("js/hapa-realtime.js")}})
+	return `<script type="importmap" nonce="` + html.EscapeString(nonce) + `">` + string(m) + `</script>`
 }
