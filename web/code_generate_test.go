@@ -165,8 +165,10 @@ func TestCodeInfoRoutes(t *testing.T) {
 		t.Errorf("backend status %s", r.body)
 	}
 	// Without Deps.Upstream the real routes say so.
-	if r = ce.do("GET", "/api/v1/code/models", nil, ce.auth()...); r.StatusCode != 200 || r.json(t)["vllm_server_status"] != "not_configured" {
-		t.Errorf("unwired models: %s", r.body)
+	r = ce.do("GET", "/api/v1/code/models", nil, ce.auth()...)
+	if um := r.json(t); r.StatusCode != 200 || um["vllm_server_status"] != "not_configured" ||
+		len(um["model_mapping"].(map[string]any)["prompt"].(map[string]any)["hapa_types"].([]any)) != 3 {
+		t.Errorf("unwired models (mapping from the engine): %s", r.body)
 	}
 	if r = ce.do("GET", "/api/v1/code/health", nil); r.StatusCode != 401 {
 		t.Errorf("health without key: %d", r.StatusCode)

@@ -7,6 +7,29 @@ import (
 	"github.com/hapa-project/hapa/realtime"
 )
 
+// modelCatalog is the part of the engine the information routes read when the
+// upstream snapshot has no adapter table; *realtime.Engine implements it.
+type modelCatalog interface {
+	Models() realtime.ModelCatalog
+}
+
+// withCatalog fills the adapter table and base model from the engine when st lacks
+// them.
+func (s *Server) withCatalog(st UpstreamStatus) UpstreamStatus {
+	mc, ok := s.deps.Engine.(modelCatalog)
+	if !ok {
+		return st
+	}
+	cat := mc.Models()
+	if st.Adapters == nil {
+		st.Adapters = cat.Tasks
+	}
+	if st.BaseModel == "" {
+		st.BaseModel = cat.BaseModel
+	}
+	return st
+}
+
 // codeUpstream is the Upstream of the information routes. Deps has no Upstream field
 // yet: until cmd/hapa wires one (Deps.Upstream), the routes report
 // "not_configured" instead of inventing a state.
@@ -31,6 +54,7 @@ type serverInfo struct {
 func (s *Server) handleCodeModels(up Upstream) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		st, ok := s.upstreamStatus(r, up)
+		st = s.withCatalog(st)
 		b := modelsResponse{
 			VLLMServerStatus: upstreamState(st, ok), AvailableModels: st.Models,
 			ModelMapping: modelMapping(st.Adapters),
