@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -71,23 +72,38 @@ func (s *session) run() {
 	s.out.pushControl(EventSessionCreated, serverEvent{Type: EventSessionCreated, SessionID: s.id,
 		Protocol: Protocol, ServerVersion: s.hub.cfg.ServerVersion, Limits: ptr(s.hub.cfg.limits())}.encode())
 	g, gctx := errgroup.WithContext(s.ctx)
-	g.Go(func() error { return s.readLoop(gctx) })
-	g.Go(func() error { return s.writeLoop(gctx) })
-	g.Go(func() error { return s.keepalive(gctx) })
+	g.Go(func() error { defer s.recoverPanic(); return s.readLoop(gctx) })
+	g.Go(func() error { defer s.recoverPanic(); return s.writeLoop(gctx) })
+	g.Go(func() error { defer s.recoverPanic(); return s.keepalive(gctx) })
 	err := g.Wait()
 	s.cancel() // every stream context derives from s.ctx: upstream requests close now
 	s.out.close()
 	s.wg.Wait()
 	_ = s.conn.CloseNow()
 	s.mu.Lock()
-	for id, st := range s.streams {
+	for id, st := range s.streams { // streams whose terminal frame was never written
 		delete(s.streams, id)
-		s.hub.streamClosed(st.kind, "cancelled")
+		outcome := st.outcome
+		if outcome == "" {
+			outcome = "cancelled"
+		}
+		s.hub.streamClosed(st.kind, outcome)
 	}
 	s.mu.Unlock()
 	code, reason := s.closeStatus()
 	s.log.Debug("realtime: session closed", "code", int(code), "reason", reason, "err", err)
 	s.hub.obs.SessionClosed(int(code))
+}
+
+// recoverPanic turns a panic in a session goroutine into a 1011 close of that socket
+// instead of a crash of the process (these goroutines are not net/http's).
+func (s *session) recoverPanic() {
+	if v := recover(); v != nil {
+		s.log.Error("realtime: panic in session", "panic", v, "stack", string(debug.Stack()))
+		s.setClose(websocket.StatusInternalError, "internal error")
+		s.cancel()
+		_ = s.conn.CloseNow()
+	}
 }
 
 // setClose records why the session ends; the first reason wins.

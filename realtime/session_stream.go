@@ -154,6 +154,7 @@ func (s *session) request(ev ClientEvent, kind Kind) Request {
 func (s *session) runStream(st *wsStream, req Request, group string) {
 	defer s.wg.Done()
 	defer st.cancel()
+	defer s.recoverPanic()
 	began := time.Now()
 	var ttft time.Duration
 	cancelled := func() (Done, bool) {

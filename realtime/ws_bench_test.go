@@ -11,6 +11,8 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -147,6 +149,28 @@ func BenchmarkWSRelay(b *testing.B) {
 		}
 		report(b, tokens, ttft, time.Since(start))
 	})
+	b.Run("websocket-8-streams", func(b *testing.B) { // aggregate relay rate of one busy socket
+		var tokens atomic.Int64
+		start := time.Now()
+		for i := 0; b.Loop(); i++ {
+			var wg sync.WaitGroup
+			for j := range 8 {
+				s, err := c.Generate(ctx, wsclient.GenerationCreate{Prompt: prompt(i*8 + j + 3<<20), MaxTokens: maxTokens, Temperature: hot(0.9)})
+				if err != nil {
+					b.Fatal(err)
+				}
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					if r, err := s.Collect(ctx); err == nil && r.Done != nil {
+						tokens.Add(int64(r.Done.Usage.CompletionTokens))
+					}
+				}()
+			}
+			wg.Wait()
+		}
+		b.ReportMetric(float64(tokens.Load())/time.Since(start).Seconds(), "tokens/s")
+	})
 	b.Run("engine", func(b *testing.B) {
 		var tokens int64
 		var ttft time.Duration
@@ -208,4 +232,31 @@ func BenchmarkWSRelay(b *testing.B) {
 		}
 		report(b, tokens, ttft, time.Since(start))
 	})
+}
+
+// BenchmarkWSDeltaRelayOnly isolates the socket layer: a fake engine stream emits
+// 10,000 four-byte pieces as fast as they are read; the figure is pieces ("tokens")
+// relayed per second to a client that keeps up, and how many frames carried them.
+func BenchmarkWSDeltaRelayOnly(b *testing.B) {
+	const pieces = 10000
+	w := newWSHarness(b, wsOpt{cfg: WSConfig{FrameRate: 1e6, FrameBurst: 1e6}, fake: func(Request) eventSource {
+		return &fakeSource{piece: "tok ", n: pieces}
+	}})
+	c := w.dial(b, "bench")
+	ctx := context.Background()
+	var frames int
+	start := time.Now()
+	for b.Loop() {
+		s, err := c.Generate(ctx, wsclient.GenerationCreate{Prompt: "x"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		r, err := s.Collect(ctx)
+		if err != nil || r.Done == nil || len(r.Text) != 4*pieces {
+			b.Fatalf("%v %+v %d", err, r.Err, len(r.Text))
+		}
+		frames += r.Deltas
+	}
+	b.ReportMetric(float64(pieces*b.N)/time.Since(start).Seconds(), "tokens/s")
+	b.ReportMetric(float64(frames)/float64(b.N), "frames/op")
 }

@@ -15,7 +15,7 @@ type WSConfig struct {
 	WriteTimeout       time.Duration // WS_WRITE_TIMEOUT: longest a frame may take to write; default 10s (over → 4008)
 	PingInterval       time.Duration // WS_PING_INTERVAL: keepalive ping period; default 30s
 	PongTimeout        time.Duration // wait for a pong; default 10s (over → the TCP connection is dropped)
-	SendQueue          int           // control frames queued per socket; default 64 (over → 4008)
+	SendQueue          int           // control frames queued per socket; default 256, above FrameBurst (over → 4008)
 	FrameRate          float64       // client frames per second per socket (token bucket); default 50
 	FrameBurst         int           // bucket size; default 100. More rejected frames than this in one second → close 1008
 	RevalidateInterval time.Duration // how often a session re-checks its key; default 30s
@@ -45,7 +45,7 @@ func (c WSConfig) withDefaults() WSConfig {
 	setDur(&c.RevalidateInterval, 30*time.Second)
 	setDur(&c.ReconnectAfter, 2*time.Second)
 	if c.SendQueue <= 0 {
-		c.SendQueue = 64
+		c.SendQueue = 256
 	}
 	if c.FrameRate <= 0 {
 		c.FrameRate = 50
