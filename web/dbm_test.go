@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/golang-jwt/jwt/v5"
 	"github.com/hapa-project/hapa/store"
 )
 
@@ -22,6 +23,17 @@ func TestDBModuleAuth(t *testing.T) {
 		t.Fatalf("login body %s", r.body)
 	}
 
+	t.Run("claims the extension and the original backend read", func(t *testing.T) {
+		var c jwt.MapClaims
+		if _, _, err := jwt.NewParser().ParseUnverified(pair.AccessToken, &c); err != nil {
+			t.Fatal(err)
+		}
+		exp, _ := c.GetExpirationTime()
+		if c["sub"] != "ext@example.com" || c["token_type"] != "access" || c["user_id"] == nil || c["jti"] == nil ||
+			exp == nil || time.Until(exp.Time) > 31*time.Minute || time.Until(exp.Time) < 29*time.Minute {
+			t.Errorf("claims = %v", c)
+		}
+	})
 	t.Run("users/me", func(t *testing.T) {
 		m := env.do("GET", "/users/me", nil, bearer(pair.AccessToken)...).json(t)
 		if m["email"] != "ext@example.com" || m["username"] != nil {
