@@ -14,7 +14,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/hapa-project/hapa/admin"
 	"github.com/hapa-project/hapa/realtime"
+	"github.com/hapa-project/hapa/static"
 	"github.com/hapa-project/hapa/store"
 	"github.com/hapa-project/hapa/vllm"
 	"github.com/hapa-project/hapa/vllm/sim"
@@ -46,7 +48,7 @@ func (a *app) closeAll() {
 // build constructs the gateway: store, Redis, metrics, upstream pool (or the built-in
 // simulator), engine, limits, incidents, WebSocket hub, admin console and HTTP edge,
 // and binds every listener (so a busy port fails here, synchronously).
-func build(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writer) (a *app, err error) {
+func build(ctx context.Context, cfg Config, settingsView []effective, log *slog.Logger, stdout io.Writer) (a *app, err error) {
 	a = &app{cfg: cfg, log: log}
 	defer func() {
 		if err != nil {
@@ -97,10 +99,25 @@ func build(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writer) 
 	a.loops = append(a.loops, loop{"retention", retention.Run})
 
 	memCache := store.NewMemoryCache(cfg.MaxCacheSize, nil)
-	var cache realtime.Cache = memCache
+	var cache interface {
+		realtime.Cache
+		admin.CacheAdmin
+	} = memCache
 	if rdb != nil {
 		cache = newTieredCache(store.NewRedisCache(rdb, "hapa:", 250*time.Millisecond), memCache, log)
 	}
+
+	quotas := realtime.NewQuotas(realtime.QuotaConfig{}, redisClient(rdb), log)
+	rules, _ := realtime.ParseRules(cfg.RateLimitRules) // validated with the config
+	limiter, err := realtime.NewLimiter(realtime.LimitConfig{
+		Disabled:    !cfg.RateLimitEnabled,
+		DefaultRate: realtime.Rate{Limit: int64(cfg.DefaultRateLimit), Period: time.Duration(cfg.RateLimitWindowMinutes) * time.Minute},
+		Rules:       rules,
+	}, realtime.LimitDeps{Redis: redisClient(rdb), Quotas: quotas, Observer: metrics, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	a.loops = append(a.loops, loop{"limiter", limiter.Run})
 
 	keys := store.NewAuthenticator(db.APIKeys(), cfg.APIKeyCacheTTL, nil)
 	a.loops = append(a.loops, loop{"key-last-used", keys.Run})
@@ -115,7 +132,7 @@ func build(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writer) 
 	}, realtime.EngineDeps{
 		Upstream:  pool,
 		Cache:     cache,
-		Log:       db.RequestLog(),
+		Log:       quotas.ChargeLog(db.RequestLog()),
 		Profiles:  profiles{db.Settings()},
 		Incidents: incidents,
 		Observer:  metrics,
@@ -152,7 +169,29 @@ func build(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writer) 
 		return r
 	}
 
+	// Cross-replica events: a revoked key closes its sockets and leaves the auth cache
+	// everywhere; a cache clear reaches every replica (DESIGN §8).
+	events := realtime.NewEvents(redisClient(rdb), log)
+
 	var hub *realtime.Hub // built after the HTTP edge, whose authentication it shares
+	if err := admin.EnsureAdmin(ctx, db, cfg.AdminPassword, stdout); err != nil {
+		return nil, err
+	}
+	console, err := admin.New(admin.Config{Version: cfg.Version}, admin.Deps{
+		DB:        db,
+		Cache:     cache,
+		Upstreams: upstreams{pool, simulated},
+		Realtime:  hubStats{&hub},
+		OnRevoke: func(keyID int64) {
+			if err := events.Publish(context.Background(), realtime.ClusterEvent{Type: realtime.EventKeyRevoked, KeyID: keyID}); err != nil {
+				log.Warn("revocation not published to other replicas", "key_id", keyID, "err", err)
+			}
+		},
+		Logger: log,
+	})
+	if err != nil {
+		return nil, err
+	}
 	srv, err := web.New(web.Config{
 		AllowedOrigins: cfg.AllowedOrigins,
 		MaxBodyBytes:   cfg.MaxBodyBytes,
@@ -172,6 +211,17 @@ func build(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writer) 
 		Incidents: incidents,
 		Metrics:   promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}),
 		Realtime:  http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hub.ServeHTTP(w, r) }),
+		Admin:     console,
+		Static:    static.Handler(),
+		Ops: web.OpsDeps{
+			Limiter:        limiter,
+			TrustedProxies: cfg.TrustedProxies,
+			Cache:          cache,
+			Events:         events,
+			Observer:       metrics,
+			LastCleanup:    retention.LastCleanup,
+		},
+		ConfigStatus: func() map[string]any { return configStatus(settingsView) },
 	})
 	if err != nil {
 		return nil, err
@@ -184,7 +234,7 @@ func build(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writer) 
 		PingInterval:    cfg.WSPingInterval,
 		AllowedOrigins:  cfg.AllowedOrigins,
 		ServerVersion:   cfg.Version,
-	}, realtime.HubDeps{Engine: engine, Auth: srv.RealtimeAuth(), Logger: log})
+	}, realtime.HubDeps{Engine: engine, Auth: srv.RealtimeAuth(), Admit: limiter, Observer: metrics, Logger: log})
 	if err != nil {
 		return nil, err
 	}
@@ -194,9 +244,6 @@ func build(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writer) 
 		}
 	}
 
-	// Cross-replica events: a revoked key closes its sockets and leaves the auth cache
-	// everywhere; a cache clear reaches every replica (DESIGN §8).
-	events := realtime.NewEvents(redisClient(rdb), log)
 	events.Subscribe(func(ev realtime.ClusterEvent) {
 		switch ev.Type {
 		case realtime.EventKeyRevoked:
@@ -216,7 +263,6 @@ func build(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writer) 
 			return nil, err
 		}
 	}
-	_ = stdout
 	return a, nil
 }
 
@@ -285,6 +331,33 @@ func (p profiles) Profile(ctx context.Context, userID int64) (realtime.Profile, 
 		return realtime.Profile{}, fmt.Errorf("stored profile of user %d: %w", userID, err)
 	}
 	return out, nil
+}
+
+// upstreams is the console's view of the pool.
+type upstreams struct {
+	*vllm.Pool
+	simulated bool
+}
+
+func (u upstreams) Simulated() bool { return u.simulated }
+
+// hubStats reads the hub once it is built (the console is built before it).
+type hubStats struct{ hub **realtime.Hub }
+
+func (h hubStats) Stats() realtime.HubStats {
+	if *h.hub == nil {
+		return realtime.HubStats{}
+	}
+	return (*h.hub).Stats()
+}
+
+// configStatus is GET /api/v1/config/status: every setting, secrets redacted.
+func configStatus(view []effective) map[string]any {
+	settings := make(map[string]any, len(view))
+	for _, e := range view {
+		settings[e.Name] = map[string]string{"value": e.Value, "source": e.Source}
+	}
+	return map[string]any{"version": version, "settings": settings}
 }
 
 // redisClient keeps a nil *redis.Client a nil interface.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"net/url"
 	"sort"
 	"strconv"
@@ -37,6 +38,7 @@ type Config struct {
 	DBModulePort     int
 	MetricsAddr      string
 	MaxWorkers       int
+	TrustedProxies   []netip.Prefix
 
 	DatabaseURL string
 	AutoMigrate bool
@@ -110,6 +112,7 @@ func settings() []setting {
 		{"SHUTDOWN_TIMEOUT", "15s", false, "drain deadline on SIGTERM", duration(func(c *Config) *time.Duration { return &c.ShutdownTimeout })},
 		{"DB_MODULE_PORT", "0", false, "also serve the DB-module routes on this port (0 = off)", integer(func(c *Config) *int { return &c.DBModulePort }, 0, 65535)},
 		{"METRICS_ADDR", "", false, "serve /metrics on a separate address (empty = main port)", str(func(c *Config) *string { return &c.MetricsAddr })},
+		{"TRUSTED_PROXIES", "", false, "comma-separated CIDRs whose X-Forwarded-For is believed for per-IP limits", prefixes(func(c *Config) *[]netip.Prefix { return &c.TrustedProxies })},
 		{"MAX_WORKERS", "0", false, "GOMAXPROCS when > 0", integer(func(c *Config) *int { return &c.MaxWorkers }, 0, 1024)},
 
 		{"DATABASE_URL", "sqlite:///./data/hapa.db", true, "sqlite:///path, sqlite://:memory: or postgres://…", dburl(func(c *Config) *string { return &c.DatabaseURL })},
@@ -236,8 +239,15 @@ func (c *Config) Simulated() bool { return len(c.VLLMServerURLs) == 0 }
 // Addr is the main listen address.
 func (c *Config) Addr() string { return joinHostPort(c.Host, c.Port) }
 
-// printConfig writes the effective configuration with secrets redacted.
-func printConfig(w io.Writer, getenv func(string) string, dotenv map[string]string, flags map[string]string) {
+// effective is one setting's effective value (secrets redacted) and where it came from.
+type effective struct {
+	Name, Value, Source string
+}
+
+// effectiveSettings lists every setting with its redacted value and source
+// (flag, env, .env or default): `serve --print-config` and GET /api/v1/config/status.
+func effectiveSettings(getenv func(string) string, dotenv map[string]string, flags map[string]string) []effective {
+	var out []effective
 	for _, s := range settings() {
 		v, src := s.def, "default"
 		if f, ok := flags[flagName(s.env)]; ok {
@@ -250,7 +260,15 @@ func printConfig(w io.Writer, getenv func(string) string, dotenv map[string]stri
 		if s.secret && v != "" {
 			v = redact(s.env, v)
 		}
-		fmt.Fprintf(w, "%-26s = %-44s (%s)\n", s.env, v, src)
+		out = append(out, effective{s.env, v, src})
+	}
+	return out
+}
+
+// printConfig writes the effective configuration with secrets redacted.
+func printConfig(w io.Writer, getenv func(string) string, dotenv map[string]string, flags map[string]string) {
+	for _, e := range effectiveSettings(getenv, dotenv, flags) {
+		fmt.Fprintf(w, "%-26s = %-44s (%s)\n", e.Name, e.Value, e.Source)
 	}
 }
 

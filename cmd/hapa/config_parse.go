@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -138,6 +139,27 @@ func urls(f func(*Config) *[]string) func(*Config, string) error {
 		out := make([]string, len(items))
 		for i, s := range items {
 			out[i] = strings.TrimRight(s, "/")
+		}
+		*f(c) = out
+		return nil
+	}
+}
+
+func prefixes(f func(*Config) *[]netip.Prefix) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		var out []netip.Prefix
+		for _, s := range splitList(v) {
+			if !strings.Contains(s, "/") {
+				s += "/32"
+				if strings.Contains(s, ":") {
+					s = strings.TrimSuffix(s, "/32") + "/128"
+				}
+			}
+			p, err := netip.ParsePrefix(s)
+			if err != nil {
+				return fmt.Errorf("%q is not an IP or CIDR", s)
+			}
+			out = append(out, p.Masked())
 		}
 		*f(c) = out
 		return nil

@@ -49,7 +49,7 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 		log.Warn("SECRET_KEY is not set: using a random key, so tokens are invalid after a restart")
 	}
 
-	a, err := build(ctx, cfg, log, stdout)
+	a, err := build(ctx, cfg, effectiveSettings(getenv, dotenv, setFlags()), log, stdout)
 	if err != nil {
 		return err
 	}
