@@ -206,7 +206,7 @@ func wireError(e *Error) WireError {
 		RetryAfterMS: e.RetryAfter.Milliseconds(), IncidentID: e.IncidentID, Details: e.Fields}
 }
 
-// Usage mirrors vllm.Usage on the wire.
+// wireUsage is vllm.Usage on the wire.
 type wireUsage struct {
 	PromptTokens     int `json:"prompt_tokens"`
 	CompletionTokens int `json:"completion_tokens"`

@@ -2,9 +2,6 @@ package realtime
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"io"
 	"strconv"
@@ -56,29 +53,6 @@ func (s *session) handle(ev ClientEvent) {
 	case EventCompletionCreate, EventGenerationCreate:
 		s.create(ev)
 	}
-}
-
-func (s *session) update(ev ClientEvent) {
-	if ev.Workspace != nil && len(*ev.Workspace) > 4096 {
-		s.push(EventError, errorFrame(ev.EventID, NewError(CodeOutOfRange, "workspace longer than 4096 bytes")))
-		return
-	}
-	s.mu.Lock()
-	if ev.Profile != nil {
-		p := *ev.Profile
-		s.profile = &p
-	}
-	if ev.Editor != nil {
-		e := EditorInfo{Name: truncate(ev.Editor.Name, 128), Version: truncate(ev.Editor.Version, 128)}
-		s.editor = &e
-	}
-	if ev.Workspace != nil {
-		s.workspace = *ev.Workspace
-		s.affinity = affinityKey(s.caller, s.workspace, s.id)
-	}
-	info := SessionInfo{ID: s.id, Profile: s.profile, Editor: s.editor, Workspace: s.workspace}
-	s.mu.Unlock()
-	s.push(EventSessionUpdated, serverEvent{Type: EventSessionUpdated, EventID: ev.EventID, Session: &info}.encode())
 }
 
 // create admits one completion.create or generation.create.
@@ -259,29 +233,4 @@ func (s *session) cancelStreams() {
 		}
 		st.cancel()
 	}
-}
-
-// drain refuses new streams and announces the shutdown.
-func (s *session) drain(reason string) {
-	s.mu.Lock()
-	s.draining = true
-	s.mu.Unlock()
-	s.push(EventSessionClosing, serverEvent{Type: EventSessionClosing, Reason: reason,
-		ReconnectAfterMS: ptr(s.hub.cfg.ReconnectAfter.Milliseconds())}.encode())
-}
-
-// affinityKey keeps an editor's workspace on one vLLM replica (rendezvous hash in the
-// pool). Without a workspace the session id is used.
-func affinityKey(c Caller, workspace, sessionID string) string {
-	if workspace == "" {
-		return sessionID
-	}
-	h := sha256.Sum256([]byte(strconv.FormatInt(c.KeyID, 10) + ":" + strconv.FormatInt(c.UserID, 10) + ":" + workspace))
-	return "ws-" + hex.EncodeToString(h[:12])
-}
-
-func newSessionID() string {
-	var b [12]byte
-	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go ≥ 1.24)
-	return "ses_" + hex.EncodeToString(b[:])
 }

@@ -2,6 +2,7 @@ package realtime
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -31,6 +32,11 @@ func TestSessionCreatedFirst(t *testing.T) {
 		Profile: &wsclient.Profile{PythonSkillLevel: "expert"}})
 	if err != nil {
 		t.Fatal(err)
+	}
+	_, err = c.Update(testCtx(t), wsclient.SessionUpdate{Profile: &wsclient.Profile{PythonSkillLevel: "wizard"}})
+	var we *wsclient.Error
+	if !errors.As(err, &we) || we.Code != "E4008" || !strings.Contains(string(we.Details), "profile.pythonSkillLevel") {
+		t.Fatalf("invalid profile: %v", err)
 	}
 	for _, want := range []string{`"workspace":"/work/app"`, `"name":"vscode"`, `"pythonSkillLevel":"expert"`, s.SessionID} {
 		if !strings.Contains(string(raw), want) {
