@@ -46,6 +46,9 @@ func (s *memStore) Reset(_ context.Context, key string, rate limiter.Rate) (limi
 // clean drops expired counters.
 func (s *memStore) clean() { s.cache.Clean() }
 
+// errConnecting answers checks made while another goroutine loads the Lua scripts.
+var errConnecting = errors.New("redis limiter store is being connected")
+
 // fallbackStore counts in Redis and, when Redis fails, in a local memStore until a
 // retry after backoff succeeds. Redis is never waited on for longer than timeout, so
 // an unreachable Redis costs each request at most one timeout per backoff period
@@ -72,7 +75,11 @@ func newFallbackStore(c redis.UniversalClient, prefix string, timeout, backoff t
 // store returns the Redis store, building it (which loads the Lua scripts) on first
 // use and after it failed to build.
 func (s *fallbackStore) store(ctx context.Context) (limiter.Store, error) {
-	s.mu.Lock()
+	// One goroutine builds; the others count locally meanwhile instead of queueing
+	// behind a Redis that may be timing out.
+	if !s.mu.TryLock() {
+		return nil, errConnecting
+	}
 	defer s.mu.Unlock()
 	if s.remote != nil {
 		return s.remote, nil
@@ -102,7 +109,7 @@ func (s *fallbackStore) Increment(ctx context.Context, key string, n int64, rate
 			}
 			return lc, true
 		}
-		if ctx.Err() == nil { // a caller that left is no evidence against Redis
+		if ctx.Err() == nil && !errors.Is(err, errConnecting) { // a caller that left is no evidence against Redis
 			s.downUntil.Store(time.Now().Add(s.backoff).UnixNano())
 			if !s.down.Swap(true) {
 				s.log.Warn("rate limiter: redis failed, counting locally on this replica",

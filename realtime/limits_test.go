@@ -225,3 +225,52 @@ func BenchmarkLimiterCheck(b *testing.B) {
 		bench(b, l)
 	})
 }
+
+// TestLimiterRedisDownAtStart: a limiter whose Redis never answered serves locally,
+// then moves to Redis once it is reachable.
+func TestLimiterRedisDownAtStart(t *testing.T) {
+	rdb, prefix := testRedis(t)
+	proxy := newTCPProxy(t, rdb.Options().Addr)
+	proxy.Stop()
+	opt := *rdb.Options()
+	opt.Addr, opt.MaxRetries, opt.DialTimeout = proxy.addr, -1, 200*time.Millisecond
+	viaProxy := redis.NewClient(&opt)
+	defer viaProxy.Close()
+	l, err := NewLimiter(LimitConfig{Rules: map[string]Rate{"ops": {2, time.Minute}}, Prefix: prefix + "rl",
+		RedisRetry: 50 * time.Millisecond}, LimitDeps{Redis: viaProxy})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if d := l.Check(ctx, Caller{KeyID: 1}, "", "ops"); d.Err != nil || d.Global {
+		t.Fatalf("with Redis down: %+v", d)
+	}
+	proxy.Start()
+	waitFor(t, "counting in Redis", func() bool {
+		return l.Check(ctx, Caller{KeyID: 2}, "", "ops").Global
+	})
+}
+
+// TestQuotasRedisOutage: charges and checks keep working while Redis is away.
+func TestQuotasRedisOutage(t *testing.T) {
+	rdb, prefix := testRedis(t)
+	proxy := newTCPProxy(t, rdb.Options().Addr)
+	opt := *rdb.Options()
+	opt.Addr, opt.MaxRetries, opt.DialTimeout = proxy.addr, -1, 200*time.Millisecond
+	viaProxy := redis.NewClient(&opt)
+	defer viaProxy.Close()
+	q := NewQuotas(QuotaConfig{Prefix: prefix + "q", RedisRetry: 50 * time.Millisecond}, viaProxy, nil)
+	ctx := context.Background()
+	c := Caller{KeyID: 3, Quota: Quota{TokensPerMinute: 100}}
+	proxy.Stop()
+	q.Charge(ctx, c, 150) // counted locally
+	if e := q.Check(ctx, c); e == nil || e.Code != CodeQuotaExceeded {
+		t.Fatalf("local quota not enforced during the outage: %v", e)
+	}
+	proxy.Start()
+	time.Sleep(60 * time.Millisecond)
+	q.Charge(ctx, c, 10)
+	if n, err := rdb.Get(ctx, q.windows(c, q.now())[0].key).Int64(); err != nil || n != 10 {
+		t.Fatalf("after recovery redis counter = %d, %v; want 10", n, err)
+	}
+}
