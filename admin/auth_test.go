@@ -271,3 +271,18 @@ func TestNextRedirectStaysInside(t *testing.T) {
 		})
 	}
 }
+
+func TestLoginReplacesSession(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	b := e.browser()
+	b.login()
+	old := *b.cookie
+	b.loginForm()
+	if b.cookie.Value == old.Value {
+		t.Fatal("login kept the old token")
+	}
+	wantStatus(t, b.get("/admin/"), http.StatusOK)
+	b.cookie = &old
+	wantStatus(t, b.get("/admin/"), http.StatusSeeOther)
+}

@@ -284,6 +284,15 @@ func TestConsoleInChromium(t *testing.T) {
 		tb.shot("user")
 		tb.open("/admin/upstreams", "upstreams-table")
 		tb.shot("upstreams")
+		// A phone-sized viewport: the navigation wraps and wide tables scroll inside
+		// their frame instead of widening the page.
+		tb.do("phone", chromedp.EmulateViewport(390, 844))
+		tb.open("/admin/keys", "keys-filter")
+		if run(tb, "page width", chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth`)) {
+			t.Error("the key list is wider than a phone screen")
+		}
+		tb.shot("keys-phone")
+		tb.do("desktop", chromedp.EmulateViewport(1280, 900))
 	})
 
 	t.Run("logout", func(t *testing.T) {

@@ -44,6 +44,9 @@ func (h *Handler) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.limiter.reset(acctKey)
+	if old := h.load(r); old != nil { // a fresh token on every login: no session fixation
+		h.endSession(r.Context(), old.ID)
+	}
 	token, id := newToken()
 	if err := h.sessions().create(r.Context(), id, u.ID, now, r.UserAgent(), clientIP(r)); err != nil {
 		h.fail(w, r, err)
