@@ -49,7 +49,7 @@ func NewEvents(rdb redis.UniversalClient, log *slog.Logger) *Events {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Events{rdb: rdb, origin: replicaID(), log: log}
+	return &Events{rdb: nilRedis(rdb), origin: replicaID(), log: log}
 }
 
 // Subscribe adds a handler for every event, local or remote. Handlers run on the

@@ -93,7 +93,7 @@ func NewLimiter(cfg LimitConfig, deps LimitDeps) (*Limiter, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	if deps.Redis != nil {
+	if deps.Redis = nilRedis(deps.Redis); deps.Redis != nil {
 		l.remote = newFallbackStore(deps.Redis, cfg.Prefix, cfg.RedisTimeout, cfg.RedisRetry, l.local, log)
 	}
 	if l.obs == nil {
@@ -199,3 +199,12 @@ func tokenGroup(group string) bool {
 type nopLimitObserver struct{}
 
 func (nopLimitObserver) RateLimited(string) {}
+
+// nilRedis turns a typed nil (*redis.Client)(nil) into a nil interface, so that
+// "no Redis configured" cannot be mistaken for a client.
+func nilRedis(c redis.UniversalClient) redis.UniversalClient {
+	if rc, ok := c.(*redis.Client); ok && rc == nil {
+		return nil
+	}
+	return c
+}

@@ -274,3 +274,18 @@ func TestQuotasRedisOutage(t *testing.T) {
 		t.Fatalf("after recovery redis counter = %d, %v; want 10", n, err)
 	}
 }
+
+func TestTypedNilRedis(t *testing.T) {
+	var rdb *redis.Client // REDIS_URL unset in cmd/hapa
+	l, err := NewLimiter(LimitConfig{}, LimitDeps{Redis: rdb, Quotas: NewQuotas(QuotaConfig{}, rdb, nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := Caller{KeyID: 1, Quota: Quota{TokensPerDay: 10}}
+	if d := l.Check(context.Background(), c, "", GroupStream); d.Err != nil || d.Global {
+		t.Fatalf("%+v", d)
+	}
+	if err := NewEvents(rdb, nil).Publish(context.Background(), ClusterEvent{Type: EventKeyRevoked}); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -49,7 +49,7 @@ func NewQuotas(cfg QuotaConfig, rdb redis.UniversalClient, log *slog.Logger) *Qu
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Quotas{cfg: cfg, rdb: rdb, log: log, now: time.Now, local: localCounters{m: map[string]counter{}}}
+	return &Quotas{cfg: cfg, rdb: nilRedis(rdb), log: log, now: time.Now, local: localCounters{m: map[string]counter{}}}
 }
 
 // window is one quota window of a key.
