@@ -124,6 +124,7 @@ func benchSuite(ctx context.Context, args []string, getenv func(string) string, 
 		sockets = fs.Int("sockets", 10000, "idle WebSocket sockets")
 		redis   = fs.String("redis-url", getenv("REDIS_URL"), "Redis for the cache scenario (default: redis://127.0.0.1:6379/14 when reachable)")
 		keep    = fs.Bool("keep", false, "keep the scratch directory (databases, child logs)")
+		only    = fs.String("only", "", "comma-separated scenarios to run: overhead, streaming, websocket, cache, cancellation, coalescing (default all)")
 	)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -143,7 +144,7 @@ func benchSuite(ctx context.Context, args []string, getenv func(string) string, 
 	}
 	cmdline := "hapa bench " + strings.Join(append([]string{"suite"}, args...), " ")
 	rep, err := bench.RunSuite(ctx, bench.SuiteOpts{Bin: bin, Dir: dir, Version: version, Scale: *scale,
-		Sockets: *sockets, RedisURL: *redis, Log: stdout,
+		Sockets: *sockets, RedisURL: *redis, Log: stdout, Only: splitList(*only),
 		Commands: []string{"make bench   # = go build … -o bin/hapa ./cmd/hapa && ./bin/hapa bench suite --out docs/performance.md", cmdline}})
 	if rep == nil {
 		return err

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -31,6 +32,7 @@ type SuiteOpts struct {
 	RedisURL string    // Redis for the cache scenario; empty: try redis://127.0.0.1:6379/14
 	Log      io.Writer // progress
 	Commands []string  // how the suite was invoked, for the report
+	Only     []string  // run only these scenarios (overhead, streaming, websocket, cache, cancellation, coalescing)
 }
 
 // suite carries one run's state.
@@ -102,6 +104,9 @@ func RunSuite(ctx context.Context, o SuiteOpts) (*Report, error) {
 		if ctx.Err() != nil {
 			break
 		}
+		if len(o.Only) > 0 && !slices.Contains(o.Only, st.name) {
+			continue
+		}
 		s.logf("scenario %s", st.name)
 		if err := st.fn(ctx); err != nil {
 			s.logf("scenario %s failed: %v", st.name, err)
@@ -109,7 +114,9 @@ func RunSuite(ctx context.Context, o SuiteOpts) (*Report, error) {
 				Text: "The scenario did not complete: `" + err.Error() + "`"})
 		}
 	}
-	s.rep.Machine = append(s.rep.Machine, [2]string{"suite wall time", fmt.Sprintf("%.0f s", time.Since(t0).Seconds())})
+	s.rep.Machine = append(s.rep.Machine,
+		[2]string{"load average at the end (1, 5, 15 min)", loadAvg()},
+		[2]string{"suite wall time", fmt.Sprintf("%.0f s", time.Since(t0).Seconds())})
 	s.rep.Notes = notesText
 	return s.rep, ctx.Err()
 }
@@ -143,7 +150,21 @@ func machine(version string, nofile uint64) [][2]string {
 		{"Go", runtime.Version()},
 		{"hapa", version},
 		{"open-files limit", fmt.Sprint(nofile)},
+		{"load average at the start (1, 5, 15 min)", loadAvg()},
 	}
+}
+
+// loadAvg reads /proc/loadavg: other work on the machine shows here.
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], ", ")
 }
 
 // zeroSim is a simulator that answers at once: every figure is the software's.
@@ -169,10 +190,18 @@ func addedRow(label string, c *Comparison) []string {
 		Ms(Added(h, d, 0.5)), fmt.Sprintf("%.2f×", Ratio(h, d, 0.5)),
 		Ms(Added(h, d, 0.9)), fmt.Sprintf("%.2f×", Ratio(h, d, 0.9)),
 		Ms(Added(h, d, 0.99)), fmt.Sprintf("%.2f×", Ratio(h, d, 0.99)),
-		fmt.Sprintf("%.0f %%", c.GatewayCPUPercent()), MiB(c.PeakRSS)}
+		fmt.Sprintf("%.0f %%", c.GatewayCPUPercent()), MiB(c.PeakRSS), sendLag(c)}
 }
 
-var addedHeader = []string{"load", "added p50", "ratio p50", "added p90", "ratio p90", "added p99", "ratio p99", "gateway CPU (% of a core)", "gateway peak RSS"}
+// sendLag shows whether the open-loop scheduler kept its schedule ("–" in a closed loop).
+func sendLag(c *Comparison) string {
+	if c.HAPA.SendLag.Count() == 0 {
+		return "–"
+	}
+	return Ms(c.HAPA.SendLag.Quantile(0.99)) + " / " + Ms(c.Direct.SendLag.Quantile(0.99))
+}
+
+var addedHeader = []string{"load", "added p50", "ratio p50", "added p90", "ratio p90", "added p99", "ratio p99", "gateway CPU (% of a core)", "gateway peak RSS", "send lag p99 (HAPA / direct)"}
 
 // overhead is scenario (a), the closed loop at 64 and the request-log check, on one
 // gateway in front of a zero-latency simulator.

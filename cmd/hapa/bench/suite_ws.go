@@ -49,7 +49,7 @@ func (s *suite) websocket(ctx context.Context) error {
 	s.rep.Sections = append(s.rep.Sections, Section{Title: "(c) WebSocket sockets",
 		Text: fmt.Sprintf("Idle: %d hapa.v1 sockets dialled with the API key in the handshake (X-API-Key), each "+
 			"answered `session.created`; RSS per socket = (VmRSS after − VmRSS before) / open sockets, read 2 s after "+
-			"the last dial, with %d sockets of the load generator's own already open before. Active: %d of those sockets "+
+			"the last dial (one warm-up socket, %d, was open before). Active: %d of those sockets "+
 			"each run 2 `generation.create` streams back to back (max_tokens 64, unique prompts) for %.0f s; the simulator "+
 			"sends a token every 5 ms. Gateway during the active run: %.0f %% of a core, peak RSS %s (with all %d sockets open).",
 			n, len(warm.Clients), len(active.Clients), s.d(8*time.Second).Seconds(), u.CPUPercent(), MiB(u.PeakRSS), open),
