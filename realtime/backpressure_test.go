@@ -126,7 +126,7 @@ func TestPongTimeoutDropsHalfOpenSocket(t *testing.T) {
 }
 
 func TestKeepaliveAnsweredKeepsSocket(t *testing.T) {
-	w := newWSHarness(t, wsOpt{cfg: WSConfig{PingInterval: 10 * time.Millisecond, PongTimeout: 200 * time.Millisecond}})
+	w := newWSHarness(t, wsOpt{cfg: WSConfig{PingInterval: 10 * time.Millisecond, PongTimeout: 5 * time.Second}})
 	c := w.dial(t, "key-a") // wsclient always reads, so pongs go back
 	time.Sleep(100 * time.Millisecond)
 	if err := c.Ping(testCtx(t)); err != nil {
