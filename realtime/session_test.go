@@ -258,3 +258,35 @@ func terminalOf(t *testing.T, ctx context.Context, s *wsclient.Stream) wsclient.
 		}
 	}
 }
+
+// TestCancelKeepsCoalescedPeer: two sockets ask the same question; the second joins the
+// first one's upstream request. Cancelling the first must not abort the upstream
+// request the second still reads.
+func TestCancelKeepsCoalescedPeer(t *testing.T) {
+	w := newWSHarness(t, wsOpt{sim: sim.Config{ITL: 10 * time.Millisecond}})
+	a, b := w.dial(t, "key-a"), w.dial(t, "key-b")
+	ctx := testCtx(t)
+	req := wsclient.GenerationCreate{ID: "same", Prompt: "write a function that merges two sorted lists", MaxTokens: 60, Temperature: hot(0)}
+	sa, _ := a.Generate(ctx, req)
+	for ev, err := sa.Next(ctx); ev.Type != "stream.delta"; ev, err = sa.Next(ctx) {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	sb, _ := b.Generate(ctx, req)
+	started, err := sb.Next(ctx)
+	if err != nil || started.Type != "stream.started" || !started.Coalesced {
+		t.Fatalf("second socket: %+v %v, want a coalesced start", started, err)
+	}
+	_ = a.Cancel(ctx, "same")
+	if ev := terminalOf(t, ctx, sa); ev.FinishReason != "cancelled" {
+		t.Fatalf("cancelled socket: %+v", ev)
+	}
+	done := terminalOf(t, ctx, sb)
+	if done.Type != "stream.done" || done.FinishReason == "cancelled" {
+		t.Fatalf("peer: %+v %+v", done, done.Error)
+	}
+	if st := w.sim.Stats(); st.Aborted != 0 || st.Requests != 1 {
+		t.Fatalf("simulator %+v: the peer's upstream request must survive the cancel", st)
+	}
+}
