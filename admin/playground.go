@@ -14,6 +14,9 @@ import (
 // playgroundKeyName names the short-lived keys the playground mints.
 const playgroundKeyName = "admin-playground"
 
+// maxPlaygroundSessions bounds the session → playground key map.
+const maxPlaygroundSessions = 10_000
+
 // playgroundPage mints a short-lived key for the signed-in admin (scopes
 // code_generation and code_completion, PlaygroundKeyTTL) and renders the form. The
 // previous playground key of the same session is revoked, and logout revokes the last
@@ -32,6 +35,11 @@ func (h *Handler) playgroundPage(w http.ResponseWriter, r *http.Request) {
 	}
 	h.mu.Lock()
 	prev, had := h.playground[s.ID]
+	if len(h.playground) >= maxPlaygroundSessions {
+		// Sessions that expired without a later request never reach endSession; their
+		// keys expire on their own, so forgetting them all bounds the map safely.
+		clear(h.playground)
+	}
 	h.playground[s.ID] = k.ID
 	h.mu.Unlock()
 	if had {
