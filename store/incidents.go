@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -28,12 +29,12 @@ type Incident struct {
 	HTTPStatus int       `db:"http_status" json:"http_status"`
 }
 
-// NewIncidentID returns "INC-YYYYMMDD-xxxxxxxx": the UTC date of t and eight
-// random lower-case hex characters, the original backend's format.
+// NewIncidentID returns "INC-YYYYMMDD-XXXXXXXX": the UTC date of t and eight random
+// upper-case hex characters (DESIGN.md §5; the original used lower case).
 func NewIncidentID(t time.Time) string {
 	var b [4]byte
 	rand.Read(b[:])
-	return "INC-" + t.UTC().Format("20060102") + "-" + hex.EncodeToString(b[:])
+	return "INC-" + t.UTC().Format("20060102") + "-" + strings.ToUpper(hex.EncodeToString(b[:]))
 }
 
 // Incidents is the accessor of the incidents table.

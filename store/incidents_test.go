@@ -24,7 +24,7 @@ func TestIncidents(t *testing.T) {
 			}
 			clk.Add(10 * time.Minute)
 		}
-		if !regexp.MustCompile(`^INC-20260304-[0-9a-f]{8}$`).MatchString(first.ID) || first.Status != IncidentOpen {
+		if !regexp.MustCompile(`^INC-20260304-[0-9A-F]{8}$`).MatchString(first.ID) || first.Status != IncidentOpen {
 			t.Fatalf("incident %+v", first)
 		}
 		if _, err := is.Insert(ctx, first); !errors.Is(err, ErrConflict) {

@@ -212,7 +212,14 @@ func build(ctx context.Context, cfg Config, settingsView []effective, log *slog.
 		Metrics:   promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}),
 		Realtime:  http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hub.ServeHTTP(w, r) }),
 		Admin:     console,
-		Static:    static.Handler(),
+		// A saved profile reaches the next prompt at once: drop the cached profiles
+		// (settings saves are rare; the namespace holds only profiles).
+		ProfileChanged: func(ctx context.Context, _ int64) {
+			if _, err := cache.Clear(ctx, realtime.NamespaceProfiles); err != nil {
+				log.Warn("profile cache not cleared", "err", err)
+			}
+		},
+		Static: static.Handler(),
 		Ops: web.OpsDeps{
 			Limiter:        limiter,
 			TrustedProxies: cfg.TrustedProxies,
