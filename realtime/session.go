@@ -25,8 +25,8 @@ var (
 	errClosed       = errors.New("realtime: session closed")
 )
 
-// session is one editor socket: one owner (run) with a reader, a writer and a pinger
-// under one errgroup, plus one goroutine per stream reading from the engine. Frames are
+// session is one editor socket: one owner (run, which is also the reader) with a
+// writer and a pinger under one errgroup, plus one goroutine per stream reading from the engine. Frames are
 // sent only by the writer, from the bounded sendQueue; nothing else writes to conn
 // except the library's own control frames.
 type session struct {
@@ -71,11 +71,15 @@ func newSession(h *Hub, conn *websocket.Conn, caller Caller) *session {
 func (s *session) run() {
 	s.out.pushControl(EventSessionCreated, serverEvent{Type: EventSessionCreated, SessionID: s.id,
 		Protocol: Protocol, ServerVersion: s.hub.cfg.ServerVersion, Limits: ptr(s.hub.cfg.limits())}.encode())
-	g, gctx := errgroup.WithContext(s.ctx)
-	g.Go(func() error { defer s.recoverPanic(); return s.readLoop(gctx) })
+	// The owner goroutine (the HTTP handler's) is the reader itself: one goroutine and
+	// its stack fewer per idle socket than a separate reader would cost.
+	ctx, stop := context.WithCancel(s.ctx)
+	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { defer s.recoverPanic(); return s.writeLoop(gctx) })
 	g.Go(func() error { defer s.recoverPanic(); return s.keepalive(gctx) })
-	err := g.Wait()
+	rerr := func() error { defer s.recoverPanic(); return s.readLoop(gctx) }()
+	stop() // the socket is done reading: end the writer and the pinger
+	err := errors.Join(rerr, g.Wait())
 	s.cancel() // every stream context derives from s.ctx: upstream requests close now
 	s.out.close()
 	s.wg.Wait()
@@ -225,6 +229,11 @@ func (s *session) writeLoop(ctx context.Context) error {
 
 func (s *session) writeBatch(ctx context.Context, batch []outFrame) error {
 	for _, f := range batch {
+		if f.last != nil {
+			// Free the id before the terminal frame leaves: a client that reuses the id
+			// as soon as it reads stream.done must find it free.
+			s.release(f.last)
+		}
 		wctx, cancel := context.WithTimeout(ctx, s.hub.cfg.WriteTimeout)
 		err := s.conn.Write(wctx, websocket.MessageText, f.data)
 		timedOut := errors.Is(wctx.Err(), context.DeadlineExceeded)
@@ -238,9 +247,6 @@ func (s *session) writeBatch(ctx context.Context, batch []outFrame) error {
 			return err
 		}
 		s.hub.obs.FrameSent(f.typ, len(f.data))
-		if f.last != nil {
-			s.release(f.last)
-		}
 	}
 	return nil
 }

@@ -17,7 +17,7 @@ type eventSource interface {
 }
 
 // wsStream is one in-flight stream of a session. It stays in session.streams (its id
-// stays taken) until its terminal frame has been written.
+// stays taken) until the writer takes its terminal frame to write it.
 type wsStream struct {
 	id     string
 	kind   Kind
@@ -210,7 +210,7 @@ func (s *session) finish(st *wsStream, frame []byte, outcome string) {
 	s.out.finish(st.out, frame)
 }
 
-// release frees a stream's id once its terminal frame is written (writer goroutine).
+// release frees a stream's id as its terminal frame is written (writer goroutine).
 func (s *session) release(out *outStream) {
 	s.mu.Lock()
 	st := s.streams[out.id]
