@@ -45,7 +45,8 @@ func fakeGateway(t *testing.T) *httptest.Server {
 }
 
 func TestSmokeClosedLoop(t *testing.T) {
-	simSrv := httptest.NewServer(sim.New(sim.Config{}))
+	simulator := sim.New(sim.Config{})
+	simSrv := httptest.NewServer(simulator)
 	t.Cleanup(simSrv.Close)
 	gw := fakeGateway(t)
 	hc := NewHTTPClient(8)
@@ -93,12 +94,16 @@ func TestSmokeClosedLoop(t *testing.T) {
 	})
 
 	t.Run("sim counters", func(t *testing.T) {
+		// The simulator counts a request just after its last write: wait for the 32.
+		for i := 0; i < 500 && simulator.Stats().Completed < 32; i++ {
+			time.Sleep(10 * time.Millisecond)
+		}
 		c, err := ReadSimCounters(ctx, hc, simSrv.URL)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if c.Finished < 32 {
-			t.Fatalf("simulator finished %d requests, want ≥ 32", c.Finished)
+		if c.Finished != 32 || c.Aborted != 0 {
+			t.Fatalf("simulator finished %d requests (%d aborted), want 32 (0)", c.Finished, c.Aborted)
 		}
 	})
 }

@@ -32,6 +32,29 @@ const notesText = `
 - **Durations** are short (a few seconds per round) so that the suite finishes within 10 minutes on
   2 cores; ` + "`hapa bench suite --scale 2`" + ` doubles them.
 
+## Fixes made because of this report
+
+Each was found with ` + "`perf record -g -p <gateway pid>`" + ` (an unstripped build) or ` + "`go test -bench -memprofile`" + `
+and committed on its own with ` + "`go test -race`" + ` of its package.
+
+| change | before | after |
+|---|---|---|
+| vllm: the SSE decoder's read buffer is 4 KiB, not 32 KiB (a chunk line is ~300 bytes; longer lines still spill) | ` + "`BenchmarkClientSim`" + ` 47,310 B/op; ` + "`BenchmarkCodeGenerateZeroLatency`" + ` 82,358 B/op; 32 KiB live per open upstream stream | 18,606 B/op; 53,809 B/op; 4 KiB |
+| vllm: a replica keeps up to 2,048 idle connections (was 256) | 1,000 concurrent SSE streams for 10 s: 754 upstream connections closed and re-dialled (TIME_WAIT), dialling ~9 % of the gateway's CPU | 1 connection in TIME_WAIT, no re-dials |
+
+## Known misses and their causes
+
+- **Idle WebSocket memory** (goal 10 KiB per socket): each hapa.v1 session holds four goroutines
+  (handler, reader, writer, pinger — ` + "`BenchmarkWSIdleSockets`" + ` reports 4.0 goroutines and ~40 KiB of
+  heap+stack per socket), net/http's 4 KiB read and 4 KiB write buffers kept by the hijacked connection,
+  and coder/websocket's per-connection state. Even one goroutine per socket with its buffers is above
+  10 KiB; the goal needs an event-loop design (netpoll-driven reads without a parked goroutine, pooled
+  buffers), which is a rewrite of the session layer rather than a targeted fix. Folding the pinger into a
+  timer and the reader into the handler goroutine would save roughly 2 × 8 KiB of stacks.
+- Figures measured while other work ran on the machine (see the load average above) are dominated by CPU
+  starvation: latencies of seconds and "added" figures of milliseconds then describe the queue, not the
+  gateway. Compare runs only at a similar load average.
+
 ## Ad-hoc runs
 
 ` + "```sh" + `
