@@ -56,6 +56,12 @@ func apiOps() []apiOp {
 		{"GET", "/docs", "observability", "Readable API documentation (HTML)", "", "", nil, false, ""},
 		{"GET", "/api/v1/realtime", "realtime", "WebSocket upgrade, subprotocol hapa.v1 (docs/protocol.md)", "key", "", nil, false, ""},
 
+		// OpenAI-compatible routes (docs/api.md "OpenAI-compatible API"; errors use OpenAI's envelope).
+		{"POST", "/v1/chat/completions", "openai", "OpenAI chat completions (stream: SSE chunks, then data: [DONE])", "key", "OpenAIChatRequest", nil, false, "generation"},
+		{"POST", "/v1/completions", "openai", "OpenAI completions; suffix renders the model family's FIM template", "key", "OpenAICompletionRequest", nil, false, "generation"},
+		{"GET", "/v1/models", "openai", "Models: base model, adapters, hapa-* aliases (OpenAI list)", "key", "", nil, false, "default"},
+		{"GET", "/v1/models/{id}", "openai", "One model by id", "key", "", nil, false, "default"},
+
 		{"POST", "/auth/login", "db-module", "Log in (DB-module contract)", "", "LoginRequest", nil, false, "default"},
 		{"POST", "/auth/refresh", "db-module", "Refresh an access token", "", "", nil, false, "default"},
 		{"POST", "/auth/logout", "db-module", "Log out", "user", "", nil, false, "default"},
@@ -94,7 +100,7 @@ func (s *Server) openAPIDocument() map[string]any {
 		"paths":      paths,
 		"components": openAPIComponents(),
 		"tags": []map[string]any{{"name": "health"}, {"name": "code"}, {"name": "code (legacy)"}, {"name": "users"},
-			{"name": "operations"}, {"name": "observability"}, {"name": "realtime"}, {"name": "db-module"}, {"name": "history"}},
+			{"name": "operations"}, {"name": "observability"}, {"name": "realtime"}, {"name": "db-module"}, {"name": "history"}, {"name": "openai"}},
 	}
 }
 

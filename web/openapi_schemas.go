@@ -35,6 +35,13 @@ func openAPIComponents() map[string]any {
 			"Profile":           obj(nil, map[string]any{"pythonSkillLevel": str, "codeOutputStructure": str, "explanationStyle": str, "projectContext": str, "errorHandlingPreference": str, "preferredLanguageFeatures": map[string]any{"type": "array", "items": str}}),
 			"Settings":          map[string]any{"type": "object"},
 			"CacheClearRequest": obj([]string{"cache_type", "confirm"}, map[string]any{"cache_type": map[string]any{"type": "string", "enum": []string{"code_generation", "user_profiles", "all"}}, "confirm": boolean}),
+			"OpenAIChatRequest": obj([]string{"messages"}, map[string]any{ // web/openai_request.go; other OpenAI fields are ignored
+				"model": str, "messages": map[string]any{"type": "array", "items": obj([]string{"role"}, map[string]any{"role": str, "content": map[string]any{}})},
+				"max_tokens": integer, "max_completion_tokens": integer, "temperature": num, "top_p": num, "stop": map[string]any{},
+				"n": integer, "seed": integer, "user": str, "stream": boolean, "stream_options": obj(nil, map[string]any{"include_usage": boolean})}),
+			"OpenAICompletionRequest": obj([]string{"prompt"}, map[string]any{
+				"model": str, "prompt": map[string]any{}, "suffix": str, "max_tokens": integer, "temperature": num, "top_p": num,
+				"stop": map[string]any{}, "n": integer, "seed": integer, "user": str, "stream": boolean, "stream_options": obj(nil, map[string]any{"include_usage": boolean})}),
 		},
 	}
 }
