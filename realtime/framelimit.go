@@ -60,3 +60,24 @@ func (l *frameLimiter) retryAfter() time.Duration {
 	d := time.Duration((1 - l.tokens) / l.rate * float64(time.Second))
 	return max(d, time.Millisecond)
 }
+
+// rejectFrame answers a frame over the frame rate: a create gets its stream.error
+// E4004 (so the client does not wait for a stream that never starts); anything else
+// gets one error E4004 per second.
+func (s *session) rejectFrame(b []byte, notify bool, retry time.Duration) {
+	e := NewError(CodeRateLimited, "too many frames on this socket")
+	e.RetryAfter = retry
+	ev, perr := DecodeClientEvent(b)
+	if perr == nil && (ev.Type == EventCompletionCreate || ev.Type == EventGenerationCreate) {
+		s.mu.Lock()
+		_, inFlight := s.streams[ev.ID]
+		s.mu.Unlock()
+		if !inFlight { // a stream.error would end the live stream of that id
+			s.push(EventStreamError, streamErrorFrame(ev.ID, e))
+			return
+		}
+	}
+	if notify {
+		s.push(EventError, errorFrame(ev.EventID, e))
+	}
+}

@@ -147,6 +147,24 @@ func TestRevocationClosesLiveSockets(t *testing.T) {
 			t.Fatalf("another key's socket: %v", err)
 		}
 	})
+	t.Run("CloseKey during a busy stream", func(t *testing.T) {
+		src := &fakeSource{piece: "tok ", endless: true}
+		w := newWSHarness(t, wsOpt{fake: func(Request) eventSource { return src }})
+		c := w.dial(t, "key-a")
+		ctx := testCtx(t)
+		s, _ := c.Generate(ctx, wsclient.GenerationCreate{Prompt: "x"})
+		for ev, err := s.Next(ctx); ev.Type != "stream.delta"; ev, err = s.Next(ctx) {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		w.hub.CloseKey(w.auth.add("key-a").KeyID, CodeKeyRevoked, "")
+		<-c.Done()
+		if got := c.CloseStatus(); got != CloseAuthRevoked {
+			t.Fatalf("close %d (%v), want 4001", got, c.Err())
+		}
+		waitUntil(t, "stream left the engine", func() bool { return src.closed.Load() == 1 })
+	})
 	t.Run("Revalidate", func(t *testing.T) {
 		w := newWSHarness(t, wsOpt{cfg: WSConfig{RevalidateInterval: 20 * time.Millisecond}})
 		c := w.dial(t, "key-a")

@@ -179,30 +179,16 @@ func (s *session) readLoop(ctx context.Context) error {
 	}
 }
 
-// rejectFrame answers a frame over the frame rate: a create gets its stream.error
-// E4004 (so the client does not wait for a stream that never starts); anything else
-// gets one error E4004 per second.
-func (s *session) rejectFrame(b []byte, notify bool, retry time.Duration) {
-	e := NewError(CodeRateLimited, "too many frames on this socket")
-	e.RetryAfter = retry
-	ev, perr := DecodeClientEvent(b)
-	if perr == nil && (ev.Type == EventCompletionCreate || ev.Type == EventGenerationCreate) {
-		s.mu.Lock()
-		_, inFlight := s.streams[ev.ID]
-		s.mu.Unlock()
-		if !inFlight { // a stream.error would end the live stream of that id
-			s.push(EventStreamError, streamErrorFrame(ev.ID, e))
-			return
-		}
-	}
-	if notify {
-		s.push(EventError, errorFrame(ev.EventID, e))
-	}
-}
-
+// writeLoop is the only writer of data frames. A close request is checked before every
+// batch, so a busy stream cannot hold a revocation or shutdown close back.
 func (s *session) writeLoop(ctx context.Context) error {
 	var batch []outFrame
 	for {
+		select {
+		case <-s.closeReq:
+			return s.closeConn(ctx, batch)
+		default:
+		}
 		batch = s.out.take(batch[:0])
 		if err := s.writeBatch(ctx, batch); err != nil {
 			return err
@@ -216,15 +202,20 @@ func (s *session) writeLoop(ctx context.Context) error {
 			return nil
 		case <-s.out.wake:
 		case <-s.closeReq:
-			s.cancelStreams()
-			if err := s.writeBatch(ctx, s.out.take(batch[:0])); err != nil {
-				return err
-			}
-			code, reason := s.closeStatus()
-			_ = s.conn.Close(code, reason)
-			return errClosed
+			return s.closeConn(ctx, batch)
 		}
 	}
+}
+
+// closeConn cancels the streams, flushes what is queued and closes with the recorded code.
+func (s *session) closeConn(ctx context.Context, batch []outFrame) error {
+	s.cancelStreams()
+	if err := s.writeBatch(ctx, s.out.take(batch[:0])); err != nil {
+		return err
+	}
+	code, reason := s.closeStatus()
+	_ = s.conn.Close(code, reason)
+	return errClosed
 }
 
 func (s *session) writeBatch(ctx context.Context, batch []outFrame) error {
