@@ -163,6 +163,10 @@ func TestOpenAIUnknownModelUpstream(t *testing.T) {
 	if r.StatusCode != 404 || !strings.Contains(string(r.body), `"code":"model_not_found"`) || !strings.Contains(string(r.body), `"param":"model"`) {
 		t.Fatalf("status %d: %s", r.StatusCode, r.body)
 	}
+	r = oe.do(http.MethodGet, "/v1/models/"+sim.DefaultModel, nil, "Authorization", "Bearer "+oe.key)
+	if r.StatusCode != 404 {
+		t.Errorf("without a base model it is not listed: %d %s", r.StatusCode, r.body)
+	}
 	r = oe.rawPost("/v1/chat/completions", map[string]any{"model": sim.DefaultModel, "max_tokens": 4,
 		"messages": []any{map[string]any{"role": "user", "content": "hi"}}})
 	if r.StatusCode != 200 {
@@ -178,6 +182,16 @@ func rawChoice(t *testing.T, ev string) string {
 		t.Fatalf("no choice in %s (%v)", ev, err)
 	}
 	return string(c.Choices[0])
+}
+
+func TestOpenAIModelIDWithSlash(t *testing.T) {
+	oe := newOpenAIEnv(t, openAIOpts{})
+	for _, path := range []string{"/v1/models/" + sim.DefaultModel, "/v1/models/" + strings.ReplaceAll(sim.DefaultModel, "/", "%2F")} {
+		r := oe.do(http.MethodGet, path, nil, "Authorization", "Bearer "+oe.key)
+		if r.StatusCode != 200 || !strings.Contains(string(r.body), `"id":"`+sim.DefaultModel+`"`) {
+			t.Errorf("GET %s: %d %s", path, r.StatusCode, r.body)
+		}
+	}
 }
 
 func TestOpenAIBodyTooLarge(t *testing.T) {
