@@ -3,6 +3,9 @@ package web
 import (
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/hapa-project/hapa/realtime"
 )
 
 func TestCodeRoutesBadInput(t *testing.T) {
@@ -117,5 +120,28 @@ func TestCodeStreamCORSPreflight(t *testing.T) {
 		if res.StatusCode != 200 || res.Header.Get("Access-Control-Allow-Origin") != "http://localhost:3000" {
 			t.Errorf("%s: %d, ACAO %q", path, res.StatusCode, res.Header.Get("Access-Control-Allow-Origin"))
 		}
+	}
+}
+
+func TestCodeStreamRateLimited(t *testing.T) {
+	l, err := realtime.NewLimiter(realtime.LimitConfig{Rules: map[string]realtime.Rate{realtime.GroupStream: {Limit: 1, Period: time.Minute}}}, realtime.LimitDeps{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ce := newCodeEnv(t, codeOpts{mod: func(_ *Config, d *Deps) { d.Ops.Limiter = l }})
+	body := map[string]any{"prompt": "x", "user_question": "x"}
+	if r := ce.do("POST", "/api/v1/code/generate/stream", body, ce.auth()...); r.StatusCode != 200 {
+		t.Fatalf("first: %d %s", r.StatusCode, r.body)
+	}
+	for _, path := range []string{"/api/v1/code/generate/stream", "/api/v1/enhanced-stream-generate"} {
+		r := ce.do("POST", path, body, ce.auth()...)
+		m := checkError(t, r, 429, "E4004")
+		if m["type"] != "error" || m["content"] == "" || r.Header.Get("Retry-After") == "" {
+			t.Errorf("%s: %s", path, r.body)
+		}
+	}
+	// Other groups keep their own budget.
+	if r := ce.do("POST", "/api/v1/code/generate", body, ce.auth()...); r.StatusCode != 200 {
+		t.Errorf("generate: %d %s", r.StatusCode, r.body)
 	}
 }

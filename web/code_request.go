@@ -24,6 +24,12 @@ const (
 	maxTokensLimit       = 4096
 )
 
+// codeLimitGroups are the rate-limit groups of the code routes: one-shot generation,
+// streaming, completion, and the default group for the information routes.
+func codeLimitGroups() (generation, stream, completion, other string) {
+	return realtime.GroupGeneration, realtime.GroupStream, realtime.GroupCompletion, realtime.GroupDefault
+}
+
 // codeGenerationRequest is the body of /code/generate and /code/generate/stream
 // (contract §3.2.1). Unknown fields are ignored. Pointers tell "absent" from zero.
 type codeGenerationRequest struct {
