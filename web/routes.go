@@ -21,18 +21,19 @@ func (s *Server) routes(mux *http.ServeMux) {
 	//   POST /api/v1/generate-code
 	// ---- code routes go here ----
 	gen, cmp := ScopeCodeGeneration, ScopeCodeCompletion
+	gGen, gStream, gCmp, gDef := codeLimitGroups()
 	up := s.codeUpstream()
-	mux.Handle("POST /api/v1/code/generate/stream", s.sseAuthed(s.handleCodeStream, gen))
-	mux.Handle("POST /api/v1/code/generate", s.authed(s.handleCodeGenerate, gen))
-	mux.Handle("POST /api/v1/code/complete", s.authed(s.handleCodeComplete, cmp))
-	mux.Handle("GET /api/v1/code/models", s.authed(s.handleCodeModels(up)))
-	mux.Handle("GET /api/v1/code/health", s.authed(s.handleCodeHealth(up)))
-	mux.Handle("POST /api/v1/code/test", s.authed(s.handleCodeTest, gen))
-	mux.Handle("GET /api/v1/code/backend/status", s.authed(s.handleBackendStatus(up)))
-	mux.Handle("POST /api/v1/code/backend/switch", s.authed(s.handleBackendSwitch))
-	mux.Handle("POST /api/v1/code/enhanced-stream-generate", s.sseAuthed(s.handleLegacyStream, gen))
-	mux.Handle("POST /api/v1/enhanced-stream-generate", s.sseAuthed(s.handleLegacyStream, gen))
-	mux.Handle("POST /api/v1/generate-code", s.authed(s.handleGenerateCode, gen))
+	mux.Handle("POST /api/v1/code/generate/stream", s.sseAuthed(s.limitSSE(gStream, s.handleCodeStream), gen))
+	mux.Handle("POST /api/v1/code/generate", s.authed(s.limit(gGen, s.handleCodeGenerate), gen))
+	mux.Handle("POST /api/v1/code/complete", s.authed(s.limit(gCmp, s.handleCodeComplete), cmp))
+	mux.Handle("GET /api/v1/code/models", s.authed(s.limit(gDef, s.handleCodeModels(up))))
+	mux.Handle("GET /api/v1/code/health", s.authed(s.limit(gDef, s.handleCodeHealth(up))))
+	mux.Handle("POST /api/v1/code/test", s.authed(s.limit(gGen, s.handleCodeTest), gen))
+	mux.Handle("GET /api/v1/code/backend/status", s.authed(s.limit(gDef, s.handleBackendStatus(up))))
+	mux.Handle("POST /api/v1/code/backend/switch", s.authed(s.limit(gDef, s.handleBackendSwitch)))
+	mux.Handle("POST /api/v1/code/enhanced-stream-generate", s.sseAuthed(s.limitSSE(gStream, s.handleLegacyStream), gen))
+	mux.Handle("POST /api/v1/enhanced-stream-generate", s.sseAuthed(s.limitSSE(gStream, s.handleLegacyStream), gen))
+	mux.Handle("POST /api/v1/generate-code", s.authed(s.limit(gGen, s.handleGenerateCode), gen))
 	// ---- end of code routes ----
 
 	// Users and onboarding (extension, single prefix; contract §3.4).
