@@ -30,10 +30,9 @@ func (s *Server) withCatalog(st UpstreamStatus) UpstreamStatus {
 	return st
 }
 
-// codeUpstream is the Upstream of the information routes. Deps has no Upstream field
-// yet: until cmd/hapa wires one (Deps.Upstream), the routes report
-// "not_configured" instead of inventing a state.
-func (s *Server) codeUpstream() Upstream { return nil }
+// codeUpstream is the Upstream of the information routes (Deps.Upstream; nil
+// answers "not_configured").
+func (s *Server) codeUpstream() Upstream { return s.deps.Upstream }
 
 type modelsResponse struct {
 	VLLMServerStatus string                       `json:"vllm_server_status"`

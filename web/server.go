@@ -90,6 +90,7 @@ type Deps struct {
 	Logger    *slog.Logger                           // default: discard
 	DB        *store.DB                              // required
 	Keys      KeyAuthenticator                       // API-key lookup (*store.Authenticator); required
+	Upstream  Upstream                               // model servers for /code/models and /code/health; nil: "not_configured"
 	Engine    realtime.Starter                       // generation engine; nil until wired (code routes answer E5005)
 	Health    func(ctx context.Context) HealthReport // dependency states; nil: database ping only
 	Incidents IncidentRecorder                       // nil: 5xx carry no incident id

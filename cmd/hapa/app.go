@@ -207,6 +207,7 @@ func build(ctx context.Context, cfg Config, settingsView []effective, log *slog.
 		DB:        db,
 		Keys:      keys,
 		Engine:    engine,
+		Upstream:  poolStatus(pool, simulated, engine),
 		Health:    health,
 		Incidents: incidents,
 		Metrics:   promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}),
@@ -338,6 +339,26 @@ func (p profiles) Profile(ctx context.Context, userID int64) (realtime.Profile, 
 		return realtime.Profile{}, fmt.Errorf("stored profile of user %d: %w", userID, err)
 	}
 	return out, nil
+}
+
+// poolStatus adapts the pool and the engine's adapter table for /code/models and
+// /code/health.
+func poolStatus(p *vllm.Pool, simulated bool, e *realtime.Engine) web.Upstream {
+	return web.UpstreamFunc(func(ctx context.Context) web.UpstreamStatus {
+		cat := e.Models()
+		st := web.UpstreamStatus{Healthy: p.Healthy(), Simulator: simulated, BaseModel: cat.BaseModel, Adapters: cat.Tasks}
+		ms, err := p.Models(ctx)
+		st.ModelsErr = err
+		for _, m := range ms {
+			st.Models = append(st.Models, m.ID)
+		}
+		for _, r := range p.Replicas() {
+			st.Replicas = append(st.Replicas, web.ReplicaStatus{URL: r.URL, Healthy: r.Healthy, Circuit: string(r.Circuit),
+				InFlight: r.InFlight, Requests: r.Requests, Failures: r.Failures,
+				ConsecutiveFailures: r.ConsecutiveFailures, LastError: r.LastError, LastErrorAt: r.LastErrorAt})
+		}
+		return st
+	})
 }
 
 // upstreams is the console's view of the pool.
