@@ -38,7 +38,7 @@ func (h *History) AddEntry(ctx context.Context, e HistoryEntry) (HistoryEntry, e
 	var err error
 	for range idAttempts {
 		e.EntryID = newHistoryID("entry_")
-		err = h.db.inTx(ctx, func(tx *sqlx.Tx) error { return h.addEntry(ctx, tx, e) })
+		err = h.db.inTx(ctx, func(tx *sqlx.Tx) error { return h.addEntry(ctx, tx, &e) })
 		if !isUniqueViolation(err) {
 			break
 		}
@@ -46,9 +46,16 @@ func (h *History) AddEntry(ctx context.Context, e HistoryEntry) (HistoryEntry, e
 	return e, wrap("add history entry", err)
 }
 
-func (h *History) addEntry(ctx context.Context, tx *sqlx.Tx, e HistoryEntry) error {
-	if _, err := h.session(ctx, tx, e.UserID, e.SessionID); err != nil {
+// addEntry inserts e. Its created_at is kept strictly after the session's last
+// activity, so entries of one session never tie (clients pair question and answer by
+// created_at, and Entries lists newest first).
+func (h *History) addEntry(ctx context.Context, tx *sqlx.Tx, e *HistoryEntry) error {
+	sess, err := h.session(ctx, tx, e.UserID, e.SessionID)
+	if err != nil {
 		return err
+	}
+	if last := sess.LastActivity; !e.CreatedAt.After(last) && sess.TotalEntries > 0 {
+		e.CreatedAt = last.Add(time.Millisecond)
 	}
 	q := tx.Rebind(`INSERT INTO history_entries (` + entryColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	if _, err := tx.ExecContext(ctx, q, e.EntryID, e.SessionID, e.UserID, e.ConversationType, e.Content,
@@ -58,7 +65,7 @@ func (h *History) addEntry(ctx context.Context, tx *sqlx.Tx, e HistoryEntry) err
 	q = tx.Rebind(`UPDATE history_sessions SET total_entries = total_entries + 1,
 		question_count = question_count + ?, answer_count = answer_count + ?, last_activity = ?, updated_at = ?
 		WHERE session_id = ?`)
-	_, err := tx.ExecContext(ctx, q, b2i(e.ConversationType == "question"), b2i(e.ConversationType == "answer"),
+	_, err = tx.ExecContext(ctx, q, b2i(e.ConversationType == "question"), b2i(e.ConversationType == "answer"),
 		e.CreatedAt, e.CreatedAt, e.SessionID)
 	return err
 }
