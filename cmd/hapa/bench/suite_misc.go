@@ -30,7 +30,7 @@ func (s *suite) cache(ctx context.Context) error {
 			s.logf("  Redis at %s not reachable: %v", addr, err)
 		}
 	}
-	t := Table{Header: append([]string{"cache"}, append(ResultHeader, "hits")...)}
+	t := Table{Header: append([]string{"cache"}, append(ResultHeader, "hits", "gateway CPU (% of a core)", "send lag p99")...)}
 	goals := map[string]time.Duration{"memory": 500 * time.Microsecond, "Redis (loopback)": 1500 * time.Microsecond}
 	measured := map[string]bool{}
 	for i, tr := range tiers {
@@ -43,10 +43,13 @@ func (s *suite) cache(ctx context.Context) error {
 		// Warm: the first answer fills the cache; the rest warm connections.
 		Run(ctx, Load{Concurrency: 1, MaxRequests: 1, Duration: 10 * time.Second}, hapa)
 		Run(ctx, Load{Rate: 200, Duration: s.d(time.Second)}, hapa)
+		stop := Watch(ctx, st.GW.Pid(), 100*time.Millisecond)
 		r := Run(ctx, Load{Rate: 1000, Duration: s.d(5 * time.Second)}, hapa)
+		u := stop()
 		st.Stop()
 		row := append([]string{tr.name}, ResultRow("HAPA", r)...)
-		t.Rows = append(t.Rows, append(row, fmt.Sprintf("%d / %d", r.Cached, r.OK)))
+		t.Rows = append(t.Rows, append(row, fmt.Sprintf("%d / %d", r.Cached, r.OK),
+			fmt.Sprintf("%.0f %%", u.CPUPercent()), Ms(r.SendLag.Quantile(0.99))))
 		p99 := r.Latency.Quantile(0.99)
 		s.rep.Goals = append(s.rep.Goals, Goal{"cache hit p99, " + tr.name, "≤ " + Ms(goals[tr.name]),
 			fmt.Sprintf("%s (%d of %d answers were hits)", Ms(p99), r.Cached, r.OK),

@@ -37,28 +37,40 @@ type Body func(i int) []byte
 // appends the request number to the prompt so that neither the cache nor coalescing
 // can answer it.
 func GenBody(prompt string, temperature float64, maxTokens int, unique bool) Body {
-	return func(i int) []byte {
-		p := prompt
-		if unique {
-			p += " #" + strconv.Itoa(i)
-		}
-		b, _ := json.Marshal(map[string]any{"prompt": p, "model_type": "code_generation",
-			"temperature": temperature, "max_tokens": maxTokens})
-		return b
-	}
+	return templateBody(unique, func(p string) map[string]any {
+		return map[string]any{"prompt": p, "model_type": "code_generation",
+			"temperature": temperature, "max_tokens": maxTokens}
+	}, prompt)
 }
 
 // VLLMBody is the body of a streamed vLLM /v1/completions request with the same prompt
 // text, adapter ("prompt", the code_generation adapter) and max_tokens as GenBody.
 func VLLMBody(prompt string, temperature float64, maxTokens int, unique bool) Body {
+	return templateBody(unique, func(p string) map[string]any {
+		return map[string]any{"model": "prompt", "prompt": p, "temperature": temperature,
+			"max_tokens": maxTokens, "stream": true, "stream_options": map[string]any{"include_usage": true}}
+	}, prompt)
+}
+
+// templateBody encodes the body once with a marker in the prompt and splices the
+// request number in per request: the load generator shares the cores with the
+// gateway, so it should spend as little as it can.
+func templateBody(unique bool, body func(prompt string) map[string]any, prompt string) Body {
+	const marker = `\u0000HAPA-BENCH-N\u0000` // how encoding/json writes the NULs below
+	if !unique {
+		b, _ := json.Marshal(body(prompt))
+		return func(int) []byte { return b }
+	}
+	b, _ := json.Marshal(body(prompt + " #\x00HAPA-BENCH-N\x00"))
+	head, tail, ok := bytes.Cut(b, []byte(marker))
+	if !ok {
+		panic("bench: body template lost its marker")
+	}
 	return func(i int) []byte {
-		p := prompt
-		if unique {
-			p += " #" + strconv.Itoa(i)
-		}
-		b, _ := json.Marshal(map[string]any{"model": "prompt", "prompt": p, "temperature": temperature,
-			"max_tokens": maxTokens, "stream": true, "stream_options": map[string]any{"include_usage": true}})
-		return b
+		out := make([]byte, 0, len(b)+8)
+		out = append(out, head...)
+		out = strconv.AppendInt(out, int64(i), 10)
+		return append(out, tail...)
 	}
 }
 
@@ -234,7 +246,7 @@ func VLLMStreamTarget(c *http.Client, base string, body Body) Target {
 // readSSE calls fn with the payload of every "data: " line until data: [DONE], the end
 // of the body or fn returning false. A body that ends without [DONE] is an error.
 func readSSE(r io.Reader, fn func(data []byte) bool) error {
-	br := bufio.NewReaderSize(r, 32<<10)
+	br := bufio.NewReaderSize(r, 4<<10)
 	for {
 		line, err := br.ReadSlice('\n')
 		if err == bufio.ErrBufferFull {
