@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -19,7 +20,7 @@ func (s *Server) limitBody(max int64, readTimeout time.Duration) func(http.Handl
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.ContentLength > max {
-				s.writeError(w, r, realtime.NewError(realtime.CodePayloadTooLarge,
+				s.errorWriterFor(r.URL.Path)(w, r, realtime.NewError(realtime.CodePayloadTooLarge,
 					fmt.Sprintf("Payload too large: the body exceeds %d bytes", max)))
 				return
 			}
@@ -33,6 +34,20 @@ func (s *Server) limitBody(max int64, readTimeout time.Duration) func(http.Handl
 			next.ServeHTTP(w, r)
 		})
 	}
+}
+
+// errorWriterFor picks the error body a route's clients read before the route's own
+// handler runs: OpenAI's envelope under /v1/, the stream-readable body on the SSE
+// routes (the extension reads any status below 500 there as a stream), else the
+// standard body.
+func (s *Server) errorWriterFor(path string) func(http.ResponseWriter, *http.Request, error) {
+	switch {
+	case strings.HasPrefix(path, "/v1/"):
+		return s.writeOpenAIError
+	case strings.HasSuffix(path, "/generate/stream"), strings.HasSuffix(path, "enhanced-stream-generate"):
+		return s.writeSSEError
+	}
+	return s.writeError
 }
 
 // deadlineBody clears the connection's read deadline once the body has been read to

@@ -95,7 +95,7 @@ func build(ctx context.Context, cfg Config, settingsView []effective, log *slog.
 
 	incidents := realtime.NewIncidentRecorder(realtime.IncidentConfig{Disabled: !cfg.IncidentTracking}, db.Incidents(), metrics, log)
 	a.loops = append(a.loops, loop{"incidents", incidents.Run})
-	retention := realtime.NewRetention(realtime.RetentionConfig{IncidentDays: cfg.ErrorRetentionDays}, db.Incidents(), db.RequestLog(), log)
+	retention := realtime.NewRetention(realtime.RetentionConfig{IncidentDays: cfg.ErrorRetentionDays, RequestLogDays: cfg.RequestLogDays}, db.Incidents(), db.RequestLog(), log)
 	a.loops = append(a.loops, loop{"retention", retention.Run})
 
 	memCache := store.NewMemoryCache(cfg.MaxCacheSize, nil)

@@ -69,6 +69,7 @@ type Config struct {
 
 	ErrorMonitoring    bool
 	ErrorRetentionDays int
+	RequestLogDays     int
 	IncidentTracking   bool
 
 	LogLevel          string
@@ -144,6 +145,7 @@ func settings() []setting {
 
 		{"ERROR_MONITORING_ENABLED", "true", false, "count errors in metrics and the dashboard", boolean(func(c *Config) *bool { return &c.ErrorMonitoring })},
 		{"ERROR_RETENTION_DAYS", "30", false, "incidents older than this are deleted", integer(func(c *Config) *int { return &c.ErrorRetentionDays }, 1, 3650)},
+		{"REQUEST_LOG_RETENTION_DAYS", "30", false, "request-log rows older than this are deleted", integer(func(c *Config) *int { return &c.RequestLogDays }, 1, 3650)},
 		{"INCIDENT_TRACKING_ENABLED", "true", false, "store an incident for every 5xx", boolean(func(c *Config) *bool { return &c.IncidentTracking })},
 
 		{"LOG_LEVEL", "INFO", false, "DEBUG | INFO | WARNING | ERROR", oneOfFold(func(c *Config) *string { return &c.LogLevel }, "DEBUG", "INFO", "WARNING", "WARN", "ERROR")},
