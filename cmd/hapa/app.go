@@ -177,7 +177,7 @@ func build(ctx context.Context, cfg Config, settingsView []effective, log *slog.
 	if err := admin.EnsureAdmin(ctx, db, cfg.AdminPassword, stdout); err != nil {
 		return nil, err
 	}
-	console, err := admin.New(admin.Config{Version: cfg.Version}, admin.Deps{
+	console, err := admin.New(admin.Config{Version: cfg.Version, TrustForwardedProto: len(cfg.TrustedProxies) > 0}, admin.Deps{
 		DB:        db,
 		Cache:     cache,
 		Upstreams: upstreams{pool, simulated},
