@@ -2,7 +2,10 @@ package realtime
 
 import (
 	"context"
+	"slices"
 	"time"
+
+	"github.com/hapa-project/hapa/store"
 
 	"github.com/hapa-project/hapa/vllm"
 )
@@ -36,6 +39,11 @@ type Caller struct {
 	UserID int64    // users.id; 0 when unknown
 	Scopes []string // granted scopes
 	Quota  Quota    // token quotas of the key (zero = unlimited)
+}
+
+// HasScope reports whether the caller holds scope; the admin scope holds them all.
+func (c Caller) HasScope(scope string) bool {
+	return slices.Contains(c.Scopes, scope) || slices.Contains(c.Scopes, store.ScopeAdmin)
 }
 
 // Quota limits tokens per key; zero fields are unlimited.

@@ -3,6 +3,7 @@ package realtime
 import (
 	"context"
 	"errors"
+	"github.com/hapa-project/hapa/store"
 	"io"
 	"strconv"
 	"time"
@@ -148,6 +149,10 @@ func (s *session) runStream(st *wsStream, req Request, group string) {
 		}
 		s.finish(st, streamErrorFrame(st.id, e), "error")
 	}
+	if scope := scopeFor(st.kind); !s.caller.HasScope(scope) {
+		fail(NewError(CodeForbidden, "Permission denied: the '"+scope+"' scope is required"))
+		return
+	}
 	if a := s.hub.deps.Admit; a != nil {
 		if e := a.Admit(st.ctx, s.caller, group); e != nil {
 			fail(e)
@@ -193,6 +198,14 @@ func (s *session) runStream(st *wsStream, req Request, group string) {
 			return
 		}
 	}
+}
+
+// scopeFor is the API-key scope a stream kind needs (the REST routes ask the same).
+func scopeFor(k Kind) string {
+	if k == KindCompletion {
+		return store.ScopeCodeCompletion
+	}
+	return store.ScopeCodeGeneration
 }
 
 func outcomeOf(finish string) string {

@@ -2,6 +2,7 @@ package realtime
 
 import (
 	"context"
+	"github.com/hapa-project/hapa/store"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -119,7 +120,7 @@ func (a *fakeAuth) add(key string) Caller {
 		return c
 	}
 	a.nextID++
-	c := Caller{KeyID: a.nextID, UserID: 100 + a.nextID}
+	c := Caller{KeyID: a.nextID, UserID: 100 + a.nextID, Scopes: []string{store.ScopeCodeGeneration, store.ScopeCodeCompletion}}
 	a.keys[key] = c
 	return c
 }
