@@ -18,6 +18,7 @@ const clockTicks = 100
 // ProcStat is one reading of a local process.
 type ProcStat struct {
 	RSS  int64         // resident set, bytes (VmRSS)
+	Anon int64         // its anonymous part (RssAnon: heap, stacks); the rest is mostly the binary's pages
 	CPU  time.Duration // user + system time consumed so far
 	When time.Time
 }
@@ -30,11 +31,15 @@ func ReadProc(pid int) (ProcStat, error) {
 		return st, err
 	}
 	for line := range bytes.Lines(b) {
-		if v, ok := bytes.CutPrefix(line, []byte("VmRSS:")); ok {
-			f := strings.Fields(string(v))
-			if len(f) >= 1 {
-				kb, _ := strconv.ParseInt(f[0], 10, 64)
-				st.RSS = kb << 10
+		for _, field := range []struct {
+			name string
+			dst  *int64
+		}{{"VmRSS:", &st.RSS}, {"RssAnon:", &st.Anon}} {
+			if v, ok := bytes.CutPrefix(line, []byte(field.name)); ok {
+				if f := strings.Fields(string(v)); len(f) >= 1 {
+					kb, _ := strconv.ParseInt(f[0], 10, 64)
+					*field.dst = kb << 10
+				}
 			}
 		}
 	}

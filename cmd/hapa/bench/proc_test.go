@@ -27,8 +27,8 @@ func TestReadProcSelf(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.RSS <= 0 {
-		t.Fatalf("RSS %d", st.RSS)
+	if st.RSS <= 0 || st.Anon <= 0 || st.Anon > st.RSS {
+		t.Fatalf("RSS %d, anonymous %d", st.RSS, st.Anon)
 	}
 }
 
