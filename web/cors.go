@@ -93,9 +93,9 @@ func splitHostPort(hp string) (host, port string) {
 }
 
 // match reports whether origin is allowed and whether credentials may be allowed for it.
-func (p originPolicy) match(origin string) (ok, credentials bool) {
+func (p originPolicy) match(origin string) bool {
 	if origin == "" || origin == "null" {
-		return false, false
+		return false
 	}
 	lower := strings.ToLower(origin)
 	u, err := url.Parse(lower)
@@ -111,39 +111,44 @@ func (p originPolicy) match(origin string) (ok, credentials bool) {
 			wildcard = true
 		case pat.literal != "":
 			if lower == pat.literal {
-				return true, true
+				return true
 			}
 		case scheme == "" || pat.scheme != scheme:
 		case pat.anyHost:
 			if pat.port == "" || pat.port == port {
-				return true, true
+				return true
 			}
 		case pat.hostSuffix != "":
 			if strings.HasSuffix(host, pat.hostSuffix) && len(host) > len(pat.hostSuffix) && pat.port == port {
-				return true, true
+				return true
 			}
 		case pat.host == host && pat.port == port:
-			return true, true
+			return true
 		}
 	}
-	return wildcard, false
+	return wildcard
 }
 
 // cors answers preflight requests and adds CORS headers to allowed cross-origin
 // requests. The allowed origin is always echoed (never "*"), with Vary: Origin. A
 // preflight from a disallowed origin gets 403 E4013; a plain request from one is served
 // without CORS headers, so the browser withholds the response.
+//
+// Credentials are never allowed: the API authenticates by header (X-API-Key,
+// Authorization), never by cookie, and the admin console, which does use a cookie, gets
+// no CORS headers at all — SameSite=Strict does not stop a same-site page on another
+// port or subdomain (say the landing page on :3000) from sending that cookie.
 func (s *Server) cors(policy originPolicy) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			origin := r.Header.Get("Origin")
-			if origin == "" {
+			if origin == "" || strings.HasPrefix(r.URL.Path, "/admin/") {
 				next.ServeHTTP(w, r)
 				return
 			}
 			h := w.Header()
 			h.Add("Vary", "Origin")
-			ok, creds := policy.match(origin)
+			ok := policy.match(origin)
 			preflight := r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != ""
 			if preflight {
 				h.Add("Vary", "Access-Control-Request-Method")
@@ -152,7 +157,7 @@ func (s *Server) cors(policy originPolicy) func(http.Handler) http.Handler {
 					s.writeError(w, r, realtime.NewError(realtime.CodeOriginNotAllowed, ""))
 					return
 				}
-				setAllowOrigin(h, origin, creds)
+				h.Set("Access-Control-Allow-Origin", origin)
 				h.Set("Access-Control-Allow-Methods", corsAllowMethods)
 				h.Set("Access-Control-Allow-Headers", corsAllowHeaders)
 				h.Set("Access-Control-Max-Age", corsMaxAge)
@@ -160,17 +165,10 @@ func (s *Server) cors(policy originPolicy) func(http.Handler) http.Handler {
 				return
 			}
 			if ok {
-				setAllowOrigin(h, origin, creds)
+				h.Set("Access-Control-Allow-Origin", origin)
 				h.Set("Access-Control-Expose-Headers", corsExposeHeaders)
 			}
 			next.ServeHTTP(w, r)
 		})
-	}
-}
-
-func setAllowOrigin(h http.Header, origin string, creds bool) {
-	h.Set("Access-Control-Allow-Origin", origin)
-	if creds {
-		h.Set("Access-Control-Allow-Credentials", "true")
 	}
 }

@@ -108,6 +108,7 @@ type gen struct {
 	ttft    time.Duration
 	itls    []time.Duration
 	sent    int
+	held    bool // holds a sequence slot (admit returned true, release not yet run)
 }
 
 // admit waits for a sequence slot like vLLM's scheduler queue. The caller must call
@@ -119,6 +120,7 @@ func (g *gen) admit(ctx context.Context) bool {
 	case s.slots <- struct{}{}:
 		s.waiting.Add(-1)
 		s.running.Add(1)
+		g.held = true
 		return true
 	case <-ctx.Done():
 		s.waiting.Add(-1)
@@ -127,12 +129,19 @@ func (g *gen) admit(ctx context.Context) bool {
 	}
 }
 
+// release gives the sequence slot back; it is idempotent, so abort can release before
+// it counts (a test woken by WaitAborted then never sees the aborted request running).
 func (g *gen) release() {
+	if !g.held {
+		return
+	}
+	g.held = false
 	g.s.running.Add(-1)
 	<-g.s.slots
 }
 
 func (g *gen) abort() {
+	g.release()
 	g.s.metrics.finish("abort", g.j.promptTokens, g.sent, g.ttft, g.itls)
 	g.s.countAbort()
 }
