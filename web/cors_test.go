@@ -1,6 +1,7 @@
 package web
 
 import (
+	"net/http"
 	"strings"
 	"testing"
 )
@@ -110,4 +111,20 @@ func TestCORS(t *testing.T) {
 			t.Errorf("status %d allow-origin %q", r.StatusCode, r.Header.Get("Access-Control-Allow-Origin"))
 		}
 	})
+}
+
+// TestCORSNeverCoversTheConsole: the console authenticates by cookie, so no origin may
+// read it, even an allowed one on the same site (SameSite=Strict ignores ports).
+func TestCORSNeverCoversTheConsole(t *testing.T) {
+	env := newEnv(t, func(_ *Config, d *Deps) {
+		d.Admin = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("console")) })
+	})
+	r := env.do("GET", "/admin/keys", nil, "Origin", "http://localhost:3000")
+	if r.StatusCode != 200 || r.Header.Get("Access-Control-Allow-Origin") != "" || r.Header.Get("Access-Control-Allow-Credentials") != "" {
+		t.Fatalf("console answered with CORS headers: %d %v", r.StatusCode, r.Header)
+	}
+	r = env.do("GET", "/health", nil, "Origin", "http://localhost:3000")
+	if r.Header.Get("Access-Control-Allow-Origin") != "http://localhost:3000" || r.Header.Get("Access-Control-Allow-Credentials") != "" {
+		t.Fatalf("API CORS headers: %v", r.Header)
+	}
 }
