@@ -64,20 +64,52 @@ func (s *Server) handleGenerateKey(w http.ResponseWriter, r *http.Request) {
 			"This account already has %d active API keys (the limit); revoke one or let it expire first", n)))
 		return
 	}
-	exp := s.now().Add(s.cfg.KeyExpiry)
-	uid := u.ID
-	plain, _, err := s.deps.DB.APIKeys().Create(ctx, store.NewKey{
-		UserID: &uid, Name: "generate-api-key", Scopes: store.Scopes(issuedKeyScopes), ExpiresAt: &exp,
-	})
+	nk, err := s.issuedKey(r, u.ID)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	plain, _, err := s.deps.DB.APIKeys().Create(ctx, nk)
 	if err != nil {
 		s.writeError(w, r, dbError(err, ""))
 		return
 	}
 	writeJSON(w, http.StatusOK, generateKeyResponse{
-		APIKey: plain, UserID: u.Email, Permissions: issuedKeyScopes,
-		ExpiresInDays: int(s.cfg.KeyExpiry / (24 * time.Hour)),
+		APIKey: plain, UserID: u.Email, Permissions: nk.Scopes,
+		ExpiresInDays: int((nk.ExpiresAt.Sub(s.now()) + 12*time.Hour) / (24 * time.Hour)),
 		Message:       "API Key가 성공적으로 생성되었습니다. 이 키는 다시 표시되지 않으니 안전하게 보관하세요.",
 	})
+}
+
+// issuedKey describes the key generate-api-key creates for user uid. A caller that
+// authenticated with an API key cannot widen it: the new key gets at most that key's
+// scopes (of issuedKeyScopes), its token quotas and no later expiry. JWT and e-mail
+// callers get issuedKeyScopes for KeyExpiry.
+func (s *Server) issuedKey(r *http.Request, uid int64) (store.NewKey, error) {
+	exp := s.now().Add(s.cfg.KeyExpiry)
+	nk := store.NewKey{UserID: &uid, Name: "generate-api-key", Scopes: store.Scopes(issuedKeyScopes), ExpiresAt: &exp}
+	st := stateFrom(r.Context())
+	if st.caller == nil || st.caller.KeyID == 0 {
+		return nk, nil
+	}
+	parent, err := s.deps.DB.APIKeys().ByID(r.Context(), st.caller.KeyID)
+	if err != nil {
+		return nk, dbError(err, "API key not found")
+	}
+	nk.Scopes = nil
+	for _, sc := range issuedKeyScopes {
+		if parent.HasScope(sc) || parent.HasScope(ScopeAdmin) {
+			nk.Scopes = append(nk.Scopes, sc)
+		}
+	}
+	if len(nk.Scopes) == 0 {
+		return nk, realtime.NewError(realtime.CodeForbidden, "This API key holds none of the scopes an issued key would carry")
+	}
+	nk.TokensPerMinute, nk.TokensPerDay = parent.TokensPerMinute, parent.TokensPerDay
+	if parent.ExpiresAt != nil && parent.ExpiresAt.Before(exp) {
+		nk.ExpiresAt = parent.ExpiresAt
+	}
+	return nk, nil
 }
 
 // keyOwner decides whose key generate-api-key creates (see handleGenerateKey).

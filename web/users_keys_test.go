@@ -1,0 +1,47 @@
+package web
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/hapa-project/hapa/store"
+)
+
+// TestGenerateKeyNeverWidensTheCaller: a key holder minting a key through
+// generate-api-key gets at most its own scopes, quotas and expiry.
+func TestGenerateKeyNeverWidensTheCaller(t *testing.T) {
+	env := newEnv(t, func(c *Config, _ *Deps) { c.SelfSignup = true })
+	ctx := context.Background()
+	uid := env.newUser("dev@example.com")
+	exp := time.Now().Add(48 * time.Hour)
+	plain, _, err := env.db.APIKeys().Create(ctx, store.NewKey{UserID: &uid, Name: "narrow",
+		Scopes: store.Scopes{ScopeHistory}, ExpiresAt: &exp, TokensPerDay: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	r := env.do("POST", "/api/v1/users/generate-api-key", map[string]any{}, "X-API-Key", plain)
+	if r.StatusCode != 200 {
+		t.Fatalf("generate: %d %s", r.StatusCode, r.body)
+	}
+	m := r.json(t)
+	perms, _ := m["permissions"].([]any)
+	if len(perms) != 1 || perms[0] != ScopeHistory || m["expires_in_days"] != float64(2) {
+		t.Fatalf("issued key widened the caller: %s", r.body)
+	}
+	k, err := env.keys.Authenticate(ctx, m["api_key"].(string))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal([]string(k.Scopes), []string{ScopeHistory}) || k.TokensPerDay != 10 || k.ExpiresAt == nil || k.ExpiresAt.After(exp) {
+		t.Fatalf("stored key %+v", k)
+	}
+
+	// A JWT caller gets the scopes the extension needs.
+	r = env.do("POST", "/api/v1/users/generate-api-key", map[string]any{}, bearer(env.login("dev@example.com"))...)
+	if perms, _ := r.json(t)["permissions"].([]any); len(perms) != len(issuedKeyScopes) {
+		t.Fatalf("JWT caller: %s", r.body)
+	}
+}
