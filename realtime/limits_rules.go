@@ -24,6 +24,7 @@ const (
 	GroupStream     = "stream"     // streaming code generation (SSE, WS generation.create)
 	GroupCompletion = "completion" // inline completions (REST complete, WS completion.create)
 	GroupOps        = "ops"        // operations endpoints (admin scope)
+	GroupAuth       = "auth"       // logins, token refresh, key issuance: per client IP, against password guessing
 	GroupDefault    = "default"    // DEFAULT_RATE_LIMIT per RATE_LIMIT_WINDOW_MINUTES
 )
 
@@ -37,6 +38,7 @@ func DefaultRules() map[string]Rate {
 		GroupStream:     {20, time.Minute},
 		GroupCompletion: {600, time.Minute},
 		GroupOps:        {100, time.Minute},
+		GroupAuth:       {20, time.Minute},
 		GroupDefault:    {100, time.Hour},
 	}
 }

@@ -1,6 +1,10 @@
 package web
 
-import "net/http"
+import (
+	"net/http"
+
+	"github.com/hapa-project/hapa/realtime"
+)
 
 // routes lists every URL HAPA serves; reading it tells the whole HTTP surface
 // (DESIGN.md §4). Handlers live in files named after their group.
@@ -37,12 +41,12 @@ func (s *Server) routes(mux *http.ServeMux) {
 	// ---- end of code routes ----
 
 	// Users and onboarding (extension, single prefix; contract §3.4).
-	mux.HandleFunc("POST /api/v1/users/login", s.handleLogin)
+	mux.Handle("POST /api/v1/users/login", s.limit(realtime.GroupAuth, s.handleLogin))
 	mux.Handle("POST /api/v1/users/profile", s.userAuthed(s.handleProfile))
 	mux.Handle("GET /api/v1/users/me", s.userAuthed(s.handleMe))
 	mux.Handle("GET /api/v1/users/settings", s.userAuthed(s.handleSettingsGet))
 	mux.Handle("POST /api/v1/users/settings", s.userAuthed(s.handleSettingsPost))
-	mux.HandleFunc("POST /api/v1/users/generate-api-key", s.handleGenerateKey) // JWT/key, or e-mail with SelfSignup
+	mux.Handle("POST /api/v1/users/generate-api-key", s.limit(realtime.GroupAuth, s.handleGenerateKey)) // JWT/key, or e-mail with SelfSignup
 
 	// Operations (admin scope; DESIGN.md §4) — added by the ops routes:
 	//   GET /api/v1/errors/dashboard, GET /api/v1/errors/patterns, GET /api/v1/errors/incidents/{id}
@@ -86,8 +90,8 @@ func (s *Server) routes(mux *http.ServeMux) {
 // dbModuleRoutes lists the DB-module routes (contract §6.1), served on the main mux
 // and, with dbModuleOnly's, by DBModuleHandler.
 func (s *Server) dbModuleRoutes(mux *http.ServeMux) {
-	mux.HandleFunc("POST /auth/login", s.handleLogin)
-	mux.HandleFunc("POST /auth/refresh", s.handleRefresh)
+	mux.Handle("POST /auth/login", s.limit(realtime.GroupAuth, s.handleLogin))
+	mux.Handle("POST /auth/refresh", s.limit(realtime.GroupAuth, s.handleRefresh))
 	mux.HandleFunc("POST /auth/logout", s.handleLogout)
 	mux.Handle("GET /users/me", s.userAuthed(s.handleMe))
 	mux.Handle("GET /settings/options", s.userAuthed(s.handleSettingsOptions))

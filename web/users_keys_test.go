@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hapa-project/hapa/realtime"
 	"github.com/hapa-project/hapa/store"
 )
 
@@ -43,5 +44,24 @@ func TestGenerateKeyNeverWidensTheCaller(t *testing.T) {
 	r = env.do("POST", "/api/v1/users/generate-api-key", map[string]any{}, bearer(env.login("dev@example.com"))...)
 	if perms, _ := r.json(t)["permissions"].([]any); len(perms) != len(issuedKeyScopes) {
 		t.Fatalf("JWT caller: %s", r.body)
+	}
+}
+
+// TestLoginsAreRateLimited: the login, refresh and key-issuing routes share the "auth"
+// group per client IP, so passwords cannot be guessed at full speed.
+func TestLoginsAreRateLimited(t *testing.T) {
+	l, err := realtime.NewLimiter(realtime.LimitConfig{Rules: map[string]realtime.Rate{realtime.GroupAuth: {Limit: 3, Period: time.Minute}}}, realtime.LimitDeps{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := newEnv(t, func(c *Config, d *Deps) { c.LoginDelay = time.Millisecond; d.Ops = OpsDeps{Limiter: l} })
+	body := map[string]any{"email": "x@example.com", "password": "guess"}
+	for i := range 3 {
+		checkError(t, env.do("POST", []string{"/auth/login", "/api/v1/users/login", "/auth/refresh"}[i], body), map[int]int{0: 401, 1: 401, 2: 400}[i], map[int]string{0: "E4003", 1: "E4003", 2: "E4002"}[i])
+	}
+	r := env.do("POST", "/api/v1/users/login", body)
+	checkError(t, r, 429, "E4004")
+	if r.Header.Get("Retry-After") == "" {
+		t.Fatal("429 without Retry-After")
 	}
 }
