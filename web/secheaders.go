@@ -22,7 +22,7 @@ func securityHeaders(next http.Handler) http.Handler {
 		if r.TLS != nil {
 			h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
 		}
-		if strings.HasPrefix(r.URL.Path, "/api/") {
+		if noStore(r.URL.Path) {
 			h.Set("Cache-Control", "no-store")
 		}
 		tw := newTrackingWriter(w)
@@ -37,4 +37,16 @@ func securityHeaders(next http.Handler) http.Handler {
 			tw.WriteHeader(http.StatusOK)
 		}
 	})
+}
+
+// noStore reports whether responses under path may carry keys, tokens or personal data
+// and so must never be cached: the API and the DB-module routes (tokens from /auth,
+// settings, history), and the OpenAI-compatible routes.
+func noStore(path string) bool {
+	for _, p := range []string{"/api/", "/auth/", "/users/", "/settings/", "/history/", "/v1/"} {
+		if strings.HasPrefix(path, p) {
+			return true
+		}
+	}
+	return false
 }

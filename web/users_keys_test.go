@@ -65,3 +65,13 @@ func TestLoginsAreRateLimited(t *testing.T) {
 		t.Fatal("429 without Retry-After")
 	}
 }
+
+// TestTokenResponsesAreNotCached: the DB-module login answers with tokens; no cache
+// may keep them.
+func TestTokenResponsesAreNotCached(t *testing.T) {
+	env := newEnv(t, func(c *Config, _ *Deps) { c.SelfSignup = true })
+	r := env.do("POST", "/auth/login", map[string]any{"email": "dev@example.com"})
+	if r.StatusCode != 200 || r.Header.Get("Cache-Control") != "no-store" {
+		t.Fatalf("login: %d Cache-Control %q", r.StatusCode, r.Header.Get("Cache-Control"))
+	}
+}

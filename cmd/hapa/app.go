@@ -192,6 +192,21 @@ func build(ctx context.Context, cfg Config, settingsView []effective, log *slog.
 	if err != nil {
 		return nil, err
 	}
+	// /metrics is on the main port unless METRICS_ADDR gives it a listener of its own
+	// (to keep it off a public port).
+	metricsHandler := promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})
+	var mainMetrics http.Handler = metricsHandler
+	if cfg.MetricsAddr != "" {
+		mainMetrics = nil
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", metricsHandler)
+		ln, err := net.Listen("tcp", cfg.MetricsAddr)
+		if err != nil {
+			return nil, fmt.Errorf("metrics: %w", err)
+		}
+		a.listeners = append(a.listeners, listener{name: "metrics", ln: ln, srv: web.NewHTTPServer(web.Config{}, mux)})
+	}
+
 	srv, err := web.New(web.Config{
 		AllowedOrigins: cfg.AllowedOrigins,
 		MaxBodyBytes:   cfg.MaxBodyBytes,
@@ -210,7 +225,7 @@ func build(ctx context.Context, cfg Config, settingsView []effective, log *slog.
 		Upstream:  poolStatus(pool, simulated, engine),
 		Health:    health,
 		Incidents: incidents,
-		Metrics:   promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}),
+		Metrics:   mainMetrics,
 		Realtime:  http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hub.ServeHTTP(w, r) }),
 		Admin:     console,
 		// A saved profile reaches the next prompt at once: drop the cached profiles
@@ -352,10 +367,12 @@ func poolStatus(p *vllm.Pool, simulated bool, e *realtime.Engine) web.Upstream {
 		for _, m := range ms {
 			st.Models = append(st.Models, m.ID)
 		}
+		// Any valid key reads these routes: replicas are reported without their last
+		// error text (internal addresses); the admin console shows it.
 		for _, r := range p.Replicas() {
 			st.Replicas = append(st.Replicas, web.ReplicaStatus{URL: r.URL, Healthy: r.Healthy, Circuit: string(r.Circuit),
 				InFlight: r.InFlight, Requests: r.Requests, Failures: r.Failures,
-				ConsecutiveFailures: r.ConsecutiveFailures, LastError: r.LastError, LastErrorAt: r.LastErrorAt})
+				ConsecutiveFailures: r.ConsecutiveFailures, LastErrorAt: r.LastErrorAt})
 		}
 		return st
 	})

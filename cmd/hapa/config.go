@@ -126,8 +126,8 @@ func settings() []setting {
 		{"CACHE_MAX_TEMPERATURE", "0.3", false, "only requests at or below this temperature are cached", float(func(c *Config) *float64 { return &c.CacheMaxTemperature }, 0, 2)},
 
 		{"AI_MODEL_API_KEY", "", true, "bearer key of the vLLM servers (--api-key)", str(func(c *Config) *string { return &c.AIModelAPIKey })},
-		{"AI_MODEL_ENDPOINT", "", false, "fallback for VLLM_SERVER_URL (a /v1/... suffix is stripped)", str(func(c *Config) *string { return &c.AIModelEndpoint })},
-		{"VLLM_SERVER_URL", "", false, "comma-separated vLLM replicas (empty = built-in simulator)", urls(func(c *Config) *[]string { return &c.VLLMServerURLs })},
+		{"AI_MODEL_ENDPOINT", "", true, "fallback for VLLM_SERVER_URL (a /v1/... suffix is stripped)", str(func(c *Config) *string { return &c.AIModelEndpoint })},
+		{"VLLM_SERVER_URL", "", true, "comma-separated vLLM replicas (empty = built-in simulator)", urls(func(c *Config) *[]string { return &c.VLLMServerURLs })},
 		{"VLLM_MODEL_FAMILY", "deepseek-coder", false, "FIM template family: deepseek-coder | qwen2.5-coder | starcoder | codellama | codestral", str(func(c *Config) *string { return &c.VLLMModelFamily })},
 		{"VLLM_BASE_MODEL", "deepseek-ai/deepseek-coder-6.7b-instruct", false, "base model name served by vLLM", str(func(c *Config) *string { return &c.VLLMBaseModel })},
 		{"VLLM_ADAPTERS", "", false, "model_type=adapter overrides, e.g. code_review=comment", str(func(c *Config) *string { return &c.VLLMAdapters })},
@@ -274,12 +274,23 @@ func printConfig(w io.Writer, getenv func(string) string, dotenv map[string]stri
 	}
 }
 
-// redact hides secrets; URLs keep scheme, host and path but lose credentials.
+// redact hides secrets; URLs keep scheme, host, path and harmless query parameters
+// but lose credentials (user info, and password-like query parameters such as lib/pq's
+// password= and sslpassword=).
 func redact(name, v string) string {
 	if strings.HasSuffix(name, "_URL") {
 		if u, err := url.Parse(v); err == nil && u.Scheme != "" {
 			if u.User != nil {
 				u.User = url.UserPassword("redacted", "redacted")
+			}
+			if q := u.Query(); len(q) > 0 {
+				for k := range q {
+					if lk := strings.ToLower(k); strings.Contains(lk, "pass") || strings.Contains(lk, "secret") ||
+						strings.Contains(lk, "token") || strings.Contains(lk, "key") {
+						q.Set(k, "redacted")
+					}
+				}
+				u.RawQuery = q.Encode()
 			}
 			return u.String()
 		}

@@ -124,16 +124,16 @@ func TestPrintConfigRedacts(t *testing.T) {
 	var buf bytes.Buffer
 	printConfig(&buf, env(map[string]string{
 		"SECRET_KEY":   "super-secret-value-1234567890abcdef",
-		"DATABASE_URL": "postgres://hapa:pw@db:5432/hapa",
+		"DATABASE_URL": "postgres://hapa:pw@db:5432/hapa?sslmode=disable&password=topsecret",
 		"REDIS_URL":    "redis://:redispw@cache:6379/0",
 	}), nil, nil)
 	out := buf.String()
-	for _, leak := range []string{"super-secret", ":pw@", "redispw"} {
+	for _, leak := range []string{"super-secret", ":pw@", "redispw", "topsecret"} {
 		if strings.Contains(out, leak) {
 			t.Errorf("printed a secret %q:\n%s", leak, out)
 		}
 	}
-	if !strings.Contains(out, "db:5432") || !strings.Contains(out, "DEFAULT_RATE_LIMIT") {
+	if !strings.Contains(out, "db:5432") || !strings.Contains(out, "sslmode=disable") || !strings.Contains(out, "DEFAULT_RATE_LIMIT") {
 		t.Errorf("missing non-secret parts:\n%s", out)
 	}
 }

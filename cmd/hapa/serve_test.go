@@ -35,8 +35,8 @@ func (s *syncBuffer) String() string {
 }
 
 // startServe runs `hapa serve` in-process on a free loopback port and returns its base
-// URL and a stop function that waits for a clean shutdown.
-func startServe(t *testing.T, vars map[string]string) (string, func() string) {
+// URL, its log so far, and a stop function that waits for a clean shutdown.
+func startServe(t *testing.T, vars map[string]string) (string, *syncBuffer, func() string) {
 	t.Helper()
 	all := map[string]string{"HOST": "127.0.0.1", "PORT": "0", "STRUCTURED_LOGGING": "false",
 		"SIM_TTFT": "1ms", "SIM_ITL": "0s", "SHUTDOWN_TIMEOUT": "3s"}
@@ -63,7 +63,7 @@ func startServe(t *testing.T, vars map[string]string) (string, func() string) {
 				}
 				return out.String()
 			}
-			return m[1], stop
+			return m[1], out, stop
 		}
 		select {
 		case err := <-done:
@@ -100,7 +100,7 @@ func call(t *testing.T, method, url, key, body string) (int, map[string]any) {
 // simulator, a key made with `hapa keys create`, used, revoked, refused with E4007.
 func TestServeEndToEnd(t *testing.T) {
 	dbURL := "sqlite:///" + filepath.Join(t.TempDir(), "hapa.db")
-	base, stop := startServe(t, map[string]string{"DATABASE_URL": dbURL, "API_KEY_CACHE_TTL": "50ms"})
+	base, _, stop := startServe(t, map[string]string{"DATABASE_URL": dbURL, "API_KEY_CACHE_TTL": "50ms"})
 
 	status, health := call(t, "GET", base+"/health", "", "")
 	if status != 200 || health["version"] == nil {
@@ -163,5 +163,29 @@ func TestServeRefusesBadConfig(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "SECRET_KEY") || strings.Contains(out.String(), "0123456789abcdef") {
 		t.Fatalf("print-config:\n%s", out.String())
+	}
+}
+
+// TestServeMetricsAddr: with METRICS_ADDR, /metrics leaves the main port.
+func TestServeMetricsAddr(t *testing.T) {
+	dbURL := "sqlite:///" + filepath.Join(t.TempDir(), "m.db")
+	base, out, stop := startServe(t, map[string]string{"DATABASE_URL": dbURL, "METRICS_ADDR": "127.0.0.1:0"})
+	defer stop()
+	if status, _ := call(t, "GET", base+"/metrics", "", ""); status != 404 {
+		t.Fatalf("main port still serves /metrics: %d", status)
+	}
+	logs := out.String() // every listener is logged before the main one's address is read
+	m := regexp.MustCompile(`server=metrics addr=(http://\S+)`).FindStringSubmatch(logs)
+	if m == nil {
+		t.Fatalf("no metrics listener in the logs:\n%s", logs)
+	}
+	resp, err := http.Get(m[1] + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(b), "hapa_requests_total") {
+		t.Fatalf("metrics listener: %d", resp.StatusCode)
 	}
 }
