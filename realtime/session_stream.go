@@ -144,7 +144,7 @@ func (s *session) runStream(st *wsStream, req Request, group string) {
 			return
 		}
 		e := AsError(err)
-		if e.Server() {
+		if e.Server() && e.IncidentID == "" { // the engine logged and recorded the rest once per flight
 			s.log.Error("realtime: stream failed", "id", st.id, "err", e)
 		}
 		s.finish(st, streamErrorFrame(st.id, e), "error")
@@ -188,7 +188,7 @@ func (s *session) runStream(st *wsStream, req Request, group string) {
 			if d.FinishReason == "" {
 				d.FinishReason = "stop"
 			}
-			if d.Latency == 0 { // the engine's cancelled Done carries no timings
+			if d.Latency == 0 { // a Done without timings (test sources); measure here
 				d.Latency, d.TTFT = time.Since(began), ttft
 			}
 			s.finish(st, doneFrame(st.id, d), outcomeOf(d.FinishReason))

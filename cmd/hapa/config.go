@@ -98,7 +98,7 @@ type setting struct {
 func settings() []setting {
 	return []setting{
 		{"ENVIRONMENT", "development", false, "development | staging | production", str(func(c *Config) *string { return &c.Environment })},
-		{"DEBUG", "false", false, "verbose errors and logs", boolean(func(c *Config) *bool { return &c.Debug })},
+		{"DEBUG", "false", false, "debug-level logs (overrides LOG_LEVEL)", boolean(func(c *Config) *bool { return &c.Debug })},
 		{"HOST", "0.0.0.0", false, "listen address", str(func(c *Config) *string { return &c.Host })},
 		{"PORT", "8000", false, "listen port", integer(func(c *Config) *int { return &c.Port }, 0, 65535)},
 		{"SECRET_KEY", "", true, "JWT signing key (≥ 32 chars; required in production)", str(func(c *Config) *string { return &c.SecretKey })},

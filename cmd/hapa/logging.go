@@ -25,6 +25,9 @@ func newLogger(cfg Config, stdout io.Writer) (*slog.Logger, io.Closer, error) {
 	default:
 		level = slog.LevelInfo
 	}
+	if cfg.Debug {
+		level = slog.LevelDebug // DEBUG=true: verbose logs whatever LOG_LEVEL says
+	}
 	w, closer := stdout, io.Closer(nopCloser{})
 	if cfg.LogFile != "" {
 		if err := os.MkdirAll(filepath.Dir(cfg.LogFile), 0o755); err != nil {
