@@ -72,63 +72,17 @@ type sseRelay struct {
 	cut markerCut
 }
 
-// nextResult is one Next call's outcome.
-type nextResult struct {
-	ev  realtime.Event
-	err error
+// run relays the stream (see relay).
+func (rl *sseRelay) run() {
+	rl.out = newSSEWriter(rl.w, rl.srv.now)
+	relay(rl.r.Context(), rl.src, rl, rl.keepAlive)
 }
 
-// run relays until the terminal event or the client leaves. The first event is
-// awaited for up to one keep-alive interval before the header goes out, so that an
-// upstream failure before the first token still gets its real HTTP status; after that
-// the stream is committed and errors become an error event.
-func (rl *sseRelay) run() {
-	defer rl.src.Close()
-	ctx := rl.r.Context()
-	events := make(chan nextResult)
-	quit := make(chan struct{})
-	defer close(quit)
-	go func() {
-		for {
-			ev, err := rl.src.Next(ctx)
-			select {
-			case events <- nextResult{ev, err}:
-			case <-quit:
-				return
-			}
-			if err != nil || ev.Done != nil || ev.Err != nil {
-				return
-			}
-		}
-	}()
-	rl.out = newSSEWriter(rl.w, rl.srv.now)
-	timer := time.NewTimer(rl.keepAlive)
-	defer timer.Stop()
-	for {
-		select {
-		case res := <-events:
-			if res.err != nil { // client gone (request context) or stream closed
-				return
-			}
-			if !rl.out.started && res.ev.Err != nil && res.ev.Text == "" {
-				rl.srv.writeSSEError(rl.w, rl.r, res.ev.Err)
-				return
-			}
-			rl.open()
-			if !rl.handle(res.ev) || rl.out.err != nil {
-				return
-			}
-		case <-timer.C:
-			rl.open()
-			if rl.out.keepAlive() != nil {
-				return
-			}
-		case <-ctx.Done():
-			return
-		}
-		timer.Reset(rl.keepAlive)
-	}
-}
+func (rl *sseRelay) committed() bool     { return rl.out.started }
+func (rl *sseRelay) failed() bool        { return rl.out.err != nil }
+func (rl *sseRelay) sendKeepAlive() bool { return rl.out.keepAlive() == nil }
+
+func (rl *sseRelay) rejectEarly(e *realtime.Error) { rl.srv.writeSSEError(rl.w, rl.r, e) }
 
 // open commits the stream: header, the legacy metadata event, and the start event.
 func (rl *sseRelay) open() {

@@ -28,60 +28,19 @@ type openAIRelay struct {
 	err     error // first write error: the client is gone
 }
 
-// run relays until the terminal event or the client leaves. The first event is
-// awaited for up to one keep-alive interval before the header goes out, so an
-// upstream failure before the first token gets its real status and the OpenAI
-// envelope; once the stream is committed an error becomes one `data: {"error":…}`
-// event, then [DONE] (vLLM's behaviour). When the client leaves, the request context
-// ends the subscription and the engine cancels the upstream request.
+// run relays the stream (see relay). When the client leaves, the request context ends
+// the subscription and the engine cancels the upstream request; a committed stream
+// ends an error with one `data: {"error":…}` event, then [DONE] (vLLM's behaviour).
 func (rl *openAIRelay) run() {
-	defer rl.src.Close()
-	ctx := rl.r.Context()
 	rl.rc = http.NewResponseController(rl.w)
-	events := make(chan nextResult)
-	quit := make(chan struct{})
-	defer close(quit)
-	go func() {
-		for {
-			ev, err := rl.src.Next(ctx)
-			select {
-			case events <- nextResult{ev, err}:
-			case <-quit:
-				return
-			}
-			if err != nil || ev.Done != nil || ev.Err != nil {
-				return
-			}
-		}
-	}()
-	timer := time.NewTimer(rl.keepAlive)
-	defer timer.Stop()
-	for rl.err == nil {
-		select {
-		case res := <-events:
-			if res.err != nil {
-				return
-			}
-			if !rl.started && res.ev.Err != nil && res.ev.Text == "" {
-				rl.srv.writeOpenAIError(rl.w, rl.r, res.ev.Err)
-				return
-			}
-			if d := res.ev.Done; d != nil && d.FinishReason == "cancelled" {
-				return // the client left: nobody reads the rest
-			}
-			rl.open()
-			if !rl.handle(res.ev) {
-				return
-			}
-		case <-timer.C:
-			rl.open()
-			rl.write(openAIKeepAlive)
-		case <-ctx.Done():
-			return
-		}
-		timer.Reset(rl.keepAlive)
-	}
+	relay(rl.r.Context(), rl.src, rl, rl.keepAlive)
 }
+
+func (rl *openAIRelay) committed() bool     { return rl.started }
+func (rl *openAIRelay) failed() bool        { return rl.err != nil }
+func (rl *openAIRelay) sendKeepAlive() bool { rl.write(openAIKeepAlive); return rl.err == nil }
+
+func (rl *openAIRelay) rejectEarly(e *realtime.Error) { rl.srv.writeOpenAIError(rl.w, rl.r, e) }
 
 // open commits the stream: the header and, for chat, the role chunk.
 func (rl *openAIRelay) open() {
