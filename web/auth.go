@@ -102,22 +102,26 @@ func keyError(err error) error {
 // requireAuth admits authenticated callers holding every one of scopes (a key with
 // the admin scope holds them all) and puts the caller in the request context.
 func (s *Server) requireAuth(scopes ...string) func(http.Handler) http.Handler {
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			c, email, err := s.authenticate(r)
-			if err != nil {
-				s.writeError(w, r, err)
-				return
-			}
-			st := stateFrom(r.Context())
-			st.caller, st.email = &c, email
-			if missing := missingScope(c.Scopes, scopes); missing != "" {
-				s.writeError(w, r, realtime.NewError(realtime.CodeForbidden, "Permission denied: the '"+missing+"' scope is required"))
-				return
-			}
-			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), callerKey{}, c)))
-		})
-	}
+	return func(next http.Handler) http.Handler { return s.authedWith(s.writeError, next.ServeHTTP, scopes...) }
+}
+
+// authedWith is requireAuth answering refusals with fail, the error body that the
+// route's clients read (writeError, writeSSEError, writeOpenAIError).
+func (s *Server) authedWith(fail func(http.ResponseWriter, *http.Request, error), h http.HandlerFunc, scopes ...string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, email, err := s.authenticate(r)
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		st := stateFrom(r.Context())
+		st.caller, st.email = &c, email
+		if missing := missingScope(c.Scopes, scopes); missing != "" {
+			fail(w, r, realtime.NewError(realtime.CodeForbidden, "Permission denied: the '"+missing+"' scope is required"))
+			return
+		}
+		h(w, r.WithContext(context.WithValue(r.Context(), callerKey{}, c)))
+	})
 }
 
 // missingScope returns the first scope of want not granted by have, or "".

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"io"
@@ -15,16 +14,7 @@ import (
 // with an API key or JWT) but answers failures in the OpenAI envelope. Scopes and rate
 // limits are checked by the handlers, which know the model only after reading the body.
 func (s *Server) openAIAuthed(h http.HandlerFunc) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, email, err := s.authenticate(r)
-		if err != nil {
-			s.writeOpenAIError(w, r, err)
-			return
-		}
-		st := stateFrom(r.Context())
-		st.caller, st.email = &c, email
-		h(w, r.WithContext(context.WithValue(r.Context(), callerKey{}, c)))
-	})
+	return s.authedWith(s.writeOpenAIError, h) // scopes depend on the model: openAIAdmit
 }
 
 // openAIAdmit checks the caller's scope and rate limit for one request and returns
