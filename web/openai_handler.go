@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"io"
 	"net/http"
-	"strconv"
 
 	"github.com/hapa-project/hapa/realtime"
 )
@@ -26,18 +25,10 @@ func (s *Server) openAIAdmit(w http.ResponseWriter, r *http.Request, scope, grou
 			return realtime.NewError(realtime.CodeForbidden, "Permission denied: the '"+missing+"' scope is required")
 		}
 	}
-	l := s.deps.Ops.Limiter
-	if l == nil {
+	if s.deps.Ops.Limiter == nil {
 		return nil
 	}
-	d := l.Check(r.Context(), c, s.clientIP(r), group)
-	if d.Enabled {
-		hd := w.Header()
-		hd.Set("X-RateLimit-Limit", strconv.FormatInt(d.Limit, 10))
-		hd.Set("X-RateLimit-Remaining", strconv.FormatInt(d.Remaining, 10))
-		hd.Set("X-RateLimit-Reset", strconv.FormatInt(d.Reset.Unix(), 10))
-	}
-	return d.Err
+	return s.checkLimit(w, r, c, group).Err
 }
 
 // handleOpenAIModelsList is GET /v1/models behind the default rate limit.

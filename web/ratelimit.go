@@ -43,13 +43,7 @@ func (s *Server) rateLimit(group string, sse bool, h http.HandlerFunc) http.Hand
 		} else if cc, ok := callerFrom(r.Context()); ok {
 			c = cc
 		}
-		d := l.Check(r.Context(), c, s.clientIP(r), group)
-		if d.Enabled {
-			hd := w.Header()
-			hd.Set("X-RateLimit-Limit", strconv.FormatInt(d.Limit, 10))
-			hd.Set("X-RateLimit-Remaining", strconv.FormatInt(d.Remaining, 10))
-			hd.Set("X-RateLimit-Reset", strconv.FormatInt(d.Reset.Unix(), 10))
-		}
+		d := s.checkLimit(w, r, c, group)
 		switch {
 		case d.Err != nil && sse:
 			s.writeSSEError(w, r, d.Err)
@@ -59,6 +53,18 @@ func (s *Server) rateLimit(group string, sse bool, h http.HandlerFunc) http.Hand
 			h(w, r)
 		}
 	}
+}
+
+// checkLimit counts the request in group and sets the X-RateLimit-* headers.
+func (s *Server) checkLimit(w http.ResponseWriter, r *http.Request, c realtime.Caller, group string) realtime.Decision {
+	d := s.deps.Ops.Limiter.Check(r.Context(), c, s.clientIP(r), group)
+	if d.Enabled {
+		hd := w.Header()
+		hd.Set("X-RateLimit-Limit", strconv.FormatInt(d.Limit, 10))
+		hd.Set("X-RateLimit-Remaining", strconv.FormatInt(d.Remaining, 10))
+		hd.Set("X-RateLimit-Reset", strconv.FormatInt(d.Reset.Unix(), 10))
+	}
+	return d
 }
 
 // clientIP is the peer address, or — when the peer is a trusted proxy — the right-most
