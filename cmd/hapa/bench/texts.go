@@ -60,9 +60,13 @@ and committed on its own with ` + "`go test -race`" + ` of its package.
   contention, not work. With a zero-latency simulator, HAPA spends about 3.5× the simulator's CPU per
   streamed request.
 - **Relay throughput** (goal: 100,000 tokens/s): every token is one upstream read and one client write
-  (each a syscall; on this paravirtualised VM, syscalls and wake-ups dominate the profile). The gateway
-  relays roughly 50,000–65,000 tokens per CPU-second, so 100,000 tokens/s needs about two cores for the
-  gateway alone, while the simulator and the load generator need the same cores.
+  (each a syscall; on this paravirtualised VM, syscalls and wake-ups dominate the profile). Saturated, when
+  tokens queue up and travel in batches, the gateway relays roughly 50,000–65,000 tokens per CPU-second, so
+  100,000 tokens/s needs about two cores for the gateway alone, while the simulator and the load generator
+  need the same cores. Paced (one token per wake-up chain) it is far costlier: in the 2026-12-01 runs about
+  one core for ~16,000 tokens/s plus ~400 stream starts/s, i.e. ~60 µs per token, and the first tokens of new
+  streams then queue behind the others (the paced TTFT figure). Fewer hand-offs per token (the SSE relay
+  reads the engine stream through an extra goroutine and channel) is where to look next.
 - **Overload with one replica**: when thousands of streams start at once and response headers take longer
   than VLLM_CONNECT_TIMEOUT (5 s) for a few of them, the pool ejects its only replica and answers E5005 at
   once until it is readmitted (seen as thousands of ` + "`ws E5005`" + ` in a run where 2,000 WebSocket streams
