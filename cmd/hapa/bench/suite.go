@@ -86,6 +86,7 @@ func RunSuite(ctx context.Context, o SuiteOpts) (*Report, error) {
 	}
 	s := &suite{o: o, hc: NewHTTPClient(4096), rep: &Report{Title: "HAPA performance"}}
 	t0 := time.Now()
+	startLoad := loadAvg()
 	s.rep.Intro = introText
 	s.rep.Machine = machine(o.Version, limit)
 	s.rep.Commands = o.Commands
@@ -124,7 +125,7 @@ func RunSuite(ctx context.Context, o SuiteOpts) (*Report, error) {
 		[2]string{"load average at the end (1, 5, 15 min)", loadAvg()},
 		[2]string{"suite wall time", fmt.Sprintf("%.0f s", time.Since(t0).Seconds())})
 	s.rep.Notes = notesText
-	if busy := busyWarning(); busy != "" {
+	if busy := busyWarning(startLoad); busy != "" {
 		s.rep.Intro += "\n\n" + busy
 	}
 	return s.rep, ctx.Err()
@@ -163,20 +164,18 @@ func machine(version string, nofile uint64) [][2]string {
 	}
 }
 
-// busyWarning is a warning for the report when other work kept the machine busy
-// (5-minute load average above the number of CPUs), else "".
-func busyWarning() string {
-	f := strings.Split(loadAvg(), ", ")
-	if len(f) < 2 {
+// busyWarning is a warning for the report when other work kept the machine busy before
+// the suite started (1-minute load average above half the CPUs; the suite itself then
+// adds about 2–3), else "".
+func busyWarning(startLoad string) string {
+	f := strings.Split(startLoad, ", ")
+	var l1 float64
+	if _, err := fmt.Sscan(f[0], &l1); err != nil || l1 <= float64(runtime.NumCPU())/2 {
 		return ""
 	}
-	var l5 float64
-	if _, err := fmt.Sscan(f[1], &l5); err != nil || l5 <= float64(runtime.NumCPU()) {
-		return ""
-	}
-	return fmt.Sprintf("> **Warning:** the 5-minute load average was %.1f on %d CPUs when the suite ended: other "+
+	return fmt.Sprintf("> **Warning:** the 1-minute load average was %.2f on %d CPUs before the suite started: other "+
 		"processes competed for the cores, so latencies include their queueing and the comparisons are noisy. "+
-		"Run `make bench` on an otherwise idle machine for figures to quote.", l5, runtime.NumCPU())
+		"Run `make bench` on an otherwise idle machine for figures to quote.", l1, runtime.NumCPU())
 }
 
 // loadAvg reads /proc/loadavg: other work on the machine shows here.
