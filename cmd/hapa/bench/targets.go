@@ -275,3 +275,26 @@ func readSSE(r io.Reader, fn func(data []byte) bool) error {
 		}
 	}
 }
+
+// GetTarget is a plain GET of base+path (the machine's HTTP floor, e.g. /health).
+func GetTarget(c *http.Client, base, path string) Target {
+	url := strings.TrimRight(base, "/") + path
+	return TargetFunc(func(ctx context.Context, i int) Sample {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		if err != nil {
+			return Sample{Err: "bad request"}
+		}
+		resp, err := c.Do(req)
+		if err != nil {
+			return Sample{Err: errClass(ctx, err)}
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return Sample{Err: httpErr(resp)}
+		}
+		if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+			return Sample{Err: errClass(ctx, err)}
+		}
+		return Sample{}
+	})
+}
