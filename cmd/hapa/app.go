@@ -204,10 +204,10 @@ func build(ctx context.Context, cfg Config, settingsView []effective, log *slog.
 		if err != nil {
 			return nil, fmt.Errorf("metrics: %w", err)
 		}
-		a.listeners = append(a.listeners, listener{name: "metrics", ln: ln, srv: web.NewHTTPServer(web.Config{}, mux)})
+		a.listeners = append(a.listeners, listener{name: "metrics", ln: ln, srv: web.NewHTTPServer(web.Config{}, mux)}) // defaults: metrics has no bodies
 	}
 
-	srv, err := web.New(web.Config{
+	wcfg := web.Config{
 		AllowedOrigins: cfg.AllowedOrigins,
 		MaxBodyBytes:   cfg.MaxBodyBytes,
 		JWTSecret:      []byte(cfg.SecretKey),
@@ -217,7 +217,8 @@ func build(ctx context.Context, cfg Config, settingsView []effective, log *slog.
 		Version:        cfg.Version,
 		Environment:    cfg.Environment,
 		DemoKey:        cfg.DemoAPIKey,
-	}, web.Deps{
+	}
+	srv, err := web.New(wcfg, web.Deps{
 		Logger:    log,
 		DB:        db,
 		Keys:      keys,
@@ -277,7 +278,6 @@ func build(ctx context.Context, cfg Config, settingsView []effective, log *slog.
 		}
 	})
 	a.loops = append(a.loops, loop{"events", events.Run})
-	wcfg := web.Config{}
 	if err := a.addListener("main", cfg.Host, cfg.Port, web.NewHTTPServer(wcfg, srv.Handler())); err != nil {
 		return nil, err
 	}
