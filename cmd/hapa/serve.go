@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"runtime"
@@ -130,5 +129,3 @@ func listen(host string, port int) (net.Listener, error) {
 	return net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(port)))
 }
 
-// discardLogger is used by tests that do not read logs.
-func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
