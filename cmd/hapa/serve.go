@@ -128,4 +128,3 @@ type loop struct {
 func listen(host string, port int) (net.Listener, error) {
 	return net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(port)))
 }
-
