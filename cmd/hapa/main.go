@@ -1,5 +1,3 @@
-// Command hapa is the HAPA gateway: one binary for the server, migrations, key and
-// admin management, the vLLM simulator and the benchmark tool.
 package main
 
 import (
