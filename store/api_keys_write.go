@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -99,4 +100,41 @@ func (s *APIKeys) TouchLastUsed(ctx context.Context, used map[int64]time.Time) e
 		}
 	}
 	return nil
+}
+
+// ErrKeyLimit means the user already holds the most active keys allowed.
+var ErrKeyLimit = errors.New("store: active key limit reached")
+
+// CreateForUser is Create for a user who may hold at most limit active keys: the
+// count and the insert share one transaction, and the user's row is locked first on
+// PostgreSQL (SQLite's write transactions are already serial), so concurrent calls
+// cannot pass the limit together. It returns ErrKeyLimit when the user is at it.
+func (s *APIKeys) CreateForUser(ctx context.Context, userID int64, limit int, nk NewKey) (string, APIKey, error) {
+	plain := GenerateKey()
+	nk.UserID = &userID
+	var k APIKey
+	err := s.db.inTx(ctx, func(tx *sqlx.Tx) error {
+		if s.db.dialect == Postgres {
+			var id int64
+			if err := tx.GetContext(ctx, &id, `SELECT id FROM users WHERE id = $1 FOR UPDATE`, userID); err != nil {
+				return err
+			}
+		}
+		var n int
+		q := tx.Rebind(`SELECT COUNT(*) FROM api_keys WHERE user_id = ? AND revoked_at IS NULL
+			AND (expires_at IS NULL OR expires_at > ?)`)
+		if err := tx.GetContext(ctx, &n, q, userID, s.db.nowUTC()); err != nil {
+			return err
+		}
+		if n >= limit {
+			return ErrKeyLimit
+		}
+		var err error
+		k, err = s.insert(ctx, tx, plain, nk)
+		return err
+	})
+	if errors.Is(err, ErrKeyLimit) {
+		return "", APIKey{}, err
+	}
+	return plain, k, wrap("create key for user", err)
 }

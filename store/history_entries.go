@@ -50,6 +50,11 @@ func (h *History) AddEntry(ctx context.Context, e HistoryEntry) (HistoryEntry, e
 // activity, so entries of one session never tie (clients pair question and answer by
 // created_at, and Entries lists newest first).
 func (h *History) addEntry(ctx context.Context, tx *sqlx.Tx, e *HistoryEntry) error {
+	if h.db.dialect == Postgres { // serialise writers of one session (SQLite's are already)
+		if _, err := tx.ExecContext(ctx, `SELECT 1 FROM history_sessions WHERE session_id = $1 FOR UPDATE`, e.SessionID); err != nil {
+			return err
+		}
+	}
 	sess, err := h.session(ctx, tx, e.UserID, e.SessionID)
 	if err != nil {
 		return err

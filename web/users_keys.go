@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -53,23 +54,17 @@ func (s *Server) handleGenerateKey(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	ctx := r.Context()
-	n, err := s.deps.DB.APIKeys().CountActive(ctx, u.ID)
-	if err != nil {
-		s.writeError(w, r, dbError(err, ""))
-		return
-	}
-	if n >= s.cfg.MaxKeysPerUser {
-		s.writeError(w, r, realtime.NewError(realtime.CodeConflict, fmt.Sprintf(
-			"This account already has %d active API keys (the limit); revoke one or let it expire first", n)))
-		return
-	}
 	nk, err := s.issuedKey(r, u.ID)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	plain, _, err := s.deps.DB.APIKeys().Create(ctx, nk)
+	plain, _, err := s.deps.DB.APIKeys().CreateForUser(r.Context(), u.ID, s.cfg.MaxKeysPerUser, nk)
+	if errors.Is(err, store.ErrKeyLimit) {
+		s.writeError(w, r, realtime.NewError(realtime.CodeConflict, fmt.Sprintf(
+			"This account already has %d active API keys (the limit); revoke one or let it expire first", s.cfg.MaxKeysPerUser)))
+		return
+	}
 	if err != nil {
 		s.writeError(w, r, dbError(err, ""))
 		return
