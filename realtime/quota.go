@@ -3,6 +3,7 @@ package realtime
 import (
 	"context"
 	"fmt"
+	"github.com/hapa-project/hapa/store"
 	"log/slog"
 	"strconv"
 	"sync"
@@ -108,33 +109,15 @@ func (q *Quotas) Check(ctx context.Context, c Caller) *Error {
 	return nil
 }
 
-// Charge adds tokens (prompt + completion, from the stream's final usage) to c's
-// windows. It does nothing for keys without a quota. Call it once per finished
-// stream, after the terminal event was sent; it waits at most RedisTimeout.
+// Charge adds tokens (prompt + completion) to c's windows now; it does nothing for
+// keys without a quota. The gateway charges through ChargeLog, from the request log;
+// Charge is for callers outside the engine. It waits at most 4×RedisTimeout.
 func (q *Quotas) Charge(ctx context.Context, c Caller, tokens int64) {
-	now := q.now()
-	ws := q.windows(c, now)
-	if len(ws) == 0 || tokens <= 0 {
+	if c.KeyID <= 0 || tokens <= 0 || len(q.windows(c, q.now())) == 0 {
 		return
 	}
-	if q.useRedis(now) {
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), q.cfg.RedisTimeout)
-		defer cancel()
-		_, err := q.rdb.TxPipelined(rctx, func(p redis.Pipeliner) error {
-			for _, w := range ws {
-				p.IncrBy(rctx, w.key, tokens)
-				p.Expire(rctx, w.key, w.end.Sub(now)+time.Minute)
-			}
-			return nil
-		})
-		if err == nil {
-			return
-		}
-		q.redisFailed(err)
-	}
-	for _, w := range ws {
-		q.local.add(w.key, tokens, w.end, now)
-	}
+	id := c.KeyID
+	q.chargeRows(ctx, []store.RequestLogRow{{KeyID: &id, TokensIn: int(tokens), CreatedAt: q.now()}})
 }
 
 // read returns the usage of each window.
