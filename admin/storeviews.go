@@ -52,8 +52,8 @@ func (u storeUsage) Summary(ctx context.Context, f UsageFilter) (UsageSummary, e
 			ttft = append(ttft, r.TTFTMs)
 		}
 	}
-	s.LatencyP50, s.LatencyP99 = nearestRank(lat, 50), nearestRank(lat, 99)
-	s.TTFTP50, s.TTFTP99 = nearestRank(ttft, 50), nearestRank(ttft, 99)
+	s.LatencyP50, s.LatencyP99 = store.Percentile(lat, 50), store.Percentile(lat, 99)
+	s.TTFTP50, s.TTFTP99 = store.Percentile(ttft, 50), store.Percentile(ttft, 99)
 	return s, nil
 }
 
@@ -151,14 +151,4 @@ func bucketize(since, until time.Time, step time.Duration, n int, at func(int) (
 		}
 	}
 	return out
-}
-
-// nearestRank is the nearest-rank p-th percentile (sorts xs); 0 for no data.
-func nearestRank(xs []float64, p float64) float64 {
-	if len(xs) == 0 {
-		return 0
-	}
-	slices.Sort(xs)
-	rank := int(p/100*float64(len(xs)) + 0.999999999)
-	return xs[min(max(rank, 1), len(xs))-1]
 }

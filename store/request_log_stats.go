@@ -90,14 +90,13 @@ func aggregate(adapter string, rows []RequestLogRow) TrafficStats {
 	if len(rows) > 0 {
 		st.AvgLatencyMs = sum / float64(len(rows))
 	}
-	st.P50LatencyMs, st.P99LatencyMs = percentile(lat, 50), percentile(lat, 99)
-	st.P50TTFTMs, st.P99TTFTMs = percentile(ttft, 50), percentile(ttft, 99)
+	st.P50LatencyMs, st.P99LatencyMs = Percentile(lat, 50), Percentile(lat, 99)
+	st.P50TTFTMs, st.P99TTFTMs = Percentile(ttft, 50), Percentile(ttft, 99)
 	return st
 }
 
-// percentile is the nearest-rank p-th percentile of xs (sorted in place); 0
-// for no data.
-func percentile(xs []float64, p float64) float64 {
+// Percentile is the nearest-rank p-th percentile of xs (sorted in place); 0 for none.
+func Percentile(xs []float64, p float64) float64 {
 	if len(xs) == 0 {
 		return 0
 	}

@@ -77,8 +77,8 @@ func TestPercentile(t *testing.T) {
 		{nil, 50, 0}, {[]float64{3}, 99, 3}, {[]float64{4, 1, 3, 2}, 50, 2}, {[]float64{4, 1, 3, 2}, 99, 4},
 	}
 	for _, tt := range tests {
-		if got := percentile(tt.xs, tt.p); got != tt.want {
-			t.Errorf("percentile(%v, %v) = %v, want %v", tt.xs, tt.p, got, tt.want)
+		if got := Percentile(tt.xs, tt.p); got != tt.want {
+			t.Errorf("Percentile(%v, %v) = %v, want %v", tt.xs, tt.p, got, tt.want)
 		}
 	}
 }
