@@ -119,14 +119,20 @@ func (q *sendQueue) take(dst []outFrame) []outFrame {
 			dst = append(dst, outFrame{data: st.started, typ: EventStreamStarted})
 			st.started = nil
 		}
-		for len(st.text) > 0 {
-			n := splitAt(st.text, maxDeltaBytes)
+		for rest := st.text; len(rest) > 0; {
+			n := splitAt(rest, maxDeltaBytes)
 			st.seq++
 			st.frames++
-			dst = append(dst, outFrame{data: deltaFrame(st.id, st.seq, string(st.text[:n])), typ: EventStreamDelta})
-			st.text = st.text[n:]
+			dst = append(dst, outFrame{data: deltaFrame(st.id, st.seq, string(rest[:n])), typ: EventStreamDelta})
+			rest = rest[n:]
 		}
-		st.text = nil // release the merged buffer
+		// The frames copied the text: keep a small buffer for the next deltas (no
+		// allocation per token), release one that a burst made large.
+		if cap(st.text) <= reuseTextBytes {
+			st.text = st.text[:0]
+		} else {
+			st.text = nil
+		}
 		if st.final != nil {
 			dst = append(dst, outFrame{data: st.final, typ: frameType(st.final), last: st})
 			st.final = nil
@@ -147,6 +153,9 @@ func (q *sendQueue) close() {
 }
 
 // splitAt returns how many bytes of b (≤ n) to send without splitting a UTF-8 sequence.
+// reuseTextBytes is the largest merged-text buffer a stream keeps between frames.
+const reuseTextBytes = 4 << 10
+
 func splitAt(b []byte, n int) int {
 	if len(b) <= n {
 		return len(b)
