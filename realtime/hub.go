@@ -29,6 +29,7 @@ type Hub struct {
 	wg       sync.WaitGroup // one per registered session
 
 	nStreams atomic.Int64
+	readers  atomic.Int64 // session readers running (not parked); tests read it
 }
 
 // HubStats is a snapshot of the hub's counts.

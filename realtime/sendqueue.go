@@ -20,8 +20,15 @@ type sendQueue struct {
 	control []outFrame
 	limit   int
 	ready   []*outStream
-	wake    chan struct{} // capacity 1: "something is queued"
+	open    int           // streams started and not yet finished: the writer waits instead of ending
+	wake    chan struct{} // capacity 1: "something is queued" for a waiting writer
 	closed  bool
+	ping    bool // a keepalive ping is due; the writer sends it before its next frames
+
+	// The writer goroutine runs only while there is work (see session.writeLoop).
+	writer  func()         // the writer's body; it calls writers.Done when it returns
+	writing bool           // a writer goroutine is running
+	writers sync.WaitGroup // the running writer; Wait only after close
 }
 
 // outFrame is one encoded frame ready for the socket. last is set on a stream's
@@ -40,17 +47,85 @@ type outStream struct {
 	final   []byte
 	seq     int64
 	queued  bool
-	frames  int // delta frames taken (tests: merging is visible as frames < upstream deltas)
+	open    bool // counted in sendQueue.open
+	frames  int  // delta frames taken (tests: merging is visible as frames < upstream deltas)
 }
 
-func newSendQueue(limit int) *sendQueue {
-	return &sendQueue{limit: limit, wake: make(chan struct{}, 1)}
+func newSendQueue(limit int, writer func()) *sendQueue {
+	return &sendQueue{limit: limit, wake: make(chan struct{}, 1), writer: writer}
 }
 
+// signal wakes the writer, or starts one; the caller holds q.mu.
 func (q *sendQueue) signal() {
-	select {
-	case q.wake <- struct{}{}:
-	default:
+	if q.closed {
+		return
+	}
+	if q.writing {
+		select {
+		case q.wake <- struct{}{}:
+		default:
+		}
+		return
+	}
+	if q.writer != nil {
+		q.writing = true
+		q.writers.Add(1) // before close, so Wait (after close) sees it
+		go q.writer()
+	}
+}
+
+// pushPing asks the writer for a keepalive ping.
+func (q *sendQueue) pushPing() {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.ping = true
+	q.signal()
+}
+
+// takePing reports (and clears) a due ping.
+func (q *sendQueue) takePing() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	p := q.ping
+	q.ping = false
+	return p
+}
+
+// poke makes sure a writer runs (a close request with nothing queued).
+func (q *sendQueue) poke() {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.signal()
+}
+
+// takeOrPark is take for the writer. With nothing queued it reports whether the writer
+// should wait for more (a stream is open) or end; when it ends, the queue is marked
+// writer-less in the same critical section, so the next push starts a new writer.
+func (q *sendQueue) takeOrPark(dst []outFrame) (_ []outFrame, wait bool) {
+	dst = q.take(dst)
+	if len(dst) > 0 {
+		return dst, true
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if len(q.control) > 0 || len(q.ready) > 0 || q.ping { // queued between take and here
+		return dst, true
+	}
+	if q.open > 0 && !q.closed {
+		return dst, true
+	}
+	q.writing = false
+	return dst, false
+}
+
+// park marks the queue writer-less; the writer is ending for good (close or error), so
+// no new writer is started either.
+func (q *sendQueue) park(final bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.writing = false
+	if final {
+		q.writer = nil
 	}
 }
 
@@ -83,6 +158,10 @@ func (q *sendQueue) started(st *outStream, b []byte) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	st.started = b
+	if !st.open {
+		st.open = true
+		q.open++
+	}
 	q.markReady(st)
 }
 
@@ -136,6 +215,10 @@ func (q *sendQueue) take(dst []outFrame) []outFrame {
 		if st.final != nil {
 			dst = append(dst, outFrame{data: st.final, typ: frameType(st.final), last: st})
 			st.final = nil
+			if st.open {
+				st.open = false
+				q.open--
+			}
 		}
 	}
 	clear(q.ready)

@@ -31,7 +31,7 @@ func decodeFrames(t *testing.T, fs []outFrame) []decodedFrame {
 }
 
 func TestSendQueueMergesDeltasOfOneStream(t *testing.T) {
-	q := newSendQueue(4)
+	q := newSendQueue(4, nil)
 	a, b := &outStream{id: "a"}, &outStream{id: "b"}
 	q.started(a, startedFrame("a", KindGeneration, StreamInfo{}))
 	for _, s := range []string{"def ", "f(", "):"} {
@@ -71,7 +71,7 @@ func TestSendQueueMergesDeltasOfOneStream(t *testing.T) {
 }
 
 func TestSendQueueSeqGapFreeUnderAnyInterleaving(t *testing.T) {
-	q := newSendQueue(8)
+	q := newSendQueue(8, nil)
 	st := &outStream{id: "s"}
 	var want, got strings.Builder
 	var seq int64
@@ -105,7 +105,7 @@ func TestSendQueueSeqGapFreeUnderAnyInterleaving(t *testing.T) {
 }
 
 func TestSendQueueSplitsLargeMergedText(t *testing.T) {
-	q := newSendQueue(1)
+	q := newSendQueue(1, nil)
 	st := &outStream{id: "s"}
 	big := strings.Repeat("ü", maxDeltaBytes) // 2 bytes each: 2 × maxDeltaBytes
 	q.text(st, big)
@@ -123,7 +123,7 @@ func TestSendQueueSplitsLargeMergedText(t *testing.T) {
 }
 
 func TestSendQueueBound(t *testing.T) {
-	q := newSendQueue(2)
+	q := newSendQueue(2, nil)
 	if !q.pushControl(EventPong, []byte(`{}`)) || !q.pushControl(EventPong, []byte(`{}`)) {
 		t.Fatal("push under the bound failed")
 	}

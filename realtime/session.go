@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
-	"golang.org/x/sync/errgroup"
 )
 
 // Close codes of protocol hapa.v1 beyond the RFC 6455 ones (docs/protocol.md).
@@ -19,69 +18,85 @@ const (
 	CloseTooManyConns = 4029 // too many sockets for this key (E4015)
 )
 
-var (
-	errSlowConsumer = errors.New("realtime: slow consumer")
-	errPongTimeout  = errors.New("realtime: pong timeout")
-	errClosed       = errors.New("realtime: session closed")
-)
-
-// session is one editor socket: one owner (run, which is also the reader) with a
-// writer and a pinger under one errgroup, plus one goroutine per stream reading from the engine. Frames are
-// sent only by the writer, from the bounded sendQueue; nothing else writes to conn
-// except the library's own control frames.
+// session is one editor socket. An idle socket costs no goroutine: its reader parks
+// the socket in the read poller (session_read.go) between client frames, the writer
+// goroutine exists only while frames are queued or a stream is open (the send queue
+// starts it), and the keepalive ping and the key re-check are timers (session_keepalive.go).
+// One goroutine per stream reads from the engine. Frames are sent only by the writer,
+// from the bounded sendQueue; nothing else writes to conn except the library's own
+// control replies.
 type session struct {
 	hub    *Hub
 	id     string
 	conn   *websocket.Conn
+	wc     *wsConn // the socket under conn: read buffer, cork, write deadline
 	caller Caller
 	log    *slog.Logger
 	out    *sendQueue
+	lim    *frameLimiter // client frame rate; used by the (one) active reader
 
 	ctx    context.Context // cancelled when the session ends; parent of every stream
 	cancel context.CancelFunc
 	wg     sync.WaitGroup // stream goroutines
 
-	mu        sync.Mutex // guards the fields below
-	streams   map[string]*wsStream
-	profile   *Profile
-	editor    *EditorInfo
-	workspace string
-	affinity  string
-	draining  bool
+	mu         sync.Mutex // guards the fields below
+	streams    map[string]*wsStream
+	profile    *Profile
+	editor     *EditorInfo
+	workspace  string
+	affinity   string
+	draining   bool
+	pingTimer  *time.Timer
+	pingSent   time.Time   // zero: no ping awaits its pong
+	checkTimer *time.Timer // key re-validation; nil without a Revalidator
+	parkTok    uint64      // the reader's poller registration; 0 while a reader runs
+	armed      bool        // the socket is in the poller's set
+	closed     bool        // closeNow ran: the reader must not park again
 
+	peekMu      sync.Mutex // the reader's look into the read buffer vs. the close handshake
+	stopClose   func() bool
 	closeMu     sync.Mutex
 	closeCode   websocket.StatusCode
 	closeReason string
 	closeReq    chan struct{} // closed by closeWith: the writer flushes and closes
 	closeOnce   sync.Once
+	readDone    chan struct{} // closed when the reader has ended: the writer stops
 }
 
-func newSession(h *Hub, conn *websocket.Conn, caller Caller) *session {
+func newSession(h *Hub, conn *websocket.Conn, wc *wsConn, caller Caller) *session {
 	ctx, cancel := context.WithCancel(context.Background())
 	id := newSessionID()
-	s := &session{hub: h, id: id, conn: conn, caller: caller, out: newSendQueue(h.cfg.SendQueue),
-		ctx: ctx, cancel: cancel, streams: make(map[string]*wsStream), closeReq: make(chan struct{}),
+	s := &session{hub: h, id: id, conn: conn, wc: wc, caller: caller,
+		ctx: ctx, cancel: cancel, streams: make(map[string]*wsStream),
+		lim:      newFrameLimiter(h.cfg.FrameRate, h.cfg.FrameBurst),
+		closeReq: make(chan struct{}), readDone: make(chan struct{}),
 		log: h.log.With("session_id", id, "key_id", caller.KeyID)}
+	s.out = newSendQueue(h.cfg.SendQueue, s.writeLoop)
 	s.affinity = affinityKey(caller, "", id)
 	return s
 }
 
-// run serves the socket until it closes and returns when every goroutine of the
-// session has ended.
-func (s *session) run() {
+// start queues session.created, arms the timers and starts the reader. The session
+// ends (end) when the reader meets the socket's end.
+func (s *session) start() {
 	s.out.pushControl(EventSessionCreated, serverEvent{Type: EventSessionCreated, SessionID: s.id,
 		Protocol: Protocol, ServerVersion: s.hub.cfg.ServerVersion, Limits: ptr(s.hub.cfg.limits())}.encode())
-	// The owner goroutine (the HTTP handler's) is the reader itself: one goroutine and
-	// its stack fewer per idle socket than a separate reader would cost.
-	ctx, stop := context.WithCancel(s.ctx)
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { defer s.recoverPanic(); return s.writeLoop(gctx) })
-	g.Go(func() error { defer s.recoverPanic(); return s.keepalive(gctx) })
-	rerr := func() error { defer s.recoverPanic(); return s.readLoop(gctx) }()
-	stop() // the socket is done reading: end the writer and the pinger
-	err := errors.Join(rerr, g.Wait())
+	s.startTimers()
+	// Ending the session context closes the socket, which ends a blocked or parked
+	// reader (reads themselves run without a context: no timer per frame).
+	s.stopClose = context.AfterFunc(s.ctx, s.closeNow)
+	go s.read(false)
+}
+
+// end runs once, in the reader that met the socket's end, and returns when every
+// goroutine of the session has ended.
+func (s *session) end(err error) {
+	close(s.readDone) // a parked writer ends
+	s.stopTimers()
+	s.out.close() // no new writer starts; the running one (if any) ends
+	s.out.writers.Wait()
+	s.stopClose()
 	s.cancel() // every stream context derives from s.ctx: upstream requests close now
-	s.out.close()
 	s.wg.Wait()
 	_ = s.conn.CloseNow()
 	s.mu.Lock()
@@ -97,17 +112,36 @@ func (s *session) run() {
 	code, reason := s.closeStatus()
 	s.log.Debug("realtime: session closed", "code", int(code), "reason", reason, "err", err)
 	s.hub.obs.SessionClosed(int(code))
+	s.hub.unregister(s)
+}
+
+// closeNow drops the connection without a close handshake and resumes a parked
+// reader, which then meets the closed socket and ends the session.
+func (s *session) closeNow() {
+	_ = s.conn.CloseNow()
+	s.mu.Lock()
+	s.closed = true
+	tok := s.parkTok
+	s.parkTok = 0
+	s.mu.Unlock()
+	if tok != 0 && sharedPoller().cancel(tok) {
+		go s.read(false)
+	}
 }
 
 // recoverPanic turns a panic in a session goroutine into a 1011 close of that socket
 // instead of a crash of the process (these goroutines are not net/http's).
 func (s *session) recoverPanic() {
 	if v := recover(); v != nil {
-		s.log.Error("realtime: panic in session", "panic", v, "stack", string(debug.Stack()))
-		s.setClose(websocket.StatusInternalError, "internal error")
-		s.cancel()
-		_ = s.conn.CloseNow()
+		s.panicked(v)
 	}
+}
+
+func (s *session) panicked(v any) {
+	s.log.Error("realtime: panic in session", "panic", v, "stack", string(debug.Stack()))
+	s.setClose(websocket.StatusInternalError, "internal error")
+	s.cancel() // closes the socket: the reader ends the session
+	s.closeNow()
 }
 
 // setClose records why the session ends; the first reason wins.
@@ -132,6 +166,7 @@ func (s *session) closeStatus() (websocket.StatusCode, string) {
 func (s *session) closeWith(code websocket.StatusCode, reason string) {
 	s.setClose(code, reason)
 	s.closeOnce.Do(func() { close(s.closeReq) })
+	s.out.poke() // an idle socket has no writer running: start one to close
 }
 
 // push queues a control frame; a full queue means the client does not read: 4008.
@@ -141,141 +176,91 @@ func (s *session) push(typ string, b []byte) {
 	}
 }
 
-func (s *session) readLoop(ctx context.Context) error {
-	lim := newFrameLimiter(s.hub.cfg.FrameRate, s.hub.cfg.FrameBurst)
-	for {
-		typ, b, err := s.conn.Read(ctx)
-		if err != nil {
-			switch {
-			case errors.Is(err, websocket.ErrMessageTooBig):
-				s.setClose(websocket.StatusMessageTooBig, "message too big")
-			case websocket.CloseStatus(err) != -1:
-				s.setClose(websocket.CloseStatus(err), "closed by client")
-			}
-			return err
-		}
-		switch v := lim.allow(time.Now()); v {
-		case frameReject, frameRejectNotify:
-			s.hub.obs.FrameReceived("rejected")
-			s.rejectFrame(b, v == frameRejectNotify, lim.retryAfter())
-			continue
-		case frameViolation:
-			s.closeWith(websocket.StatusPolicyViolation, "frame rate exceeded")
-			continue // keep reading until the close handshake ends the loop
-		}
-		if typ != websocket.MessageText {
-			s.hub.obs.FrameReceived("invalid")
-			s.push(EventError, errorFrame("", NewError(CodeInvalidInput, "binary frames are not supported; send JSON text")))
-			continue
-		}
-		ev, perr := DecodeClientEvent(b)
-		if perr != nil {
-			s.hub.obs.FrameReceived("invalid")
-			s.push(EventError, errorFrame(ev.EventID, perr))
-			continue
-		}
-		s.hub.obs.FrameReceived(ev.Type)
-		s.handle(ev)
-	}
-}
-
-// writeLoop is the only writer of data frames. A close request is checked before every
-// batch, so a busy stream cannot hold a revocation or shutdown close back.
-func (s *session) writeLoop(ctx context.Context) error {
+// writeLoop is the only writer of data frames; the send queue starts it when something
+// is queued and none runs, and it ends when the queue is empty and no stream is open
+// (while one is, it waits for the next frame instead of ending and starting again per
+// token). A close request is checked before every batch, so a busy stream cannot hold
+// a revocation or shutdown close back. A write error closes the socket, which ends the
+// reader and so the session.
+func (s *session) writeLoop() {
+	defer s.out.writers.Done()
+	defer s.recoverPanic()
 	var batch []outFrame
 	for {
 		select {
 		case <-s.closeReq:
-			return s.closeConn(ctx, batch)
+			s.out.park(true)
+			s.closeConn(batch)
+			return
 		default:
 		}
-		batch = s.out.take(batch[:0])
-		if err := s.writeBatch(ctx, batch); err != nil {
-			return err
-		}
-		if len(batch) > 0 {
+		ping := s.out.takePing()
+		var wait bool
+		batch, wait = s.out.takeOrPark(batch[:0])
+		if ping || len(batch) > 0 {
+			if err := s.writeBatch(ping, batch); err != nil {
+				s.out.park(true)
+				if errors.Is(err, errWriteTimeout) {
+					s.setClose(CloseSlowConsumer, "slow consumer: write timeout")
+					s.log.Info("realtime: closing slow consumer", "write_timeout", s.hub.cfg.WriteTimeout)
+				}
+				s.closeNow()
+				return
+			}
 			clear(batch)
 			continue
 		}
+		if !wait {
+			return // takeOrPark marked the queue writer-less
+		}
 		select {
-		case <-ctx.Done():
-			return nil
+		case <-s.readDone:
+			s.out.park(true)
+			return
 		case <-s.out.wake:
 		case <-s.closeReq:
-			return s.closeConn(ctx, batch)
 		}
 	}
 }
 
-// closeConn cancels the streams, flushes what is queued and closes with the recorded code.
-func (s *session) closeConn(ctx context.Context, batch []outFrame) error {
+// closeConn cancels the streams, flushes what is queued and closes with the recorded
+// code. The close handshake may read the client's reply itself (a parked reader does
+// not), so it holds peekMu against the reader's look into the read buffer.
+func (s *session) closeConn(batch []outFrame) {
 	s.cancelStreams()
-	if err := s.writeBatch(ctx, s.out.take(batch[:0])); err != nil {
-		return err
+	if err := s.writeBatch(false, s.out.take(batch[:0])); err != nil {
+		s.closeNow()
+		return
 	}
 	code, reason := s.closeStatus()
+	s.peekMu.Lock()
 	_ = s.conn.Close(code, reason)
-	return errClosed
+	s.peekMu.Unlock()
+	s.closeNow() // the handshake closed the socket; wake a parked reader to end the session
 }
 
-func (s *session) writeBatch(ctx context.Context, batch []outFrame) error {
+// writeBatch writes a keepalive ping (when due) and the frames corked: they leave in
+// one write, under the socket's write deadline (WS_WRITE_TIMEOUT; errWriteTimeout
+// when it passes).
+func (s *session) writeBatch(ping bool, batch []outFrame) error {
+	s.wc.cork()
+	if ping {
+		s.wc.writePing()
+	}
 	for _, f := range batch {
 		if f.last != nil {
 			// Free the id before the terminal frame leaves: a client that reuses the id
 			// as soon as it reads stream.done must find it free.
 			s.release(f.last)
 		}
-		wctx, cancel := context.WithTimeout(ctx, s.hub.cfg.WriteTimeout)
-		err := s.conn.Write(wctx, websocket.MessageText, f.data)
-		timedOut := errors.Is(wctx.Err(), context.DeadlineExceeded)
-		cancel()
-		if err != nil {
-			if timedOut { // the deadline fired first (a cancelled parent gives Canceled)
-				s.setClose(CloseSlowConsumer, "slow consumer: write timeout")
-				s.log.Info("realtime: closing slow consumer", "write_timeout", s.hub.cfg.WriteTimeout)
-				return errSlowConsumer
+		if err := s.conn.Write(context.Background(), websocket.MessageText, f.data); err != nil {
+			_ = s.wc.uncork()
+			if werr := s.wc.writeErr(); werr != nil {
+				return werr
 			}
 			return err
 		}
 		s.hub.obs.FrameSent(f.typ, len(f.data))
 	}
-	return nil
-}
-
-// keepalive pings the client and re-validates its key.
-func (s *session) keepalive(ctx context.Context) error {
-	ping := time.NewTicker(s.hub.cfg.PingInterval)
-	defer ping.Stop()
-	var revalidate <-chan time.Time
-	rv, _ := s.hub.deps.Auth.(Revalidator)
-	if rv != nil {
-		t := time.NewTicker(s.hub.cfg.RevalidateInterval)
-		defer t.Stop()
-		revalidate = t.C
-	}
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-ping.C:
-			pctx, cancel := context.WithTimeout(ctx, s.hub.cfg.PongTimeout)
-			err := s.conn.Ping(pctx)
-			cancel()
-			if err != nil && ctx.Err() == nil {
-				s.setClose(websocket.StatusAbnormalClosure, "pong timeout")
-				return errPongTimeout
-			}
-		case <-revalidate:
-			rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-			e := rv.Revalidate(rctx, s.caller)
-			cancel()
-			switch {
-			case e == nil:
-			case e.Code == CodeInvalidKey || e.Code == CodeKeyExpired || e.Code == CodeKeyRevoked:
-				s.closeWith(CloseAuthRevoked, string(e.Code)+": "+e.Message)
-			default:
-				s.log.Warn("realtime: key revalidation failed; keeping the socket", "err", e)
-			}
-		}
-	}
+	return s.wc.uncork()
 }

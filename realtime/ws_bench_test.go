@@ -70,7 +70,7 @@ func memNow() (heap, rss int64, goroutines int) {
 }
 
 // rawUpgrade performs the WebSocket handshake by hand and reads session.created.
-func rawUpgrade(b *testing.B, host, key string) net.Conn {
+func rawUpgrade(b testing.TB, host, key string) net.Conn {
 	c, err := net.Dial("tcp", host)
 	if err != nil {
 		b.Fatal(err)

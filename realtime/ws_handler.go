@@ -1,6 +1,7 @@
 package realtime
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -34,22 +35,26 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeHTTPError(w, r, e.Status(), e)
 		return
 	}
-	conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{
+	wc := &wsConn{timeout: h.cfg.WriteTimeout}
+	hj := &smallHijacker{ResponseWriter: w, conn: wc}
+	conn, err := websocket.Accept(hj, r, &websocket.AcceptOptions{
 		Subprotocols:       []string{Protocol}, // hapa.auth.<key> is never selected
 		InsecureSkipVerify: true,               // Origin was checked above, with scheme
 		CompressionMode:    websocket.CompressionDisabled,
+		OnPongReceived:     func(context.Context, []byte) { wc.pong.Store(true) },
 	})
 	if err != nil {
 		return // Accept has written the response
 	}
 	conn.SetReadLimit(h.cfg.MaxMessageBytes)
-	s := newSession(h, conn, caller)
+	s := newSession(h, conn, wc, caller)
 	if code, reason := h.register(s); code != 0 {
 		_ = conn.Close(code, reason)
 		return
 	}
-	defer h.unregister(s)
-	s.run()
+	// The handler returns and net/http's connection goroutine with its deep stack ends;
+	// the session goes on in goroutines of its own (none while the socket is idle).
+	s.start()
 }
 
 func (h *Hub) isClosing() bool {
