@@ -12,7 +12,9 @@ import (
 	"go.uber.org/goleak"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m, goleak.IgnoreAnyFunction("github.com/hapa-project/hapa/realtime.(*readPoller).loop")) }
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m, goleak.IgnoreAnyFunction("github.com/hapa-project/hapa/realtime.(*readPoller).loop"))
+}
 
 // scripted serves session.created, waits for one client frame, then sends frames as
 // given and closes normally. It checks the handshake the client sends.
