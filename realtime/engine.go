@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -170,23 +169,16 @@ func (e *Engine) Generate(ctx context.Context, req Request) (Result, error) {
 		return Result{}, err
 	}
 	defer s.Close()
-	var b strings.Builder
-	for {
-		ev, err := s.Next(ctx)
-		if errors.Is(err, io.EOF) {
-			return Result{Text: b.String()}, NewError(CodeInternal, "")
-		}
-		if err != nil {
-			return Result{Text: b.String()}, err
-		}
-		b.WriteString(ev.Text)
-		switch {
-		case ev.Err != nil:
-			return Result{Text: b.String()}, ev.Err
-		case ev.Done != nil:
-			return Result{Text: b.String(), Done: *ev.Done}, nil
-		}
+	ev, err := s.All(ctx)
+	switch {
+	case errors.Is(err, io.EOF):
+		return Result{}, NewError(CodeInternal, "")
+	case err != nil:
+		return Result{}, err
+	case ev.Err != nil:
+		return Result{Text: ev.Text}, ev.Err
 	}
+	return Result{Text: ev.Text, Done: *ev.Done}, nil
 }
 
 // Stats returns a snapshot of the counters.

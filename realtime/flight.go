@@ -33,6 +33,8 @@ type flight struct {
 	firstAt time.Time     // first text appended
 	notify  chan struct{} // closed on the next change when waiting is set
 	waiting bool
+	ended   chan struct{} // closed at the end when endWait is set (All)
+	endWait bool
 	end     *flightEnd // nil while running
 }
 
@@ -129,6 +131,9 @@ func (f *flight) finish(end *flightEnd) {
 	if f.end == nil {
 		f.end = end
 		f.wake()
+		if f.endWait {
+			close(f.ended)
+		}
 	}
 }
 
@@ -166,6 +171,21 @@ func (f *flight) read(off, limit int) (text string, end *flightEnd, wait <-chan 
 	}
 	f.waiting = true
 	return "", nil, f.notify
+}
+
+// rest returns the text after off with the end once the flight is over, else a
+// channel closed at the end (text arriving meanwhile wakes nobody through it).
+func (f *flight) rest(off int) (text string, end *flightEnd, wait <-chan struct{}) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.end != nil {
+		return string(f.buf[min(off, len(f.buf)):]), f.end, nil
+	}
+	if !f.endWait {
+		f.endWait = true
+		f.ended = make(chan struct{})
+	}
+	return "", nil, f.ended
 }
 
 // firstTextAt returns when the first text arrived (zero before).

@@ -2,6 +2,7 @@ package realtime
 
 import (
 	"context"
+	"errors"
 	"io"
 	"sync"
 	"sync/atomic"
@@ -51,7 +52,15 @@ func (s *Stream) Info() StreamInfo { return s.info }
 // returns ctx's error and may be called again). After the terminal event it returns
 // io.EOF. When the subscription ended because the Start context was cancelled, the
 // terminal event is Done with FinishReason "cancelled"; after Close, Next returns io.EOF.
-func (s *Stream) Next(ctx context.Context) (Event, error) {
+func (s *Stream) Next(ctx context.Context) (Event, error) { return s.NextTick(ctx, nil) }
+
+// ErrTick is NextTick's answer when its tick fired before anything was available.
+var ErrTick = errors.New("realtime: tick before the next event")
+
+// NextTick is Next that also returns ErrTick when tick fires first (a nil tick never
+// does), and may be called again. An SSE relay waits with its keep-alive timer this
+// way, in its own goroutine, instead of reading the stream through a second one.
+func (s *Stream) NextTick(ctx context.Context, tick <-chan time.Time) (Event, error) {
 	limit := 0
 	if s.src.replay {
 		limit = replayChunk
@@ -68,15 +77,14 @@ func (s *Stream) Next(ctx context.Context) (Event, error) {
 		case text != "":
 			s.off += len(text)
 			return Event{Text: text}, nil
-		case end != nil && end.err != nil:
-			err := *end.err // each subscriber owns its copy
-			return s.deliver(Event{Err: &err}), nil
 		case end != nil:
-			return s.deliver(Event{Done: s.done(end)}), nil
+			return s.terminal(end), nil
 		}
 		select {
 		case <-wait:
 		case <-s.gone:
+		case <-tick:
+			return Event{}, ErrTick
 		case <-ctx.Done():
 			if s.left() { // ctx is (or ends with) the Start context: the subscription ended
 				continue
@@ -84,6 +92,46 @@ func (s *Stream) Next(ctx context.Context) (Event, error) {
 			return Event{}, ctx.Err()
 		}
 	}
+}
+
+// All waits for the end of the generation and returns, as one event, all the text not
+// read yet with the terminal Done or Err — what reading Next to the end and joining the
+// text gives, with one wake-up instead of one per upstream chunk (the one-shot routes).
+// Errors and io.EOF are as for Next.
+func (s *Stream) All(ctx context.Context) (Event, error) {
+	for {
+		if s.delivered.Load() {
+			return Event{}, io.EOF
+		}
+		if s.left() {
+			return s.deliver(Event{Done: s.done(&flightEnd{finish: "cancelled"})}), nil
+		}
+		text, end, wait := s.src.rest(s.off)
+		if end != nil {
+			s.off += len(text)
+			ev := s.terminal(end)
+			ev.Text = text
+			return ev, nil
+		}
+		select {
+		case <-wait:
+		case <-s.gone:
+		case <-ctx.Done():
+			if s.left() {
+				continue
+			}
+			return Event{}, ctx.Err()
+		}
+	}
+}
+
+// terminal delivers the flight's end as this subscriber's terminal event.
+func (s *Stream) terminal(end *flightEnd) Event {
+	if end.err != nil {
+		err := *end.err // each subscriber owns its copy
+		return s.deliver(Event{Err: &err})
+	}
+	return s.deliver(Event{Done: s.done(end)})
 }
 
 // left reports whether the subscription ended early. It checks the Start context

@@ -68,20 +68,16 @@ func (s *Server) isoTime() string { return s.now().UTC().Format(time.RFC3339Nano
 // and the Done, or the terminal error.
 func collect(ctx context.Context, st eventSource) (string, realtime.Done, error) {
 	defer st.Close()
-	var buf []byte
-	for {
-		ev, err := st.Next(ctx)
-		if err != nil {
-			return "", realtime.Done{}, realtime.Wrap(realtime.CodeInternal, err)
-		}
-		buf = append(buf, ev.Text...)
-		switch {
-		case ev.Err != nil:
-			return "", realtime.Done{}, ev.Err
-		case ev.Done != nil:
-			return cutMarkers(string(buf)), *ev.Done, nil
-		}
+	ev, err := nextAll(ctx, st)
+	switch {
+	case err != nil:
+		return "", realtime.Done{}, realtime.Wrap(realtime.CodeInternal, err)
+	case ev.Err != nil:
+		return "", realtime.Done{}, ev.Err
+	case ev.Done == nil:
+		return "", realtime.Done{}, realtime.NewError(realtime.CodeInternal, "stream ended without a terminal event")
 	}
+	return cutMarkers(ev.Text), *ev.Done, nil
 }
 
 // generate runs req to its end on the engine.

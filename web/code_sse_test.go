@@ -19,18 +19,29 @@ type slowSource struct {
 	events []realtime.Event
 	delays []time.Duration
 	i      int
+	due    time.Time // when event i is ready (set on the first wait for it)
 	closed bool
 }
 
-func (s *slowSource) Next(ctx context.Context) (realtime.Event, error) {
+func (s *slowSource) Next(ctx context.Context) (realtime.Event, error) { return s.NextTick(ctx, nil) }
+
+func (s *slowSource) NextTick(ctx context.Context, tick <-chan time.Time) (realtime.Event, error) {
 	if s.i >= len(s.events) {
 		return realtime.Event{}, io.EOF
 	}
+	if s.due.IsZero() {
+		s.due = time.Now().Add(s.delays[s.i])
+	}
+	t := time.NewTimer(time.Until(s.due))
+	defer t.Stop()
 	select {
-	case <-time.After(s.delays[s.i]):
+	case <-t.C:
+	case <-tick:
+		return realtime.Event{}, realtime.ErrTick
 	case <-ctx.Done():
 		return realtime.Event{}, ctx.Err()
 	}
+	s.due = time.Time{}
 	s.i++
 	return s.events[s.i-1], nil
 }

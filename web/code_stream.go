@@ -12,7 +12,35 @@ import (
 // eventSource is what the SSE relay reads; *realtime.Stream implements it.
 type eventSource interface {
 	Next(ctx context.Context) (realtime.Event, error)
+	// NextTick is Next that returns realtime.ErrTick when tick fires first.
+	NextTick(ctx context.Context, tick <-chan time.Time) (realtime.Event, error)
 	Close()
+}
+
+// allReader is implemented by a source that can hand out the rest of a stream at its
+// end in one event (*realtime.Stream: one wake-up instead of one per upstream chunk).
+type allReader interface {
+	All(ctx context.Context) (realtime.Event, error)
+}
+
+// nextAll returns the rest of src as one event: text joined, then the terminal Done or
+// Err (or Next's error).
+func nextAll(ctx context.Context, src eventSource) (realtime.Event, error) {
+	if a, ok := src.(allReader); ok {
+		return a.All(ctx)
+	}
+	var text []byte
+	for {
+		ev, err := src.Next(ctx)
+		if err != nil {
+			return realtime.Event{}, err
+		}
+		text = append(text, ev.Text...)
+		if ev.Done != nil || ev.Err != nil {
+			ev.Text = string(text)
+			return ev, nil
+		}
+	}
 }
 
 // sseStyle selects the event flavour of one route.

@@ -138,25 +138,15 @@ func openAIUsageOf(d *realtime.Done) openAIUsage {
 // even after text, gets its real status: nothing was written yet.
 func (s *Server) openAIOneShot(w http.ResponseWriter, r *http.Request, src eventSource, f openAIFormat) {
 	defer src.Close()
-	var text []byte
-	for {
-		ev, err := src.Next(r.Context())
-		if err != nil { // the client left (request context) or the stream closed
-			return
-		}
-		text = append(text, ev.Text...)
-		switch {
-		case ev.Err != nil:
-			s.writeOpenAIError(w, r, ev.Err)
-			return
-		case ev.Done != nil:
-			if ev.Done.FinishReason == "cancelled" {
-				return
-			}
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(http.StatusOK)
-			_, _ = w.Write(openAIJSON(f.whole(string(text), openAIFinish(ev.Done.FinishReason), openAIUsageOf(ev.Done))))
-			return
-		}
+	ev, err := nextAll(r.Context(), src)
+	switch {
+	case err != nil: // the client left (request context) or the stream closed
+		return
+	case ev.Err != nil:
+		s.writeOpenAIError(w, r, ev.Err)
+	case ev.Done != nil && ev.Done.FinishReason != "cancelled":
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write(openAIJSON(f.whole(ev.Text, openAIFinish(ev.Done.FinishReason), openAIUsageOf(ev.Done))))
 	}
 }
