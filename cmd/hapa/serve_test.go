@@ -20,12 +20,20 @@ import (
 type syncBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
+	n  int // Write calls
 }
 
 func (s *syncBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.n++
 	return s.b.Write(p)
+}
+
+func (s *syncBuffer) writes() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.n
 }
 
 func (s *syncBuffer) String() string {
