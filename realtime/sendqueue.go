@@ -24,6 +24,7 @@ type sendQueue struct {
 	wake    chan struct{} // capacity 1: "something is queued" for a waiting writer
 	closed  bool
 	ping    bool // a keepalive ping is due; the writer sends it before its next frames
+	poked   bool // poke reached a running writer: it loops once more (and sees the close request)
 
 	// The writer goroutine runs only while there is work (see session.writeLoop).
 	writer  func()         // the writer's body; it calls writers.Done when it returns
@@ -91,10 +92,13 @@ func (q *sendQueue) takePing() bool {
 	return p
 }
 
-// poke makes sure a writer runs (a close request with nothing queued).
+// poke makes sure a writer runs (a close request with nothing queued). A running
+// writer may have checked for the close request already and be on its way to end:
+// poked keeps it from ending in takeOrPark.
 func (q *sendQueue) poke() {
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	q.poked = q.writing
 	q.signal()
 }
 
@@ -108,7 +112,8 @@ func (q *sendQueue) takeOrPark(dst []outFrame) (_ []outFrame, wait bool) {
 	}
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if len(q.control) > 0 || len(q.ready) > 0 || q.ping { // queued between take and here
+	if len(q.control) > 0 || len(q.ready) > 0 || q.ping || q.poked { // queued or poked between take and here
+		q.poked = false
 		return dst, true
 	}
 	if q.open > 0 && !q.closed {

@@ -52,31 +52,35 @@ func (s *session) resume() {
 }
 
 // park registers the socket with the read poller when nothing is buffered; false means
-// keep reading here (no poller, bytes buffered, the socket closing).
+// keep reading here (no poller, bytes buffered, the socket closing). s.mu is held
+// from the check of closed to the record of the token: a reader the poller starts at
+// once (the socket was readable) clears parkTok in resume only after it was set, and
+// closeNow sees either closed false and no token yet, or the token.
 func (s *session) park() bool {
 	p := sharedPoller()
-	if p == nil || s.wc.rc == nil || s.wc.early || s.wc.br.Buffered() > 0 {
+	if p == nil || s.wc.rc == nil || s.wc.early || s.buffered() > 0 {
 		return false
 	}
 	s.mu.Lock()
-	first, closed := !s.armed, s.closed
-	s.mu.Unlock()
-	if closed {
+	defer s.mu.Unlock()
+	if s.closed {
 		return false
 	}
-	tok, err := p.park(s.wc.rc, first, s.resume)
+	tok, err := p.park(s.wc.rc, !s.armed, s.resume)
 	if err != nil {
 		return false // the socket is closed (or the poller refused): the read reports it
 	}
-	s.mu.Lock()
 	s.armed = true
-	if s.closed { // closeNow ran meanwhile and did not see tok
-		s.mu.Unlock()
-		return !p.cancel(tok) // taken back: read on and meet the closed socket
-	}
 	s.parkTok = tok
-	s.mu.Unlock()
 	return true
+}
+
+// buffered is how many bytes the read buffer holds. The close handshake (closeConn)
+// may be reading the buffer meanwhile, so the look is under peekMu.
+func (s *session) buffered() int {
+	s.peekMu.Lock()
+	defer s.peekMu.Unlock()
+	return s.wc.br.Buffered()
 }
 
 // readFrame reads and handles one client message (or one pong, see skipPong).
@@ -127,11 +131,14 @@ func (s *session) readFrame(woken bool) error {
 // readable (woken), so it never blocks on a quiet client.
 func (s *session) skipPong(woken bool) bool {
 	br := s.wc.br
-	if s.wc.early || (!woken && br.Buffered() == 0) {
+	if s.wc.early {
 		return false
 	}
-	s.peekMu.Lock()
+	s.peekMu.Lock() // before any look into br: the close handshake may be reading it
 	defer s.peekMu.Unlock()
+	if !woken && br.Buffered() == 0 {
+		return false
+	}
 	if _, err := br.Peek(1); err != nil {
 		return false // the read below reports it
 	}
