@@ -75,6 +75,14 @@ func (q *sendQueue) signal() {
 	}
 }
 
+// setWriter installs the writer's body and starts it when something is queued.
+func (q *sendQueue) setWriter(w func()) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.writer = w
+	q.signal()
+}
+
 // pushPing asks the writer for a keepalive ping.
 func (q *sendQueue) pushPing() {
 	q.mu.Lock()

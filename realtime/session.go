@@ -51,7 +51,7 @@ type session struct {
 	checkTimer *time.Timer // key re-validation; nil without a Revalidator
 	parkTok    uint64      // the reader's poller registration; 0 while a reader runs
 	armed      bool        // the socket is in the poller's set
-	closed     bool        // closeNow ran: the reader must not park again
+	closed     bool        // closeNow or end ran: no parking, no timer re-arming
 
 	peekMu      sync.Mutex // the reader's look into the read buffer vs. the close handshake
 	stopClose   func() bool
@@ -71,16 +71,19 @@ func newSession(h *Hub, conn *websocket.Conn, wc *wsConn, caller Caller) *sessio
 		lim:      newFrameLimiter(h.cfg.FrameRate, h.cfg.FrameBurst),
 		closeReq: make(chan struct{}), readDone: make(chan struct{}),
 		log: h.log.With("session_id", id, "key_id", caller.KeyID)}
-	s.out = newSendQueue(h.cfg.SendQueue, s.writeLoop)
+	// session.created is always the first frame: it is queued before the hub knows the
+	// session (a drain or a revocation queues behind it), and the writer starts in start.
+	s.out = newSendQueue(h.cfg.SendQueue, nil)
+	s.out.pushControl(EventSessionCreated, serverEvent{Type: EventSessionCreated, SessionID: id,
+		Protocol: Protocol, ServerVersion: h.cfg.ServerVersion, Limits: ptr(h.cfg.limits())}.encode())
 	s.affinity = affinityKey(caller, "", id)
 	return s
 }
 
-// start queues session.created, arms the timers and starts the reader. The session
-// ends (end) when the reader meets the socket's end.
+// start lets the writer send what is queued (session.created first), arms the timers
+// and starts the reader. The session ends (end) when the reader meets the socket's end.
 func (s *session) start() {
-	s.out.pushControl(EventSessionCreated, serverEvent{Type: EventSessionCreated, SessionID: s.id,
-		Protocol: Protocol, ServerVersion: s.hub.cfg.ServerVersion, Limits: ptr(s.hub.cfg.limits())}.encode())
+	s.out.setWriter(s.writeLoop)
 	s.startTimers()
 	// Ending the session context closes the socket, which ends a blocked or parked
 	// reader (reads themselves run without a context: no timer per frame).
@@ -91,6 +94,9 @@ func (s *session) start() {
 // end runs once, in the reader that met the socket's end, and returns when every
 // goroutine of the session has ended.
 func (s *session) end(err error) {
+	s.mu.Lock()
+	s.closed = true // a timer that fires now does not re-arm
+	s.mu.Unlock()
 	close(s.readDone) // a parked writer ends
 	s.stopTimers()
 	s.out.close() // no new writer starts; the running one (if any) ends
