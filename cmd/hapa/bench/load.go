@@ -44,6 +44,11 @@ type Load struct {
 	// First is the index of the run's first request (targets derive unique prompts
 	// from it); consecutive runs pass on Result.Next.
 	First int
+	// RampUp spreads the closed-loop workers' first requests evenly over this time
+	// instead of starting all at once. Workers whose requests take the same time stay
+	// in step, so without it 1,000 streams start in bursts of 1,000 for the whole run;
+	// editors start theirs spread out.
+	RampUp time.Duration
 }
 
 // Result is what one run measured.
@@ -235,10 +240,17 @@ func closedLoop(ctx context.Context, l Load, t Target, rc *recorder, start time.
 		return l.First + k - 1, true
 	}
 	var wg sync.WaitGroup
-	for range c {
+	for w := range c {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			if l.RampUp > 0 {
+				select {
+				case <-time.After(l.RampUp * time.Duration(w) / time.Duration(c)):
+				case <-ctx.Done():
+					return
+				}
+			}
 			for {
 				i, ok := next()
 				if !ok {

@@ -30,10 +30,11 @@ func (s *suite) cache(ctx context.Context) error {
 			s.logf("  Redis at %s not reachable: %v", addr, err)
 		}
 	}
-	t := Table{Header: append([]string{"cache"}, append(ResultHeader, "hits", "gateway CPU (% of a core)", "send lag p99")...)}
+	t := Table{Header: append([]string{"cache", "load"}, append(ResultHeader, "hits", "gateway CPU (% of a core)", "send lag p99")...)}
 	goals := map[string]time.Duration{"memory": 500 * time.Microsecond, "Redis (loopback)": 1500 * time.Microsecond}
 	measured := map[string]bool{}
-	floor, floorNote := "", ""
+	var floor string
+	var floorSeq, floorOpen *Result
 	for i, tr := range tiers {
 		st, err := s.stack(ctx, fmt.Sprintf("cache%d", i), zeroSim, false, tr.env...)
 		if err != nil {
@@ -44,26 +45,41 @@ func (s *suite) cache(ctx context.Context) error {
 		// Warm: the first answer fills the cache; the rest warm connections.
 		Run(ctx, Load{Concurrency: 1, MaxRequests: 1, Duration: 10 * time.Second}, hapa)
 		Run(ctx, Load{Rate: 200, Duration: s.d(time.Second)}, hapa)
+		// One request at a time: the latency of a hit itself (the goal).
 		stop := Watch(ctx, st.GW.Pid(), 100*time.Millisecond)
+		seq := Run(ctx, Load{Concurrency: 1, Duration: s.d(5 * time.Second)}, hapa)
+		useq := stop()
+		// 1,000 req/s open loop: hits under load, generator lag included.
+		stop = Watch(ctx, st.GW.Pid(), 100*time.Millisecond)
 		r := Run(ctx, Load{Rate: 1000, Duration: s.d(5 * time.Second)}, hapa)
 		u := stop()
 		if i == 0 {
-			// The floor: the same open loop on the simulator's GET /health (no auth, no
+			// The floor: the same two loads on the simulator's GET /health (no auth, no
 			// engine), so the cache figures can be read against what this machine's
-			// loopback HTTP costs at all.
-			f := Run(ctx, Load{Rate: 1000, Duration: s.d(5 * time.Second)}, GetTarget(s.hc, st.SimURL(), "/health"))
-			floor = fmt.Sprintf("Floor: the same open loop against the simulator's `GET /health` answered p50 %s, p99 %s.",
-				Ms(f.Latency.Quantile(0.5)), Ms(f.Latency.Quantile(0.99)))
-			floorNote = "; machine floor (sim GET /health) p99 " + Ms(f.Latency.Quantile(0.99))
+			// loopback HTTP and this load generator cost at all.
+			health := GetTarget(s.hc, st.SimURL(), "/health")
+			floorSeq = Run(ctx, Load{Concurrency: 1, Duration: s.d(5 * time.Second)}, health)
+			floorOpen = Run(ctx, Load{Rate: 1000, Duration: s.d(5 * time.Second)}, health)
+			floor = fmt.Sprintf("Floor: the simulator's `GET /health` answered one at a time p50 %s, p99 %s; "+
+				"at 1,000 req/s p50 %s, p99 %s.", Ms(floorSeq.Latency.Quantile(0.5)), Ms(floorSeq.Latency.Quantile(0.99)),
+				Ms(floorOpen.Latency.Quantile(0.5)), Ms(floorOpen.Latency.Quantile(0.99)))
 		}
 		st.Stop()
-		row := append([]string{tr.name}, ResultRow("HAPA", r)...)
-		t.Rows = append(t.Rows, append(row, fmt.Sprintf("%d / %d", r.Cached, r.OK),
-			fmt.Sprintf("%.0f %%", u.CPUPercent()), Ms(r.SendLag.Quantile(0.99))))
-		p99 := r.Latency.Quantile(0.99)
+		for _, run := range []struct {
+			load string
+			r    *Result
+			u    ProcUsage
+		}{{"one at a time", seq, useq}, {"1,000 req/s", r, u}} {
+			row := append([]string{tr.name, run.load}, ResultRow("HAPA", run.r)...)
+			t.Rows = append(t.Rows, append(row, fmt.Sprintf("%d / %d", run.r.Cached, run.r.OK),
+				fmt.Sprintf("%.0f %%", run.u.CPUPercent()), Ms(run.r.SendLag.Quantile(0.99))))
+		}
+		p99 := seq.Latency.Quantile(0.99)
 		s.rep.Goals = append(s.rep.Goals, Goal{"cache hit p99, " + tr.name, "≤ " + Ms(goals[tr.name]),
-			fmt.Sprintf("%s (%d of %d answers were hits%s)", Ms(p99), r.Cached, r.OK, floorNote),
-			Check(p99 <= goals[tr.name] && r.Cached == r.OK && r.ErrorCount() == 0)})
+			fmt.Sprintf("%s one at a time (floor %s); %s at 1,000 req/s (floor %s); %d of %d answers were hits",
+				Ms(p99), Ms(floorSeq.Latency.Quantile(0.99)), Ms(r.Latency.Quantile(0.99)),
+				Ms(floorOpen.Latency.Quantile(0.99)), seq.Cached+r.Cached, seq.OK+r.OK),
+			Check(p99 <= goals[tr.name] && seq.Cached == seq.OK && r.Cached == r.OK && seq.ErrorCount()+r.ErrorCount() == 0)})
 		measured[tr.name] = true
 	}
 	if !measured["Redis (loopback)"] {
@@ -71,8 +87,11 @@ func (s *suite) cache(ctx context.Context) error {
 	}
 	s.rep.Sections = append(s.rep.Sections, Section{Title: "(d) Cache hits",
 		Text: "One-shot `POST /api/v1/code/generate` at temperature 0 with one fixed prompt (cacheable); the first " +
-			"request fills the cache, then an open loop at 1,000 req/s for 5 s. The Redis run uses REDIS_URL " +
-			"(database 14 on loopback), so every hit is a Redis GET (the limiter counts in Redis too). " + floor,
+			"request fills the cache. Then 5 s with one request at a time (closed loop, concurrency 1: the latency of a " +
+			"hit itself, which the goal is judged on) and 5 s of open loop at 1,000 req/s (hits under load; latency " +
+			"from the intended send time, so the generator's own lag on 2 shared cores is in it — see the floor). " +
+			"The Redis run uses REDIS_URL (database 14 on loopback), so every hit is a Redis GET (the limiter counts " +
+			"in Redis too). " + floor,
 		Tables: []Table{t}})
 	return nil
 }
