@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -18,7 +19,7 @@ func TestPoolBreaker(t *testing.T) {
 	r := startSims(t, 3, func(int) sim.Config { return sim.Config{Faults: sim.Faults{ErrorRate: 1}} })
 	var mu sync.Mutex
 	var transitions []string
-	p := newPool(t, vllm.PoolConfig{URLs: r.urls, FailureThreshold: 2, OpenDuration: time.Minute, Now: clock.Now,
+	p := newPool(t, vllm.PoolConfig{URLs: r.urls, FailureThreshold: 2, OpenDuration: time.Minute, Now: clock.Now, NoPanic: true,
 		OnCircuit: func(u string, s vllm.CircuitState) {
 			mu.Lock()
 			transitions = append(transitions, fmt.Sprintf("%d %s", r.index(u), s))
@@ -140,5 +141,46 @@ func TestPoolPrefersReplicasServingTheAdapter(t *testing.T) {
 	}
 	if !slices.Equal(p.Replicas()[1].Adapters, []string{"autocomplete", "special"}) {
 		t.Errorf("adapters %v", p.Replicas()[1].Adapters)
+	}
+}
+
+func TestPoolPanicRoutingWhenEveryReplicaIsEjected(t *testing.T) {
+	clock := &fakeClock{t: time.Unix(1_700_000_000, 0)}
+	r := startSims(t, 1, func(int) sim.Config { return sim.Config{Faults: sim.Faults{ErrorRate: 1}} })
+	var panics atomic.Int64
+	p := newPool(t, vllm.PoolConfig{URLs: r.urls, FailureThreshold: 2, OpenDuration: time.Minute, Now: clock.Now,
+		OnPanic: func(string) { panics.Add(1) }})
+	for range 2 {
+		if _, err := run(t, p, req("k")); err == nil {
+			t.Fatal("want an error from the failing replica")
+		}
+	}
+	if st := p.Replicas()[0]; st.Circuit != vllm.CircuitOpen {
+		t.Fatalf("circuit %s after 2 failures, want open", st.Circuit)
+	}
+	// The only replica is ejected but its health probe passes: requests still go there
+	// (and fail while it fails) instead of being refused for the open period.
+	if _, err := run(t, p, req("k")); err == nil || errors.Is(err, vllm.ErrUnavailable) {
+		t.Fatalf("err = %v, want the replica's own error (panic routing), not ErrUnavailable", err)
+	}
+	if n := r.sims[0].Stats().Requests; n != 3 || panics.Load() != 1 {
+		t.Fatalf("replica got %d requests, %d panic-routed; want 3 and 1", n, panics.Load())
+	}
+	// It recovers: the next request succeeds at once and closes the circuit.
+	r.sims[0].SetFaults(sim.Faults{})
+	if _, err := run(t, p, req("k")); err != nil {
+		t.Fatalf("after recovery: %v", err)
+	}
+	if st := p.Replicas()[0]; st.Circuit != vllm.CircuitClosed {
+		t.Fatalf("circuit %s after a panic-routed success, want closed", st.Circuit)
+	}
+	// A replica that fails its probe is not a panic target: then the pool refuses.
+	r.sims[0].SetFaults(sim.Faults{ErrorRate: 1, HealthDown: true})
+	for range 2 {
+		_, _ = run(t, p, req("k"))
+	}
+	p.Probe(context.Background())
+	if _, err := run(t, p, req("k")); !errors.Is(err, vllm.ErrUnavailable) {
+		t.Fatalf("err = %v, want ErrUnavailable with no healthy replica", err)
 	}
 }

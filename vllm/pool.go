@@ -27,6 +27,12 @@ type PoolConfig struct {
 	// than AffinitySlack requests in flight above the least loaded one. Default 16;
 	// negative means affinity is never overridden.
 	AffinitySlack int
+	// NoPanic turns panic routing off. By default, when every replica is ejected
+	// (circuit open or half-open with its trial in flight) but some pass their health
+	// probe, a request goes to the least loaded of those instead of failing at once:
+	// a burst of timeouts on the only replica (a connect storm) then slows requests
+	// down instead of refusing all of them for OpenDuration.
+	NoPanic bool
 
 	// Observer hooks, called synchronously; they must be quick and must not call back
 	// into the pool. Any may be nil.
@@ -34,6 +40,7 @@ type PoolConfig struct {
 	OnHealth   func(replica string, healthy bool)       // on probe transitions
 	OnCircuit  func(replica string, state CircuitState) // on breaker transitions
 	OnFailover func(from string, err error)             // before trying another replica
+	OnPanic    func(replica string)                     // a request routed by panic routing
 
 	Now func() time.Time // clock for the breaker; nil means time.Now
 }
@@ -153,7 +160,36 @@ func (p *Pool) Stream(ctx context.Context, req Request) (*Stream, error) {
 	if last != nil {
 		return nil, last
 	}
+	if tried == 0 && !p.cfg.NoPanic { // nothing was available: panic routing
+		if r := p.panicPick(); r != nil {
+			if p.cfg.OnPanic != nil {
+				p.cfg.OnPanic(r.url)
+			}
+			return p.try(ctx, r, req)
+		}
+	}
 	return nil, fmt.Errorf("vllm: pool of %d: %w", len(p.replicas), ErrUnavailable)
+}
+
+// panicPick claims the least loaded replica that passes its health probe, whatever its
+// circuit says; nil when no replica is healthy. A success there closes its circuit.
+func (p *Pool) panicPick() *replica {
+	var least *replica
+	for _, r := range p.replicas {
+		r.mu.Lock()
+		ok := r.healthy
+		r.mu.Unlock()
+		if ok && (least == nil || r.inFlight.Load() < least.inFlight.Load()) {
+			least = r
+		}
+	}
+	if least != nil {
+		least.mu.Lock()
+		least.requests++
+		least.inFlight.Add(1)
+		least.mu.Unlock()
+	}
+	return least
 }
 
 // try runs req on the acquired replica r and reads ahead to the first delta, so a

@@ -117,7 +117,7 @@ func (r *replica) finish(p *Pool, err error, gotToken bool) {
 		}
 	case OutcomeOK, OutcomeClientError:
 		r.consecutive = 0
-		if r.circuit == CircuitHalfOpen {
+		if r.circuit != CircuitClosed { // a half-open trial, or a panic-routed request, succeeded
 			p.setCircuitLocked(r, CircuitClosed)
 		}
 	}

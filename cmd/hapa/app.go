@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -309,14 +310,45 @@ func (a *app) upstream(ctx context.Context, cfg Config) (*vllm.Pool, bool, error
 		urls = []string{"http://" + ln.Addr().String()}
 		a.log.Warn("VLLM_SERVER_URL is not set: using the built-in vLLM simulator", "url", urls[0])
 	}
+	panics := &everyLog{every: 10 * time.Second}
 	pool, err := vllm.NewPool(vllm.PoolConfig{
 		URLs:              urls,
 		APIKey:            cfg.AIModelAPIKey,
 		ConnectTimeout:    cfg.VLLMConnect,
 		FirstTokenTimeout: cfg.VLLMFirstToken,
 		IdleTimeout:       cfg.VLLMIdle,
+		OnCircuit: func(replica string, s vllm.CircuitState) {
+			a.log.Warn("upstream circuit changed", "replica", replica, "circuit", string(s))
+		},
+		OnPanic: func(replica string) {
+			if n, ok := panics.due(); ok {
+				a.log.Warn("every upstream replica is ejected: routing to the healthy one anyway (panic routing)",
+					"replica", replica, "requests_since_last_line", n)
+			}
+		},
 	})
 	return pool, simulated, err
+}
+
+// everyLog lets a frequent event through to the log at most once per every; due
+// reports how many events there were since the last line.
+type everyLog struct {
+	every time.Duration
+	mu    sync.Mutex
+	last  time.Time
+	n     int
+}
+
+func (e *everyLog) due() (int, bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.n++
+	if now := time.Now(); now.Sub(e.last) >= e.every {
+		n := e.n
+		e.last, e.n = now, 0
+		return n, true
+	}
+	return 0, false
 }
 
 func (a *app) addListener(name, host string, port int, srv *http.Server) error {
