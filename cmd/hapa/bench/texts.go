@@ -20,7 +20,9 @@ const notesText = `
 - **Load generator**: ` + "`hapa bench run`" + ` (ad hoc) and ` + "`hapa bench suite`" + ` (this report) share
   ` + "`cmd/hapa/bench`" + `. Open loop schedules request *k* at start + *k*/rate, each in its own goroutine
   (at most 20,000 outstanding; more would count as ` + "`overload`" + ` errors), and measures from that
-  intended time. Closed loop keeps *N* requests in flight.
+  intended time. Closed loop keeps *N* requests in flight; with a ramp-up (the streams of (b)) the
+  workers' first requests are spread evenly over it, so that workers whose requests take equally long do
+  not stay in step. Between scenarios the generator collects and returns its garbage and waits 1 s.
 - **Server figures**: RSS is VmRSS from ` + "`/proc/<pid>/status`" + `, CPU is utime+stime from
   ` + "`/proc/<pid>/stat`" + ` over the HAPA rounds only.
 - **Noise**: the load generator, the gateway and the simulator share 2 cores; the generator's own
@@ -41,37 +43,41 @@ and committed on its own with ` + "`go test -race`" + ` of its package.
 |---|---|---|
 | vllm: the SSE decoder's read buffer is 4 KiB, not 32 KiB (a chunk line is ~300 bytes; longer lines still spill) | ` + "`BenchmarkClientSim`" + ` 47,310 B/op; ` + "`BenchmarkCodeGenerateZeroLatency`" + ` 82,358 B/op; 32 KiB live per open upstream stream | 18,606 B/op; 53,809 B/op; 4 KiB |
 | vllm: a replica keeps up to 2,048 idle connections (was 256) | 1,000 concurrent SSE streams for 10 s: 754 upstream connections closed and re-dialled (TIME_WAIT), dialling ~9 % of the gateway's CPU | 1 connection in TIME_WAIT, no re-dials |
+| realtime: an idle WebSocket holds no goroutine — the reader parks the socket in a one-shot epoll set between client frames, the writer runs only while there is something to write, ping and key re-check are timers, the handler returns after the upgrade; 256-byte socket buffers instead of net/http's 4 KiB + 4 KiB; pongs taken out of the read buffer; a batch of frames leaves corked in one write under a socket deadline instead of a context timer per frame | ` + "`BenchmarkWSIdleSockets`" + ` (5,000): 3 goroutines, 35.8 kB heap+stack, 38.8 kB RSS per socket; (c) 46.8 KiB per socket at 10,000; ` + "`BenchmarkWSRelay`" + ` 8 streams 50–103 k tokens/s | 0 goroutines, 5.9 kB, 10.7 kB (raw test clients included); (c) 7.2 KiB; 141 k tokens/s |
+| web: the SSE relay waits for the next event with its keep-alive timer in the handler goroutine (` + "`Stream.NextTick`" + `) instead of reading the stream through a second goroutine and channel | one extra goroutine per stream and one extra hand-off per token | none |
+| realtime, web: the one-shot routes take the whole answer when the flight ends (` + "`Stream.All`" + `) instead of waking once per upstream chunk | up to one wake-up of the handler per chunk (16 tokens: several) | one |
+| cmd/hapa: log lines are written in batches by a writer goroutine (INFO within 50 ms, WARN/ERROR at once) | every request's access-log line was a ` + "`write(2)`" + ` between the handler and the response's final flush | off the request path |
+| bench (method): the 1,000 streams of (b) start spread over one stream's length; (d) measures hits one at a time next to 1,000 req/s; the load generator returns its garbage between scenarios | 1,000 streams started in one instant stayed in step: (b) measured a burst of 1,000 simultaneous starts every 2 s (added TTFT p50 141 ms); (d)'s floor right after (c) was 20 ms p99 | (b) steady state (added TTFT p50 24 ms on the same machine); (d) floors 0.3 ms / 3 ms p99 |
+| vllm: panic routing — when every replica is ejected but one passes its health probe, requests go there instead of failing | a connect storm that timed out a few requests on the only replica: every request E5005 for 30 s | requests slow down; a success closes the circuit |
 
 ## Known misses and their causes
 
-- **Idle WebSocket memory** (goal 10 KiB per socket): each hapa.v1 session holds four goroutines
-  (handler, reader, writer, pinger — ` + "`BenchmarkWSIdleSockets`" + ` reports 4.0 goroutines and ~40 KiB of
-  heap+stack per socket), net/http's 4 KiB read and 4 KiB write buffers kept by the hijacked connection,
-  and coder/websocket's per-connection state. Even one goroutine per socket with its buffers is above
-  10 KiB; the goal needs an event-loop design (netpoll-driven reads without a parked goroutine, pooled
-  buffers), which is a rewrite of the session layer rather than a targeted fix. Folding the pinger into a
-  timer and the reader into the handler goroutine would save roughly 2 × 8 KiB of stacks.
-- **Streaming time to first token** (goal: 0.3 ms added): HAPA's first token crosses more goroutines than
-  a direct request (connection handler → engine flight → upstream transport's read loop → flight fan-out →
-  SSE relay goroutine → connection write), each a wake-up that waits for a free core when the machine is
-  busy. Measured ad hoc with ` + "`hapa bench run --mode sse --compare`" + ` against a simulator sending a token every 50 ms,
-  the added TTFT p50 was 0.8 ms with 1 stream, 2.0 ms with 10 and 10.7 ms with 100 streams (load average ~5
-  from other work), while the gateway used 17 % of a core: the growth is hand-off latency under CPU
-  contention, not work. With a zero-latency simulator, HAPA spends about 3.5× the simulator's CPU per
-  streamed request.
+- **Streaming time to first token** (goal: 0.3 ms added at 1,000 streams): with one stream on an idle
+  machine the gateway adds about 0.6–1 ms, and at 1,000 paced streams (20,000 tokens/s through the
+  gateway) the first token of a new stream waits in the Go run queues behind the other streams' token
+  hand-offs: the machine's 2 cores carry the gateway, the simulator and the load generator. HAPA's first
+  token crosses more goroutines than a direct request (connection handler → engine flight → upstream
+  transport's write and read loops → flight → handler → connection write), and each hand-off waits for a
+  core when the cores are busy. Where to look next: let a stream's own goroutine read the upstream when it
+  is the flight's only subscriber (no flight goroutine, one hand-off fewer per token and per start), and
+  cut the per-token cost below.
 - **Relay throughput** (goal: 100,000 tokens/s): every token is one upstream read and one client write
-  (each a syscall; on this paravirtualised VM, syscalls and wake-ups dominate the profile). Saturated, when
-  tokens queue up and travel in batches, the gateway relays roughly 50,000–65,000 tokens per CPU-second, so
-  100,000 tokens/s needs about two cores for the gateway alone, while the simulator and the load generator
-  need the same cores. Paced (one token per wake-up chain) it is far costlier: in the 2026-12-01 runs about
-  one core for ~16,000 tokens/s plus ~400 stream starts/s, i.e. ~60 µs per token, and the first tokens of new
-  streams then queue behind the others (the paced TTFT figure). Fewer hand-offs per token (the SSE relay
-  reads the engine stream through an extra goroutine and channel) is where to look next.
-- **Overload with one replica**: when thousands of streams start at once and response headers take longer
-  than VLLM_CONNECT_TIMEOUT (5 s) for a few of them, the pool ejects its only replica and answers E5005 at
-  once until it is readmitted (seen as thousands of ` + "`ws E5005`" + ` in a run where 2,000 WebSocket streams
-  started in the same instant). A "panic threshold" (route to ejected replicas when all are ejected)
-  would trade fast failure for queueing; the choice is the pool's, not made here.
+  (each a syscall; on this paravirtualised VM, syscalls and wake-ups dominate the profile — ` + "`perf`" + ` puts a
+  third of the gateway's cycles in the hypervisor's interrupt path, ~14 % in the Go runtime's ` + "`sysmon`" + `
+  and scheduler loop). Saturated, the gateway relays roughly 55,000–80,000 tokens per CPU-second, so
+  100,000 tokens/s needs more than one core for the gateway alone while the simulator and the load
+  generator need the same two cores.
+- **One-shot added latency** (goal: 0.2 ms p50, 1 ms p99 at 1,000 req/s): the gateway spends roughly
+  0.5 ms of CPU per request at 1,000 req/s (kernel time included: about 15 context switches and 20
+  syscalls per request, versus 9 context switches for the simulator's own exchange), so it is busy about
+  half the time and requests queue behind each other and behind GC cycles; the tail is the queue.
+  In-process, a cache hit through the whole middleware chain costs 34 µs (` + "`BenchmarkCodeGenerateCacheHit`" + `),
+  so most of the cost is in the two HTTP exchanges and their wake-ups, not in HAPA's own logic.
+  ` + "`GOMAXPROCS=1`" + ` for the gateway used less CPU but gave a worse tail.
+- **Cache hit p99** (goal 0.5 ms memory / 1.5 ms Redis): one request at a time the median hit is
+  about 0.25 ms (memory) and 0.4 ms (Redis), but 1 % of hits take over 1 ms — a GC cycle, the request
+  log's SQLite batch or another process taking the core. The floor (the simulator's ` + "`GET /health`" + ` one
+  at a time) is itself 0.3 ms p99.
 - Figures measured while other work ran on the machine (see the load average above) are dominated by CPU
   starvation: latencies of seconds and "added" figures of milliseconds then describe the queue, not the
   gateway. Compare runs only at a similar load average.
