@@ -72,6 +72,10 @@ type Request struct {
 	Profile     *Profile // per-request override of the stored profile
 	NoCache     bool     // bypass the response cache
 	Raw         bool     // OpenAI routes: no personalisation, prompt sent as given
+	// OneShot: the caller reads the answer with Stream.All. A flight nobody else can
+	// join then runs in the caller's goroutine when All is called (no flight
+	// goroutine, no wake-up at the end); reading with Next starts it in its own.
+	OneShot bool
 
 	Route       string // route pattern or WS event, for the request log and metrics
 	RequestID   string

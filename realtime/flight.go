@@ -3,6 +3,7 @@ package realtime
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -26,6 +27,12 @@ type flight struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 
+	// A lazy flight (a private one-shot) has not started with launch: its subscriber
+	// runs it (Stream.All inline, Next in a goroutine), or leaving abandons it.
+	lazy  bool
+	plan  plan
+	state atomic.Int32 // lazyPending → lazyRunning or lazyAbandoned
+
 	mu      sync.Mutex
 	subs    int  // subscribers attached
 	left    bool // the last subscriber left before the end: no more joins
@@ -45,10 +52,17 @@ type flightEnd struct {
 	err    *Error
 }
 
+// Lazy flight states.
+const (
+	lazyPending int32 = iota
+	lazyRunning
+	lazyAbandoned
+)
+
 // launch starts a flight for p with one subscriber. The caller holds e.mu and has
 // checked that the engine is not closed. A shared flight is registered under key for
-// identical requests to join.
-func (e *Engine) launch(p plan, key string, shared bool) *flight {
+// identical requests to join. A lazy flight is only prepared: see flight.begin.
+func (e *Engine) launch(p plan, key string, shared, lazy bool) *flight {
 	f := &flight{e: e, model: p.upstream.Model, subs: 1, notify: make(chan struct{})}
 	f.ctx, f.cancel = context.WithCancel(e.base)
 	if shared {
@@ -57,8 +71,35 @@ func (e *Engine) launch(p plan, key string, shared bool) *flight {
 	}
 	e.wg.Add(1)
 	e.st.flights.Add(1)
+	if lazy {
+		f.lazy, f.plan = true, p
+		return f
+	}
 	go f.run(p)
 	return f
+}
+
+// begin runs a lazy flight that has not started: inline (in the caller's goroutine,
+// returning when the flight has ended) or in a goroutine of its own. It does nothing
+// for other flights, or when the flight already started or was abandoned.
+func (f *flight) begin(inline bool) {
+	if !f.lazy || !f.state.CompareAndSwap(lazyPending, lazyRunning) {
+		return
+	}
+	if inline {
+		f.run(f.plan)
+		return
+	}
+	go f.run(f.plan)
+}
+
+// abandon ends a lazy flight that never started (its subscriber left first).
+func (f *flight) abandon() {
+	if f.lazy && f.state.CompareAndSwap(lazyPending, lazyAbandoned) {
+		f.cancel()
+		f.e.st.flights.Add(-1)
+		f.e.wg.Done()
+	}
 }
 
 // replayFlight is a finished flight holding a cache entry.
@@ -94,6 +135,7 @@ func (f *flight) leave() {
 	if last {
 		f.cancel()
 		f.unregister()
+		f.abandon()
 	}
 }
 

@@ -61,6 +61,7 @@ var ErrTick = errors.New("realtime: tick before the next event")
 // does), and may be called again. An SSE relay waits with its keep-alive timer this
 // way, in its own goroutine, instead of reading the stream through a second one.
 func (s *Stream) NextTick(ctx context.Context, tick <-chan time.Time) (Event, error) {
+	s.src.begin(false)
 	limit := 0
 	if s.src.replay {
 		limit = replayChunk
@@ -99,6 +100,7 @@ func (s *Stream) NextTick(ctx context.Context, tick <-chan time.Time) (Event, er
 // text gives, with one wake-up instead of one per upstream chunk (the one-shot routes).
 // Errors and io.EOF are as for Next.
 func (s *Stream) All(ctx context.Context) (Event, error) {
+	s.src.begin(true) // a lazy flight runs here, now
 	for {
 		if s.delivered.Load() {
 			return Event{}, io.EOF

@@ -103,3 +103,57 @@ func TestNextTickReturnsTicksThenText(t *testing.T) {
 		t.Fatalf("rest: %q %+v", text, end)
 	}
 }
+
+// A private one-shot flight runs in the caller's goroutine inside All; abandoned
+// before All, it never reaches the upstream and the engine can still stop.
+func TestOneShotFlightRunsInline(t *testing.T) {
+	h := newHarness(t, harnessOpt{noCache: true, sim: sim.Config{Seed: 3}})
+	req := genReq("write a function that reverses a list")
+	temp := 0.7 // not coalescable: a private flight
+	req.Temperature, req.OneShot = &temp, true
+	s, err := h.e.Start(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := h.sim.Stats().Requests; n != 0 {
+		t.Fatalf("the upstream got %d requests before All", n)
+	}
+	ev, err := s.All(context.Background())
+	s.Close()
+	if err != nil || ev.Done == nil || ev.Text == "" || h.sim.Stats().Requests != 1 {
+		t.Fatalf("All: %+v %v (upstream requests %d)", ev, err, h.sim.Stats().Requests)
+	}
+	// Closed without reading: nothing is sent upstream and the flight is gone.
+	s2, err := h.e.Start(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s2.Close()
+	if st := h.e.Stats(); st.Flights != 0 || h.sim.Stats().Requests != 1 {
+		t.Fatalf("after an abandoned one-shot: stats %+v, upstream requests %d", st, h.sim.Stats().Requests)
+	}
+	// Read with Next instead, a one-shot flight starts in a goroutine of its own.
+	s3, err := h.e.Start(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, end := drain(t, s3)
+	s3.Close()
+	if end.Done == nil || text == "" {
+		t.Fatalf("Next on a one-shot flight: %q %+v", text, end)
+	}
+	// A cancelled caller in the middle of an inline run gets a cancelled Done.
+	hs := newHarness(t, harnessOpt{noCache: true, sim: sim.Config{TTFT: 5 * time.Second}})
+	ctx, cancel := context.WithCancel(context.Background())
+	s4, err := hs.e.Start(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.AfterFunc(30*time.Millisecond, cancel)
+	ev, err = s4.All(ctx)
+	s4.Close()
+	if err != nil || ev.Done == nil || ev.Done.FinishReason != "cancelled" {
+		t.Fatalf("inline run cancelled: %+v %v", ev, err)
+	}
+	waitUntil(t, "flight gone", func() bool { return hs.e.Stats().Flights == 0 })
+}
