@@ -73,8 +73,10 @@ type Request struct {
 	NoCache     bool     // bypass the response cache
 	Raw         bool     // OpenAI routes: no personalisation, prompt sent as given
 	// OneShot: the caller reads the answer with Stream.All. A flight nobody else can
-	// join then runs in the caller's goroutine when All is called (no flight
-	// goroutine, no wake-up at the end); reading with Next starts it in its own.
+	// join then runs in the caller's goroutine when All is called with the Start
+	// context (no flight goroutine, no wake-up at the end); reading with Next, or All
+	// with another context, starts it in its own. Until then engine shutdown or the
+	// caller leaving abandons it without an upstream request.
 	OneShot bool
 
 	Route       string // route pattern or WS event, for the request log and metrics

@@ -32,6 +32,9 @@ type flight struct {
 	lazy  bool
 	plan  plan
 	state atomic.Int32 // lazyPending → lazyRunning or lazyAbandoned
+	// unwatch stops the watch that abandons a pending lazy flight when its context
+	// ends (engine shutdown): nothing else would, and Run waits for every flight.
+	unwatch func() bool
 
 	mu      sync.Mutex
 	subs    int  // subscribers attached
@@ -73,6 +76,7 @@ func (e *Engine) launch(p plan, key string, shared, lazy bool) *flight {
 	e.st.flights.Add(1)
 	if lazy {
 		f.lazy, f.plan = true, p
+		f.unwatch = context.AfterFunc(f.ctx, f.abandon)
 		return f
 	}
 	go f.run(p)
@@ -86,6 +90,7 @@ func (f *flight) begin(inline bool) {
 	if !f.lazy || !f.state.CompareAndSwap(lazyPending, lazyRunning) {
 		return
 	}
+	f.unwatch()
 	if inline {
 		f.run(f.plan)
 		return
@@ -93,10 +98,13 @@ func (f *flight) begin(inline bool) {
 	go f.run(f.plan)
 }
 
-// abandon ends a lazy flight that never started (its subscriber left first).
+// abandon ends a lazy flight that never started: its subscriber left first, or the
+// flight's context ended (engine shutdown). The end is what run would have published
+// for a cancelled flight, so a subscriber still reading gets the shutdown error.
 func (f *flight) abandon() {
 	if f.lazy && f.state.CompareAndSwap(lazyPending, lazyAbandoned) {
 		f.cancel()
+		f.finish(&flightEnd{err: f.upstreamError(context.Canceled, f.plan.req, CodeModelUnavailable)})
 		f.e.st.flights.Add(-1)
 		f.e.wg.Done()
 	}
@@ -133,9 +141,14 @@ func (f *flight) leave() {
 	}
 	f.mu.Unlock()
 	if last {
+		if f.lazy {
+			// Abandoned here, not by the watch that cancel would fire in a goroutine of
+			// its own: the flight is gone when the subscriber's Close returns.
+			f.unwatch()
+			f.abandon()
+		}
 		f.cancel()
 		f.unregister()
-		f.abandon()
 	}
 }
 

@@ -100,7 +100,14 @@ func (s *Stream) NextTick(ctx context.Context, tick <-chan time.Time) (Event, er
 // text gives, with one wake-up instead of one per upstream chunk (the one-shot routes).
 // Errors and io.EOF are as for Next.
 func (s *Stream) All(ctx context.Context) (Event, error) {
-	s.src.begin(true) // a lazy flight runs here, now
+	// A lazy flight runs here, now, when only the Start context can end the wait (it
+	// cancels the flight, so the inline run returns at once); with another context
+	// that may end first, the flight runs in its own goroutine so All can return.
+	if d := ctx.Done(); d == nil || d == s.startCtx.Done() {
+		s.src.begin(true)
+	} else {
+		s.src.begin(false)
+	}
 	for {
 		if s.delivered.Load() {
 			return Event{}, io.EOF
