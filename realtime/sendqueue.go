@@ -131,15 +131,13 @@ func (q *sendQueue) takeOrPark(dst []outFrame) (_ []outFrame, wait bool) {
 	return dst, false
 }
 
-// park marks the queue writer-less; the writer is ending for good (close or error), so
-// no new writer is started either.
-func (q *sendQueue) park(final bool) {
+// retire marks the queue writer-less for good: the writer is ending on a close or a
+// write error, and no new writer is started either.
+func (q *sendQueue) retire() {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	q.writing = false
-	if final {
-		q.writer = nil
-	}
+	q.writer = nil
 }
 
 // pushControl queues a control frame; false when the queue is full or closed.

@@ -195,7 +195,7 @@ func (s *session) writeLoop() {
 	for {
 		select {
 		case <-s.closeReq:
-			s.out.park(true)
+			s.out.retire()
 			s.closeConn(batch)
 			return
 		default:
@@ -205,7 +205,7 @@ func (s *session) writeLoop() {
 		batch, wait = s.out.takeOrPark(batch[:0])
 		if ping || len(batch) > 0 {
 			if err := s.writeBatch(ping, batch); err != nil {
-				s.out.park(true)
+				s.out.retire()
 				if errors.Is(err, errWriteTimeout) {
 					s.setClose(CloseSlowConsumer, "slow consumer: write timeout")
 					s.log.Info("realtime: closing slow consumer", "write_timeout", s.hub.cfg.WriteTimeout)
@@ -221,7 +221,7 @@ func (s *session) writeLoop() {
 		}
 		select {
 		case <-s.readDone:
-			s.out.park(true)
+			s.out.retire()
 			return
 		case <-s.out.wake:
 		case <-s.closeReq:

@@ -73,19 +73,18 @@ func BenchmarkSSERelayPerToken(b *testing.B) {
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*tokens), "ns/token")
 }
 
-// BenchmarkCodeGenerateZeroLatency is one POST /api/v1/code/generate over loopback
-// through the whole middleware chain, the real engine and the simulator with zero
-// latency; the cache is off so every request reaches the simulator.
-func BenchmarkCodeGenerateZeroLatency(b *testing.B) {
+// benchServer is the whole gateway on an in-memory SQLite with the simulator behind
+// the engine, and a code_generation key.
+func benchServer(b *testing.B, o codeOpts) (*Server, string) {
 	db, err := store.Open(context.Background(), "sqlite://:memory:")
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer db.Close()
+	b.Cleanup(func() { db.Close() })
 	if _, err := db.Migrate(context.Background()); err != nil {
 		b.Fatal(err)
 	}
-	cb := newBackend(b, db, codeOpts{noCache: true})
+	cb := newBackend(b, db, o)
 	srv, err := New(Config{JWTSecret: testSecret}, Deps{DB: db, Keys: store.NewAuthenticator(db.APIKeys(), time.Minute, nil), Engine: cb.engine})
 	if err != nil {
 		b.Fatal(err)
@@ -94,6 +93,14 @@ func BenchmarkCodeGenerateZeroLatency(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	return srv, key
+}
+
+// BenchmarkCodeGenerateZeroLatency is one POST /api/v1/code/generate over loopback
+// through the whole middleware chain, the real engine and the simulator with zero
+// latency; the cache is off so every request reaches the simulator.
+func BenchmarkCodeGenerateZeroLatency(b *testing.B) {
+	srv, key := benchServer(b, codeOpts{noCache: true})
 	ts := httptest.NewServer(srv.Handler())
 	defer ts.Close()
 	body := []byte(`{"prompt":"write a function that adds two numbers","max_tokens":64,"no_cache":true}`)
@@ -117,23 +124,7 @@ func BenchmarkCodeGenerateZeroLatency(b *testing.B) {
 // whole middleware chain, called in-process (no socket): the gateway's own cost of a
 // cache hit. go test -bench CacheHit -memprofile mem.out ./web/ shows what it allocates.
 func BenchmarkCodeGenerateCacheHit(b *testing.B) {
-	db, err := store.Open(context.Background(), "sqlite://:memory:")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
-	if _, err := db.Migrate(context.Background()); err != nil {
-		b.Fatal(err)
-	}
-	cb := newBackend(b, db, codeOpts{})
-	srv, err := New(Config{JWTSecret: testSecret}, Deps{DB: db, Keys: store.NewAuthenticator(db.APIKeys(), time.Minute, nil), Engine: cb.engine})
-	if err != nil {
-		b.Fatal(err)
-	}
-	key, _, err := db.APIKeys().Create(context.Background(), store.NewKey{Scopes: []string{ScopeCodeGeneration}})
-	if err != nil {
-		b.Fatal(err)
-	}
+	srv, key := benchServer(b, codeOpts{})
 	h := srv.Handler()
 	body := []byte(`{"prompt":"write a function that adds two numbers","max_tokens":64,"temperature":0}`)
 	call := func() string {
