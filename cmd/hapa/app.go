@@ -208,6 +208,14 @@ func build(ctx context.Context, cfg Config, settingsView []effective, log *slog.
 		a.listeners = append(a.listeners, listener{name: "metrics", ln: ln, srv: web.NewHTTPServer(web.Config{}, mux)}) // defaults: metrics has no bodies
 	}
 
+	if cfg.PprofAddr != "" {
+		ln, err := net.Listen("tcp", cfg.PprofAddr)
+		if err != nil {
+			return nil, fmt.Errorf("pprof: %w", err)
+		}
+		a.listeners = append(a.listeners, listener{name: "pprof", ln: ln, srv: web.NewHTTPServer(web.Config{}, pprofMux())})
+	}
+
 	wcfg := web.Config{
 		AllowedOrigins: cfg.AllowedOrigins,
 		MaxBodyBytes:   cfg.MaxBodyBytes,

@@ -37,6 +37,7 @@ type Config struct {
 	ShutdownTimeout  time.Duration
 	DBModulePort     int
 	MetricsAddr      string
+	PprofAddr        string
 	MaxWorkers       int
 	TrustedProxies   []netip.Prefix
 
@@ -113,6 +114,7 @@ func settings() []setting {
 		{"SHUTDOWN_TIMEOUT", "15s", false, "drain deadline on SIGTERM", duration(func(c *Config) *time.Duration { return &c.ShutdownTimeout })},
 		{"DB_MODULE_PORT", "0", false, "also serve the DB-module routes on this port (0 = off)", integer(func(c *Config) *int { return &c.DBModulePort }, 0, 65535)},
 		{"METRICS_ADDR", "", false, "serve /metrics on a separate address (empty = main port)", str(func(c *Config) *string { return &c.MetricsAddr })},
+		{"PPROF_ADDR", "", false, "serve Go's /debug/pprof/ profiles on this address, e.g. 127.0.0.1:6060 (empty = off; never a public one)", str(func(c *Config) *string { return &c.PprofAddr })},
 		{"TRUSTED_PROXIES", "", false, "comma-separated CIDRs whose X-Forwarded-For is believed for per-IP limits", prefixes(func(c *Config) *[]netip.Prefix { return &c.TrustedProxies })},
 		{"MAX_WORKERS", "0", false, "GOMAXPROCS when > 0", integer(func(c *Config) *int { return &c.MaxWorkers }, 0, 1024)},
 

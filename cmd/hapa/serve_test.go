@@ -197,3 +197,26 @@ func TestServeMetricsAddr(t *testing.T) {
 		t.Fatalf("metrics listener: %d", resp.StatusCode)
 	}
 }
+
+// TestServePprofAddr: PPROF_ADDR serves Go's profiles on its own listener only.
+func TestServePprofAddr(t *testing.T) {
+	dbURL := "sqlite:///" + filepath.Join(t.TempDir(), "p.db")
+	base, out, stop := startServe(t, map[string]string{"DATABASE_URL": dbURL, "PPROF_ADDR": "127.0.0.1:0"})
+	defer stop()
+	if status, _ := call(t, "GET", base+"/debug/pprof/", "", ""); status != 404 {
+		t.Fatalf("main port serves /debug/pprof/: %d", status)
+	}
+	m := regexp.MustCompile(`server=pprof addr=(http://\S+)`).FindStringSubmatch(out.String())
+	if m == nil {
+		t.Fatalf("no pprof listener in the logs:\n%s", out.String())
+	}
+	resp, err := http.Get(m[1] + "/debug/pprof/goroutine?debug=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(b), "goroutine profile:") {
+		t.Fatalf("pprof listener: %d %.200s", resp.StatusCode, b)
+	}
+}
