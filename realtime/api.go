@@ -72,12 +72,6 @@ type Request struct {
 	Profile     *Profile // per-request override of the stored profile
 	NoCache     bool     // bypass the response cache
 	Raw         bool     // OpenAI routes: no personalisation, prompt sent as given
-	// OneShot: the caller reads the answer with Stream.All. A flight nobody else can
-	// join then runs in the caller's goroutine when All is called with the Start
-	// context (no flight goroutine, no wake-up at the end); reading with Next, or All
-	// with another context, starts it in its own. Until then engine shutdown or the
-	// caller leaving abandons it without an upstream request.
-	OneShot bool
 
 	Route       string // route pattern or WS event, for the request log and metrics
 	RequestID   string

@@ -6,13 +6,19 @@
 // looked up in the response cache (cache.go), coalesced with identical in-flight
 // requests (flight.go) and streamed from the Upstream; every subscriber reads its own
 // Stream with its own offset into the flight's buffer, so a slow reader gets merged
-// text and never blocks the upstream, and a late joiner gets the prefix first. The
-// upstream request is cancelled when the last subscriber leaves. One request-log row
-// is written per subscription through a bounded, batched writer (requestlog.go).
+// text and a late joiner gets the prefix first. A flight starts when its first reader
+// reads: a lone reader with the Start context reads the upstream in its own goroutine
+// (pulls; no flight goroutine), and a flight with several subscribers, or read with
+// another context, runs in a goroutine of its own that no reader can slow down
+// (upstream.go). The upstream request is cancelled when the last subscriber leaves.
+// One request-log row is written per subscription through a bounded, batched writer
+// (requestlog.go).
 //
-// Sessions (hub.go, session*.go, message.go, ws_handler.go): one owner per socket
-// with a reader, a writer and a pinger; a bounded send queue where pending deltas of a
-// stream merge into one frame (seq stays gap-free, text is never dropped). Every
+// Sessions (hub.go, session*.go, message.go, ws_handler.go): an idle socket holds no
+// goroutine (its reader parks in a process-wide epoll set, the writer runs while
+// frames are queued, pings and key re-checks are timers); a bounded send queue where
+// pending deltas of a stream merge into one frame (seq stays gap-free, text is never
+// dropped). Every
 // accepted create ends with exactly one stream.done or stream.error. Close codes:
 // 1000 normal, 1001 going away, 1008 policy (frame flood), 1009 frame too big,
 // 1011 internal, 1012 restart (after session.closing), 4001 key revoked or expired,

@@ -150,7 +150,7 @@ func (e *Engine) Start(ctx context.Context, req Request) (*Stream, error) {
 		e.mu.Unlock()
 		return nil, NewError(CodeModelUnavailable, "The server is shutting down")
 	}
-	f := e.launch(p, key, shared, req.OneShot && !shared)
+	f := e.launch(p, key, shared)
 	e.mu.Unlock()
 	return e.subscribe(ctx, f, p, t0, false), nil
 }
@@ -164,7 +164,6 @@ type Result struct {
 // Generate runs req to its end and returns the whole text. On a stream error it
 // returns the text produced so far with the *Error.
 func (e *Engine) Generate(ctx context.Context, req Request) (Result, error) {
-	req.OneShot = true
 	s, err := e.Start(ctx, req)
 	if err != nil {
 		return Result{}, err

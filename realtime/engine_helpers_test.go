@@ -35,6 +35,7 @@ type harnessOpt struct {
 	profiles Profiles
 	cache    *fakeCache
 	client   vllm.ClientConfig // BaseURL and HTTPClient are set by the harness
+	wrap     func(Upstream) Upstream
 }
 
 func newHarness(t testing.TB, o harnessOpt) *harness {
@@ -49,7 +50,11 @@ func newHarness(t testing.TB, o harnessOpt) *harness {
 	if h.cache == nil {
 		h.cache = newFakeCache()
 	}
-	deps := EngineDeps{Upstream: client, Log: h.logs, Incidents: h.incidents, Profiles: o.profiles}
+	var up Upstream = client
+	if o.wrap != nil {
+		up = o.wrap(client)
+	}
+	deps := EngineDeps{Upstream: up, Log: h.logs, Incidents: h.incidents, Profiles: o.profiles}
 	if !o.noCache {
 		deps.Cache = h.cache
 	}

@@ -27,14 +27,23 @@ type flight struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 
-	// A lazy flight (a private one-shot) has not started with launch: its subscriber
-	// runs it (Stream.All inline, Next in a goroutine), or leaving abandons it.
+	// A launched flight is lazy (a cache replay is not): it has not started with
+	// launch. Its first subscriber to read pulls it (Next and All step the upstream in
+	// the reader's goroutine: no flight goroutine, no hand-off per token), or it is
+	// handed to a goroutine of its own (see handOff), or leaving abandons it without
+	// an upstream request.
 	lazy  bool
 	plan  plan
-	state atomic.Int32 // lazyPending → lazyRunning or lazyAbandoned
-	// unwatch stops the watch that abandons a pending lazy flight when its context
-	// ends (engine shutdown): nothing else would, and Run waits for every flight.
+	state atomic.Int32 // lazyPending → lazyPulled (→ lazyPushed), or lazyPending → lazyAbandoned
+	// unwatch stops the watch that hands a pending or pulled flight to a goroutine when
+	// its context ends (the last subscriber left, engine shutdown): nothing else would
+	// end it while its reader is elsewhere, and Run waits for every flight.
 	unwatch func() bool
+	// stepMu is held while a step runs, by the puller or, after a hand-off, the flight's
+	// goroutine; up and over belong to its holder.
+	stepMu sync.Mutex
+	up     *upstreamRead // nil before the first step
+	over   bool          // concluded: the end is published
 
 	mu      sync.Mutex
 	subs    int  // subscribers attached
@@ -57,16 +66,17 @@ type flightEnd struct {
 
 // Lazy flight states.
 const (
-	lazyPending int32 = iota
-	lazyRunning
-	lazyAbandoned
+	lazyPending   int32 = iota
+	lazyPulled          // stepped by its reader (Stream.Next or All)
+	lazyPushed          // run by a goroutine of its own
+	lazyAbandoned       // ended before it started
 )
 
-// launch starts a flight for p with one subscriber. The caller holds e.mu and has
-// checked that the engine is not closed. A shared flight is registered under key for
-// identical requests to join. A lazy flight is only prepared: see flight.begin.
-func (e *Engine) launch(p plan, key string, shared, lazy bool) *flight {
-	f := &flight{e: e, model: p.upstream.Model, subs: 1, notify: make(chan struct{})}
+// launch prepares a flight for p with one subscriber; its first reader starts it (see
+// flight.begin). The caller holds e.mu and has checked that the engine is not closed.
+// A shared flight is registered under key for identical requests to join.
+func (e *Engine) launch(p plan, key string, shared bool) *flight {
+	f := &flight{e: e, model: p.upstream.Model, plan: p, subs: 1, notify: make(chan struct{})}
 	f.ctx, f.cancel = context.WithCancel(e.base)
 	if shared {
 		f.key = key
@@ -74,33 +84,72 @@ func (e *Engine) launch(p plan, key string, shared, lazy bool) *flight {
 	}
 	e.wg.Add(1)
 	e.st.flights.Add(1)
-	if lazy {
-		f.lazy, f.plan = true, p
-		f.unwatch = context.AfterFunc(f.ctx, f.abandon)
-		return f
-	}
-	go f.run(p)
+	f.lazy = true
+	f.unwatch = context.AfterFunc(f.ctx, f.ctxEnded)
 	return f
 }
 
-// begin runs a lazy flight that has not started: inline (in the caller's goroutine,
-// returning when the flight has ended) or in a goroutine of its own. It does nothing
-// for other flights, or when the flight already started or was abandoned.
-func (f *flight) begin(inline bool) {
-	if !f.lazy || !f.state.CompareAndSwap(lazyPending, lazyRunning) {
+// begin starts a lazy flight that has not started: pulled by the caller (pull), or
+// in a goroutine of its own. A flight with several subscribers is never pulled, so
+// that no subscriber paces another. It does nothing for other flights, or when the
+// flight already started or was abandoned.
+func (f *flight) begin(pull bool) {
+	if !f.lazy || !f.state.CompareAndSwap(lazyPending, lazyPulled) {
+		if !pull {
+			f.handOff()
+		}
 		return
 	}
-	f.unwatch()
-	if inline {
-		f.run(f.plan)
-		return
+	f.mu.Lock()
+	shared := f.subs > 1
+	f.mu.Unlock()
+	if !pull || shared {
+		f.handOff()
 	}
-	go f.run(f.plan)
+}
+
+// handOff moves a pulled flight to a goroutine of its own, which runs the rest of it
+// once the current step (if any) returns: its reader reads without pulling (a keep-
+// alive tick, another context), a second subscriber joined, or the flight's context
+// ended while its reader may be busy elsewhere.
+func (f *flight) handOff() {
+	if f.lazy && f.state.CompareAndSwap(lazyPulled, lazyPushed) {
+		go f.run()
+	}
+}
+
+// pull runs one step in the caller's goroutine when the flight is pulled and not over;
+// false means the caller should wait for the flight's goroutine instead.
+func (f *flight) pull() bool {
+	if f.state.Load() != lazyPulled {
+		return false
+	}
+	f.stepMu.Lock()
+	defer f.stepMu.Unlock()
+	if f.over || f.state.Load() != lazyPulled {
+		return false
+	}
+	f.step()
+	// Events that queued up while the reader was writing are taken now, merged into
+	// its next read: one write for them instead of one each (as a flight goroutine's
+	// buffer merges them for a reader that lags).
+	for !f.over && f.up != nil && f.up.s.Buffered() {
+		f.step()
+	}
+	return true
+}
+
+// ctxEnded is the watch of a lazy flight: a pending one is abandoned, a pulled one is
+// handed off so that it ends now even when its reader is not reading.
+func (f *flight) ctxEnded() {
+	f.abandon()
+	f.handOff()
 }
 
 // abandon ends a lazy flight that never started: its subscriber left first, or the
-// flight's context ended (engine shutdown). The end is what run would have published
-// for a cancelled flight, so a subscriber still reading gets the shutdown error.
+// flight's context ended (engine shutdown). The end is what a step would have
+// published for a cancelled flight, so a subscriber still reading gets the shutdown
+// error.
 func (f *flight) abandon() {
 	if f.lazy && f.state.CompareAndSwap(lazyPending, lazyAbandoned) {
 		f.cancel()
@@ -120,14 +169,17 @@ func replayFlight(e *Engine, p plan, ent cacheEntry) *flight {
 		end: &flightEnd{finish: ent.FinishReason, usage: ent.Usage}}
 }
 
-// join attaches one more subscriber unless the flight is being abandoned.
+// join attaches one more subscriber unless the flight is being abandoned. A pulled
+// flight is handed off: its first reader must not pace the joiner.
 func (f *flight) join() bool {
 	f.mu.Lock()
-	defer f.mu.Unlock()
 	if f.left {
+		f.mu.Unlock()
 		return false
 	}
 	f.subs++
+	f.mu.Unlock()
+	f.handOff()
 	return true
 }
 
@@ -142,12 +194,15 @@ func (f *flight) leave() {
 	f.mu.Unlock()
 	if last {
 		if f.lazy {
-			// Abandoned here, not by the watch that cancel would fire in a goroutine of
-			// its own: the flight is gone when the subscriber's Close returns.
+			// A pending flight is abandoned here, not by the watch that cancel would
+			// fire in a goroutine of its own: it is gone when the subscriber's Close
+			// returns. A pulled one is handed off after the cancel, so its goroutine
+			// (or the step running now) concludes it at once.
 			f.unwatch()
 			f.abandon()
 		}
 		f.cancel()
+		f.handOff()
 		f.unregister()
 	}
 }

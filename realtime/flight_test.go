@@ -162,8 +162,11 @@ func TestLastSubscriberLeavingAbortsUpstream(t *testing.T) {
 	}
 }
 
+// A reader that falls behind a flight running in its own goroutine gets the text it
+// missed merged into one event. (A reader waiting with a context other than Start's
+// hands the flight to its goroutine; with the Start context it would pull it.)
 func TestSlowReaderGetsMergedText(t *testing.T) {
-	h := newHarness(t, harnessOpt{noCache: true})
+	h := newHarness(t, harnessOpt{noCache: true, sim: sim.Config{ITL: 2 * time.Millisecond}})
 	req := genReq("sort a dictionary by value")
 	want, err := h.e.Generate(context.Background(), req)
 	if err != nil {
@@ -175,10 +178,16 @@ func TestSlowReaderGetsMergedText(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	first, err := s.Next(ctx) // not the Start context: the flight gets its goroutine
+	if err != nil || first.Text == "" {
+		t.Fatalf("first event %+v, %v", first, err)
+	}
 	waitEngine(t, "generation finished", func() bool { return h.e.Stats().Flights == 0 })
 	ev, err := s.Next(context.Background()) // read only after the end: one merged event
-	if err != nil || ev.Text != want.Text {
-		t.Fatalf("slow reader got %q, %v; want %q", ev.Text, err, want.Text)
+	if err != nil || first.Text+ev.Text != want.Text || ev.Done != nil {
+		t.Fatalf("slow reader got %q then %+v, %v; want %q", first.Text, ev, err, want.Text)
 	}
 	if _, end := drain(t, s); end.Done == nil {
 		t.Fatalf("end %+v", end)

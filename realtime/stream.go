@@ -2,7 +2,6 @@ package realtime
 
 import (
 	"context"
-	"errors"
 	"io"
 	"sync"
 	"sync/atomic"
@@ -52,16 +51,13 @@ func (s *Stream) Info() StreamInfo { return s.info }
 // returns ctx's error and may be called again). After the terminal event it returns
 // io.EOF. When the subscription ended because the Start context was cancelled, the
 // terminal event is Done with FinishReason "cancelled"; after Close, Next returns io.EOF.
-func (s *Stream) Next(ctx context.Context) (Event, error) { return s.NextTick(ctx, nil) }
-
-// ErrTick is NextTick's answer when its tick fired before anything was available.
-var ErrTick = errors.New("realtime: tick before the next event")
-
-// NextTick is Next that also returns ErrTick when tick fires first (a nil tick never
-// does), and may be called again. An SSE relay waits with its keep-alive timer this
-// way, in its own goroutine, instead of reading the stream through a second one.
-func (s *Stream) NextTick(ctx context.Context, tick <-chan time.Time) (Event, error) {
-	s.src.begin(false)
+//
+// With the Start context (or one that never ends) the reader itself reads the
+// upstream while it is the flight's only subscriber: one goroutine and no hand-off per
+// token. With another context, or once a second subscriber joins, the flight runs in a
+// goroutine of its own and the reader waits for its text.
+func (s *Stream) Next(ctx context.Context) (Event, error) {
+	s.src.begin(s.isStartCtx(ctx))
 	limit := 0
 	if s.src.replay {
 		limit = replayChunk
@@ -81,11 +77,12 @@ func (s *Stream) NextTick(ctx context.Context, tick <-chan time.Time) (Event, er
 		case end != nil:
 			return s.terminal(end), nil
 		}
+		if s.src.pull() {
+			continue
+		}
 		select {
 		case <-wait:
 		case <-s.gone:
-		case <-tick:
-			return Event{}, ErrTick
 		case <-ctx.Done():
 			if s.left() { // ctx is (or ends with) the Start context: the subscription ended
 				continue
@@ -95,25 +92,30 @@ func (s *Stream) NextTick(ctx context.Context, tick <-chan time.Time) (Event, er
 	}
 }
 
+// isStartCtx reports whether only the Start context can end a wait on ctx. Then a
+// reader may pull the flight: a step blocked on the upstream ends when the Start
+// context does (leaving cancels the flight's context), so nothing else needs to
+// interrupt it. With another context the flight runs in its own goroutine.
+func (s *Stream) isStartCtx(ctx context.Context) bool {
+	d := ctx.Done()
+	return d == nil || d == s.startCtx.Done()
+}
+
 // All waits for the end of the generation and returns, as one event, all the text not
 // read yet with the terminal Done or Err — what reading Next to the end and joining the
 // text gives, with one wake-up instead of one per upstream chunk (the one-shot routes).
 // Errors and io.EOF are as for Next.
 func (s *Stream) All(ctx context.Context) (Event, error) {
-	// A lazy flight runs here, now, when only the Start context can end the wait (it
-	// cancels the flight, so the inline run returns at once); with another context
-	// that may end first, the flight runs in its own goroutine so All can return.
-	if d := ctx.Done(); d == nil || d == s.startCtx.Done() {
-		s.src.begin(true)
-	} else {
-		s.src.begin(false)
-	}
+	s.src.begin(s.isStartCtx(ctx))
 	for {
 		if s.delivered.Load() {
 			return Event{}, io.EOF
 		}
 		if s.left() {
 			return s.deliver(Event{Done: s.done(&flightEnd{finish: "cancelled"})}), nil
+		}
+		if s.src.pull() {
+			continue
 		}
 		text, end, wait := s.src.rest(s.off)
 		if end != nil {

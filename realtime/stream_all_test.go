@@ -2,14 +2,13 @@ package realtime
 
 import (
 	"context"
-	"errors"
 	"testing"
 	"time"
 
 	"github.com/hapa-project/hapa/vllm/sim"
 )
 
-// All (the one-shot routes) and NextTick (the SSE relay's wait with its keep-alive timer).
+// All (the one-shot routes).
 
 func TestAllEqualsNextJoined(t *testing.T) {
 	h := newHarness(t, harnessOpt{noCache: true, sim: sim.Config{Seed: 7, ITL: time.Millisecond}})
@@ -71,46 +70,13 @@ func TestAllWhenTheCallerLeaves(t *testing.T) {
 	waitUntil(t, "upstream aborted", func() bool { return h.e.Stats().Flights == 0 })
 }
 
-func TestNextTickReturnsTicksThenText(t *testing.T) {
-	h := newHarness(t, harnessOpt{noCache: true, sim: sim.Config{TTFT: 150 * time.Millisecond}})
-	s, err := h.e.Start(context.Background(), genReq("write hello world"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	ticks := 0
-	for {
-		ev, err := s.NextTick(context.Background(), tick.C)
-		if errors.Is(err, ErrTick) {
-			ticks++
-			continue
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		if ev.Text == "" {
-			t.Fatalf("first event %+v, want text", ev)
-		}
-		break
-	}
-	if ticks < 3 {
-		t.Fatalf("%d ticks during a 150 ms TTFT at 20 ms, want several", ticks)
-	}
-	text, end := drain(t, s) // the rest still arrives through Next
-	if end.Done == nil || text == "" {
-		t.Fatalf("rest: %q %+v", text, end)
-	}
-}
-
-// A private one-shot flight runs in the caller's goroutine inside All; abandoned
+// A private flight runs in the caller's goroutine inside All; abandoned
 // before All, it never reaches the upstream and the engine can still stop.
 func TestOneShotFlightRunsInline(t *testing.T) {
 	h := newHarness(t, harnessOpt{noCache: true, sim: sim.Config{Seed: 3}})
 	req := genReq("write a function that reverses a list")
 	temp := 0.7 // not coalescable: a private flight
-	req.Temperature, req.OneShot = &temp, true
+	req.Temperature = &temp
 	s, err := h.e.Start(context.Background(), req)
 	if err != nil {
 		t.Fatal(err)
@@ -132,7 +98,7 @@ func TestOneShotFlightRunsInline(t *testing.T) {
 	if st := h.e.Stats(); st.Flights != 0 || h.sim.Stats().Requests != 1 {
 		t.Fatalf("after an abandoned one-shot: stats %+v, upstream requests %d", st, h.sim.Stats().Requests)
 	}
-	// Read with Next instead, a one-shot flight starts in a goroutine of its own.
+	// Read with Next instead, the reader pulls the flight the same way.
 	s3, err := h.e.Start(context.Background(), req)
 	if err != nil {
 		t.Fatal(err)

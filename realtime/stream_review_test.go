@@ -9,13 +9,13 @@ import (
 	"github.com/hapa-project/hapa/vllm/sim"
 )
 
-// Review of Stream.All / NextTick and the lazy (inline) private one-shot flight.
+// Review of Stream.All and the lazy flight a reader runs inline.
 
 // oneShotReq is a private (non-coalescable) one-shot request: its flight is lazy.
 func oneShotReq(prompt string) Request {
 	req := genReq(prompt)
 	temp := 0.7
-	req.Temperature, req.OneShot = &temp, true
+	req.Temperature = &temp
 	return req
 }
 

@@ -11,17 +11,95 @@ import (
 // incidentTimeout bounds recording an incident or filling the cache after a flight.
 const incidentTimeout = 2 * time.Second
 
-// run is the flight's one goroutine: it reads the upstream stream into the buffer,
-// then fills the cache and leaves the coalescing table before publishing the end, so
-// that a request made after a subscriber saw Done hits the cache instead of joining a
-// finished flight.
-func (f *flight) run(p plan) {
-	e := f.e
-	defer e.wg.Done()
-	defer e.st.flights.Add(-1)
-	defer f.cancel()
+// run is the goroutine of a handed-off flight: it steps the flight to its end.
+func (f *flight) run() {
+	f.stepMu.Lock()
+	defer f.stepMu.Unlock()
+	for !f.over {
+		f.step()
+	}
+}
 
-	end := f.stream(p)
+// upstreamRead is a flight's open upstream stream and what it said so far.
+type upstreamRead struct {
+	s      *vllm.Stream
+	finish string
+	usage  *vllm.Usage
+	deltas int
+}
+
+// step advances the flight by one upstream event: the first step opens the upstream
+// request, and the step that meets the end concludes the flight. The caller holds
+// f.stepMu and has checked that the flight is not over. Whoever steps — the flight's
+// goroutine, or the reader pulling it — the text goes through the buffer, so joiners,
+// hand-offs and readers see one sequence.
+func (f *flight) step() {
+	if f.up == nil {
+		s, err := f.e.deps.Upstream.Stream(f.ctx, f.plan.upstream)
+		if err != nil {
+			f.conclude(&flightEnd{err: f.upstreamError(err, f.plan.req, CodeModelUnavailable)})
+			return
+		}
+		f.up = &upstreamRead{s: s}
+		return
+	}
+	if end := f.advance(f.up); end != nil {
+		f.up.s.Close()
+		f.conclude(end)
+	}
+}
+
+// advance reads one upstream event into the buffer; it returns how the flight ended
+// once the upstream stream is over, else nil.
+func (f *flight) advance(u *upstreamRead) *flightEnd {
+	if u.s.Next() {
+		d := u.s.Delta()
+		if d.Text != "" {
+			u.deltas++
+			if !f.appendText(d.Text) {
+				return &flightEnd{err: NewError(CodeModelError, "The model output exceeded the size limit")}
+			}
+		}
+		if d.FinishReason != "" {
+			u.finish = d.FinishReason
+		}
+		if d.Usage != nil {
+			us := *d.Usage
+			u.usage = &us
+		}
+		return nil
+	}
+	p := f.plan
+	if err := u.s.Err(); err != nil {
+		return &flightEnd{err: f.upstreamError(err, p.req, CodeModelError)}
+	}
+	if f.ctx.Err() != nil {
+		return &flightEnd{err: f.upstreamError(f.ctx.Err(), p.req, CodeModelError)}
+	}
+	usage := u.usage
+	if usage == nil { // an upstream without include_usage: count deltas, the best guess
+		usage = &vllm.Usage{CompletionTokens: u.deltas, TotalTokens: u.deltas}
+	}
+	finish := u.finish
+	switch finish {
+	case "abort":
+		return &flightEnd{err: NewError(CodeModelError, "The model aborted the generation")}
+	case "":
+		finish = "stop"
+	}
+	return &flightEnd{finish: finish, usage: *usage}
+}
+
+// conclude ends the flight (f.stepMu held): it records a server error as an incident,
+// fills the cache and leaves the coalescing table before publishing the end, so that a
+// request made after a subscriber saw Done hits the cache instead of joining a
+// finished flight; then it releases the flight's context and the engine's count.
+func (f *flight) conclude(end *flightEnd) {
+	e, p := f.e, f.plan
+	f.over = true
+	if f.unwatch != nil {
+		f.unwatch()
+	}
 	// A flight cancelled by its last subscriber leaving, or by shutdown, is no incident.
 	if end.err != nil && end.err.Server() && f.ctx.Err() == nil {
 		e.log.Warn("realtime: generation failed", "code", end.err.Code, "model", f.model,
@@ -38,52 +116,9 @@ func (f *flight) run(p plan) {
 	}
 	f.unregister()
 	f.finish(end)
-}
-
-// stream runs the upstream request and says how it ended.
-func (f *flight) stream(p plan) *flightEnd {
-	s, err := f.e.deps.Upstream.Stream(f.ctx, p.upstream)
-	if err != nil {
-		return &flightEnd{err: f.upstreamError(err, p.req, CodeModelUnavailable)}
-	}
-	defer s.Close()
-	var (
-		finish string
-		usage  *vllm.Usage
-		deltas int
-	)
-	for s.Next() {
-		d := s.Delta()
-		if d.Text != "" {
-			deltas++
-			if !f.appendText(d.Text) {
-				return &flightEnd{err: NewError(CodeModelError, "The model output exceeded the size limit")}
-			}
-		}
-		if d.FinishReason != "" {
-			finish = d.FinishReason
-		}
-		if d.Usage != nil {
-			u := *d.Usage
-			usage = &u
-		}
-	}
-	if err := s.Err(); err != nil {
-		return &flightEnd{err: f.upstreamError(err, p.req, CodeModelError)}
-	}
-	if f.ctx.Err() != nil {
-		return &flightEnd{err: f.upstreamError(f.ctx.Err(), p.req, CodeModelError)}
-	}
-	if usage == nil { // an upstream without include_usage: count deltas, the best guess
-		usage = &vllm.Usage{CompletionTokens: deltas, TotalTokens: deltas}
-	}
-	switch finish {
-	case "abort":
-		return &flightEnd{err: NewError(CodeModelError, "The model aborted the generation")}
-	case "":
-		finish = "stop"
-	}
-	return &flightEnd{finish: finish, usage: *usage}
+	f.cancel()
+	e.st.flights.Add(-1)
+	e.wg.Done()
 }
 
 // upstreamError maps an upstream failure to the catalogue (the one table of it).

@@ -205,3 +205,32 @@ func TestDecoderLongLines(t *testing.T) {
 		checkErr(t, err, errAPI, 0)
 	})
 }
+
+// Buffered says whether the next event is already read: never before the first read,
+// and not for an event whose blank line has not arrived.
+func TestDecoderBuffered(t *testing.T) {
+	pr, pw := io.Pipe()
+	d := vllm.NewDecoder(pr, 0)
+	if d.Buffered() {
+		t.Fatal("Buffered before any read")
+	}
+	go func() {
+		_, _ = pw.Write([]byte("data: a\n\ndata: b\r\n\r\ndata: c\n"))
+		_, _ = pw.Write([]byte("\n"))
+		_ = pw.Close()
+	}()
+	// One read takes the first write: a, b and c's data line. After a, b is whole in the
+	// buffer; after b, c still lacks its blank line (the second write).
+	for i, want := range []struct {
+		data     string
+		buffered bool
+	}{{"a", true}, {"b", false}, {"c", false}} {
+		data, err := d.Next()
+		if err != nil || string(data) != want.data {
+			t.Fatalf("event %d: %q %v", i, data, err)
+		}
+		if got := d.Buffered(); got != want.buffered {
+			t.Fatalf("after %q: Buffered %v, want %v", data, got, want.buffered)
+		}
+	}
+}

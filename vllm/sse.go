@@ -78,6 +78,13 @@ func (d *Decoder) Next() ([]byte, error) {
 	}
 }
 
+// Buffered reports whether a whole event (its blank line included) is in the read
+// buffer, so that Next returns it without reading from the connection.
+func (d *Decoder) Buffered() bool {
+	b, _ := d.r.Peek(d.r.Buffered())
+	return bytes.Contains(b, []byte("\n\n")) || bytes.Contains(b, []byte("\n\r\n"))
+}
+
 // readLine returns one line without its LF or CRLF.
 func (d *Decoder) readLine() ([]byte, error) {
 	frag, err := d.r.ReadSlice('\n')

@@ -97,6 +97,13 @@ func (s *Stream) Next() bool {
 	}
 }
 
+// Buffered reports whether Next can return without waiting on the network: a delta
+// read ahead, or a whole event already in the read buffer. A reader that relays each
+// delta as a write uses it to merge the deltas that queued up while it was writing.
+func (s *Stream) Buffered() bool {
+	return !s.done.Load() && (s.held || s.dec.Buffered())
+}
+
 // Delta returns the delta Next advanced to. Its Usage, when set, stays valid.
 func (s *Stream) Delta() Delta { return s.delta }
 

@@ -43,10 +43,6 @@ func (s *tokenSource) Next(context.Context) (realtime.Event, error) {
 	return realtime.Event{}, io.EOF
 }
 
-func (s *tokenSource) NextTick(ctx context.Context, _ <-chan time.Time) (realtime.Event, error) {
-	return s.Next(ctx)
-}
-
 func (s *tokenSource) Close() {}
 
 // BenchmarkSSERelayPerToken measures the relay's cost per streamed token event

@@ -85,7 +85,6 @@ func (s *Server) generate(ctx context.Context, req realtime.Request) (string, re
 	if s.deps.Engine == nil {
 		return "", realtime.Done{}, errNoEngine()
 	}
-	req.OneShot = true // collect reads it with All
 	st, err := s.deps.Engine.Start(ctx, req)
 	if err != nil {
 		return "", realtime.Done{}, err

@@ -5,6 +5,8 @@ import (
 	"io"
 	"net/http/httptest"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -14,19 +16,26 @@ import (
 )
 
 // slowSource is a narrow fake of the relay's eventSource (the relay's timing cannot be
-// driven through the simulator on synctest's clock): it waits before each event.
+// driven through the simulator on synctest's clock): it waits before each event. Close
+// may come from the relay's keep-alive timer and ends a wait.
 type slowSource struct {
 	events []realtime.Event
 	delays []time.Duration
 	i      int
 	due    time.Time // when event i is ready (set on the first wait for it)
-	closed bool
+
+	once   sync.Once
+	gone   chan struct{} // closed by Close (made on first use)
+	closed atomic.Bool
 }
 
-func (s *slowSource) Next(ctx context.Context) (realtime.Event, error) { return s.NextTick(ctx, nil) }
+func (s *slowSource) goneCh() chan struct{} {
+	s.once.Do(func() { s.gone = make(chan struct{}) })
+	return s.gone
+}
 
-func (s *slowSource) NextTick(ctx context.Context, tick <-chan time.Time) (realtime.Event, error) {
-	if s.i >= len(s.events) {
+func (s *slowSource) Next(ctx context.Context) (realtime.Event, error) {
+	if s.i >= len(s.events) || s.closed.Load() {
 		return realtime.Event{}, io.EOF
 	}
 	if s.due.IsZero() {
@@ -36,8 +45,8 @@ func (s *slowSource) NextTick(ctx context.Context, tick <-chan time.Time) (realt
 	defer t.Stop()
 	select {
 	case <-t.C:
-	case <-tick:
-		return realtime.Event{}, realtime.ErrTick
+	case <-s.goneCh():
+		return realtime.Event{}, io.EOF
 	case <-ctx.Done():
 		return realtime.Event{}, ctx.Err()
 	}
@@ -46,7 +55,11 @@ func (s *slowSource) NextTick(ctx context.Context, tick <-chan time.Time) (realt
 	return s.events[s.i-1], nil
 }
 
-func (s *slowSource) Close() { s.closed = true }
+func (s *slowSource) Close() {
+	if !s.closed.Swap(true) {
+		close(s.goneCh())
+	}
+}
 
 func relayTo(t *testing.T, src eventSource, st sseStyle) string {
 	t.Helper()
@@ -92,7 +105,7 @@ func TestSSEKeepAlive(t *testing.T) {
 		if !strings.Contains(body, "}\n\n\n\ndata: {\"type\":\"token\"") || strings.Count(body, "\n") != 4*2+2 {
 			t.Errorf("want exactly two bare keep-alive newlines before the token: %q", body)
 		}
-		if !src.closed {
+		if !src.closed.Load() {
 			t.Error("the stream was not closed")
 		}
 	})

@@ -9,11 +9,10 @@ import (
 	"github.com/hapa-project/hapa/realtime"
 )
 
-// eventSource is what the SSE relay reads; *realtime.Stream implements it.
+// eventSource is what the SSE relay reads; *realtime.Stream implements it. Close may
+// be called from another goroutine while Next waits, and ends the wait.
 type eventSource interface {
 	Next(ctx context.Context) (realtime.Event, error)
-	// NextTick is Next that returns realtime.ErrTick when tick fires first.
-	NextTick(ctx context.Context, tick <-chan time.Time) (realtime.Event, error)
 	Close()
 }
 

@@ -89,7 +89,6 @@ func (s *Server) serveOpenAI(w http.ResponseWriter, r *http.Request, chat bool, 
 		return
 	}
 	req := openAIEngineRequest(r, p, m)
-	req.OneShot = !p.stream // openAIOneShot reads it with All
 	stream, err := s.deps.Engine.Start(r.Context(), req)
 	if err != nil {
 		s.writeOpenAIError(w, r, err)

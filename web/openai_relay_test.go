@@ -47,7 +47,7 @@ func TestOpenAIRelayKeepAliveAndLateError(t *testing.T) {
 				t.Errorf("missing %q in\n%s", want, body)
 			}
 		}
-		if !src.closed {
+		if !src.closed.Load() {
 			t.Error("source not closed")
 		}
 	})

@@ -13,14 +13,15 @@ import (
 	"github.com/hapa-project/hapa/vllm/sim"
 )
 
-// Review of relay reading its source with NextTick and the keep-alive timer.
+// Review of relay and its keep-alive timer.
 
 // recSink records what relay does, with the fake clock's time of each step.
 type recSink struct {
-	t0     time.Time
-	opened bool
-	log    []string
-	reject *realtime.Error
+	t0      time.Time
+	kaFails bool // the keep-alive write fails: the client is gone
+	opened  bool
+	log     []string
+	reject  *realtime.Error
 }
 
 func (s *recSink) stamp(what string) {
@@ -43,7 +44,7 @@ func (s *recSink) handle(ev realtime.Event) bool {
 	s.stamp("text")
 	return true
 }
-func (s *recSink) sendKeepAlive() bool { s.stamp("ka"); return true }
+func (s *recSink) sendKeepAlive() bool { s.stamp("ka"); return !s.kaFails }
 func (s *recSink) failed() bool        { return false }
 
 func (s *recSink) open() {
@@ -75,7 +76,7 @@ func TestReviewRelayKeepAliveTiming(t *testing.T) {
 		if got := fmt.Sprint(s.log); got != want {
 			t.Fatalf("relay steps %s, want %s", got, want)
 		}
-		if !src.closed {
+		if !src.closed.Load() {
 			t.Fatal("source not closed")
 		}
 	})
@@ -115,7 +116,7 @@ func TestReviewRelayClientLeavesWhileSilent(t *testing.T) {
 }
 
 // A non-streaming OpenAI request on a private flight runs inline in the handler
-// (Request.OneShot); the client leaving must still abort the upstream at once.
+// (All pulls the flight); the client leaving must still abort the upstream at once.
 func TestReviewOpenAIOneShotDisconnectAbortsInlineFlight(t *testing.T) {
 	oe := newOpenAIEnv(t, openAIOpts{sim: sim.Config{ITL: 20 * time.Millisecond}})
 	ctx, cancel := context.WithCancel(context.Background())
@@ -140,4 +141,21 @@ func TestReviewOpenAIOneShotDisconnectAbortsInlineFlight(t *testing.T) {
 	if s := oe.sim.Stats(); s.Completed != 0 {
 		t.Errorf("the generation completed anyway: %+v", s)
 	}
+}
+
+// A keep-alive the client cannot take ends the relay at once, although it is waiting
+// for the next event (with a *realtime.Stream, inside the upstream read): the timer
+// closes the source.
+func TestReviewRelayKeepAliveFailureEndsTheWait(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		src := &slowSource{events: []realtime.Event{{Text: "a"}}, delays: []time.Duration{time.Hour}}
+		s := &recSink{t0: time.Now(), kaFails: true}
+		relay(context.Background(), src, s, 10*time.Second)
+		if d := time.Since(s.t0); d != 10*time.Second || !src.closed.Load() {
+			t.Fatalf("relay returned after %v (source closed %v), want at the failed keep-alive (10s)", d, src.closed.Load())
+		}
+		if want := "[open@10s ka@10s]"; fmt.Sprint(s.log) != want {
+			t.Fatalf("steps %v, want %s", s.log, want)
+		}
+	})
 }

@@ -44,7 +44,7 @@ and committed on its own with ` + "`go test -race`" + ` of its package.
 | vllm: the SSE decoder's read buffer is 4 KiB, not 32 KiB (a chunk line is ~300 bytes; longer lines still spill) | ` + "`BenchmarkClientSim`" + ` 47,310 B/op; ` + "`BenchmarkCodeGenerateZeroLatency`" + ` 82,358 B/op; 32 KiB live per open upstream stream | 18,606 B/op; 53,809 B/op; 4 KiB |
 | vllm: a replica keeps up to 2,048 idle connections (was 256) | 1,000 concurrent SSE streams for 10 s: 754 upstream connections closed and re-dialled (TIME_WAIT), dialling ~9 % of the gateway's CPU | 1 connection in TIME_WAIT, no re-dials |
 | realtime: an idle WebSocket holds no goroutine — the reader parks the socket in a one-shot epoll set between client frames, the writer runs only while there is something to write, ping and key re-check are timers, the handler returns after the upgrade; 256-byte socket buffers instead of net/http's 4 KiB + 4 KiB; pongs taken out of the read buffer; a batch of frames leaves corked in one write under a socket deadline instead of a context timer per frame | ` + "`BenchmarkWSIdleSockets`" + ` (5,000): 3 goroutines, 35.8 kB heap+stack, 38.8 kB RSS per socket; (c) 46.8 KiB per socket at 10,000; ` + "`BenchmarkWSRelay`" + ` 8 streams 50–103 k tokens/s | 0 goroutines, 5.9 kB, 10.7 kB (raw test clients included); (c) 7.2 KiB; 141 k tokens/s |
-| web: the SSE relay waits for the next event with its keep-alive timer in the handler goroutine (` + "`Stream.NextTick`" + `) instead of reading the stream through a second goroutine and channel | one extra goroutine per stream and one extra hand-off per token | none |
+| realtime, web: a stream's reader pulls its flight — ` + "`Stream.Next`" + ` with the Start context reads the upstream in the reader's goroutine while it is the only subscriber (SSE handler, WebSocket stream), taking the events that queued meanwhile in one read; the SSE keep-alive is a timer writing under the relay's lock; a joiner, another context or the flight's context ending hands the flight to a goroutine of its own | SSE, 1,000 streams × 20 tokens/s (` + "`hapa bench run --mode sse --concurrency 1000`" + `, two alternating runs): 43.6–46.1 µs of gateway CPU per token, 162–166 MiB RSS; one flight goroutine per stream and a hand-off per token (after an earlier change removed the relay's second goroutine) | 41.3–42.0 µs, 158–160 MiB; none |
 | realtime, web: the one-shot routes take the whole answer when the flight ends (` + "`Stream.All`" + `) instead of waking once per upstream chunk | up to one wake-up of the handler per chunk (16 tokens: several) | one |
 | realtime: a private one-shot flight (not coalescable) runs in the caller's goroutine inside ` + "`Stream.All`" + ` | 500 req/s, zero-latency simulator: 15.9–17.0 context switches and 740–830 µs of gateway CPU per request | 15.1–16.1 and 607–752 µs (two runs each) |
 | cmd/hapa: log lines are written in batches by a writer goroutine (INFO within 50 ms, WARN/ERROR at once) | every request's access-log line was a ` + "`write(2)`" + ` between the handler and the response's final flush | off the request path |
@@ -55,19 +55,22 @@ and committed on its own with ` + "`go test -race`" + ` of its package.
 
 - **Streaming time to first token** (goal: 0.3 ms added at 1,000 streams): with one stream on an idle
   machine the gateway adds about 0.6–1 ms, and at 1,000 paced streams (20,000 tokens/s through the
-  gateway) the first token of a new stream waits in the Go run queues behind the other streams' token
-  hand-offs: the machine's 2 cores carry the gateway, the simulator and the load generator. HAPA's first
-  token crosses more goroutines than a direct request (connection handler → engine flight → upstream
-  transport's write and read loops → flight → handler → connection write), and each hand-off waits for a
-  core when the cores are busy. Where to look next: let a stream's own goroutine read the upstream when it
-  is the flight's only subscriber (no flight goroutine, one hand-off fewer per token and per start), and
-  cut the per-token cost below.
+  gateway) the first token of a new stream waits in the Go run queues and the kernel behind the other
+  streams' tokens: the machine's 2 cores carry the gateway, the simulator and the load generator, and
+  the gateway alone is busy 70–80 % of a core. HAPA's first token crosses two HTTP exchanges (the
+  client's and the upstream's, whose transport has its own read and write goroutines), where a direct
+  request crosses one. The stream's reader now reads the upstream itself (no flight goroutine); what is
+  left per token is mostly system calls (next item).
 - **Relay throughput** (goal: 100,000 tokens/s): every token is one upstream read and one client write
-  (each a syscall; on this paravirtualised VM, syscalls and wake-ups dominate the profile — ` + "`perf`" + ` puts a
-  third of the gateway's cycles in the hypervisor's interrupt path, ~14 % in the Go runtime's ` + "`sysmon`" + `
-  and scheduler loop). Saturated, the gateway relays roughly 55,000–80,000 tokens per CPU-second, so
-  100,000 tokens/s needs more than one core for the gateway alone while the simulator and the load
-  generator need the same two cores.
+  — plus the read that finds the socket empty before the goroutine parks — and in the CPU profile of
+  1,000 paced SSE streams those system calls are 35 % of the gateway's time (about 8 µs per
+  ` + "`write(2)`" + ` on this paravirtualised VM; ` + "`perf`" + ` puts a third of the cycles in the hypervisor's interrupt path).
+  Saturated, the gateway relays 55,000–80,000 tokens per CPU-second. On this machine the bound is the
+  direct figure itself: a direct token costs two socket operations (the simulator's write, the client's
+  read), a relayed one four (plus the gateway's read and write) on the same 2 cores, so the relay tops
+  out near half to two thirds of the direct throughput measured beside it — which is where it is.
+  100,000 relayed tokens/s needs cores of its own for the gateway, or fewer system calls per token
+  (tokens that queue are already merged into one write).
 - **One-shot added latency** (goal: 0.2 ms p50, 1 ms p99 at 1,000 req/s): the gateway spends roughly
   0.5 ms of CPU per request at 1,000 req/s (kernel time included: about 15 context switches and 20
   syscalls per request, versus 9 context switches for the simulator's own exchange), so it is busy about
