@@ -78,11 +78,28 @@ func (d *Decoder) Next() ([]byte, error) {
 	}
 }
 
-// Buffered reports whether a whole event (its blank line included) is in the read
-// buffer, so that Next returns it without reading from the connection.
+// Buffered reports whether a whole event with data (its blank line included) is in
+// the read buffer, so that Next returns it without reading from the connection. Events
+// without data (comments, keep-alives) do not count: Next skips them and reads on.
 func (d *Decoder) Buffered() bool {
 	b, _ := d.r.Peek(d.r.Buffered())
-	return bytes.Contains(b, []byte("\n\n")) || bytes.Contains(b, []byte("\n\r\n"))
+	data := false
+	for {
+		i := bytes.IndexByte(b, '\n')
+		if i < 0 {
+			return false
+		}
+		line := bytes.TrimSuffix(b[:i], []byte{'\r'})
+		b = b[i+1:]
+		switch {
+		case len(line) == 0:
+			if data {
+				return true
+			}
+		case bytes.HasPrefix(line, []byte("data:")) || string(line) == "data":
+			data = true
+		}
+	}
 }
 
 // readLine returns one line without its LF or CRLF.

@@ -59,49 +59,73 @@ func (s *Stream) Next() bool {
 		return true
 	}
 	for {
-		data, err := s.dec.Next()
-		if err != nil {
-			s.end(s.readError(err))
-			return false
+		if more, delta := s.read(); !more || delta {
+			return more
 		}
-		if s.firstByte.IsZero() {
-			s.firstByte = time.Now()
-			s.watch.arm("idle", s.watchIdle())
-		} else {
-			s.watch.kick()
-		}
-		if bytes.Equal(data, []byte("[DONE]")) {
-			if !s.finished {
-				s.end(ErrTruncated)
-				return false
-			}
-			s.drain()
-			s.end(nil)
-			return false
-		}
-		if err := s.chunk.decode(data, &s.delta, &s.usage); err != nil {
-			s.end(fmt.Errorf("vllm: %s: %w", s.replica, err))
-			return false
-		}
-		if s.delta.FinishReason != "" {
-			s.finished = true
-		}
-		if s.delta.Text == "" && s.delta.FinishReason == "" && s.delta.Usage == nil {
-			continue
-		}
-		if s.delta.Text != "" && s.firstToken.IsZero() {
-			s.firstToken = time.Now()
-			s.gotToken.Store(true)
-		}
-		return true
 	}
 }
 
+// read reads one event: more is false at the end of the stream, delta is true for a
+// chunk Next returns (false for one it skips).
+func (s *Stream) read() (more, delta bool) {
+	data, err := s.dec.Next()
+	if err != nil {
+		s.end(s.readError(err))
+		return false, false
+	}
+	if s.firstByte.IsZero() {
+		s.firstByte = time.Now()
+		s.watch.arm("idle", s.watchIdle())
+	} else {
+		s.watch.kick()
+	}
+	if bytes.Equal(data, []byte("[DONE]")) {
+		if !s.finished {
+			s.end(ErrTruncated)
+			return false, false
+		}
+		s.drain()
+		s.end(nil)
+		return false, false
+	}
+	if err := s.chunk.decode(data, &s.delta, &s.usage); err != nil {
+		s.end(fmt.Errorf("vllm: %s: %w", s.replica, err))
+		return false, false
+	}
+	if s.delta.FinishReason != "" {
+		s.finished = true
+	}
+	if s.delta.Text == "" && s.delta.FinishReason == "" && s.delta.Usage == nil {
+		return true, false
+	}
+	if s.delta.Text != "" && s.firstToken.IsZero() {
+		s.firstToken = time.Now()
+		s.gotToken.Store(true)
+	}
+	return true, true
+}
+
 // Buffered reports whether Next can return without waiting on the network: a delta
-// read ahead, or a whole event already in the read buffer. A reader that relays each
-// delta as a write uses it to merge the deltas that queued up while it was writing.
+// read ahead, or one already in the read buffer. A reader that relays each delta as a
+// write uses it to merge the deltas that queued up while it was writing. To tell a
+// delta from a chunk Next skips, it reads the buffered events ahead (from the goroutine
+// calling Next, after the last Delta was used): a skipped chunk alone is not buffered,
+// and the end of the stream in the buffer is (Next returns false at once).
 func (s *Stream) Buffered() bool {
-	return !s.done.Load() && (s.held || s.dec.Buffered())
+	if s.done.Load() {
+		return false
+	}
+	for !s.held {
+		if !s.dec.Buffered() {
+			return false
+		}
+		more, delta := s.read()
+		if !more {
+			return true
+		}
+		s.held = delta
+	}
+	return true
 }
 
 // Delta returns the delta Next advanced to. Its Usage, when set, stays valid.
