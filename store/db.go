@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -9,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -32,6 +34,8 @@ type DB struct {
 	dialect    Dialect
 	migrations fs.FS
 	now        func() time.Time
+	logMu      sync.Mutex
+	logInsert  *sql.Stmt // the request log's full-batch INSERT, prepared on first use
 }
 
 // Option adjusts Open.
@@ -192,7 +196,15 @@ func (db *DB) Ping(ctx context.Context) error {
 }
 
 // Close closes the pool.
-func (db *DB) Close() error { return db.x.Close() }
+func (db *DB) Close() error {
+	db.logMu.Lock()
+	if db.logInsert != nil {
+		_ = db.logInsert.Close()
+		db.logInsert = nil
+	}
+	db.logMu.Unlock()
+	return db.x.Close()
+}
 
 // inTx runs fn in one transaction, committing when fn returns nil and rolling
 // back otherwise. Helpers that take a sqlx.ExtContext compose under it.

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"strings"
 	"time"
 
@@ -37,27 +38,32 @@ func (db *DB) RequestLog() *RequestLog { return &RequestLog{db: db} }
 const requestLogColumns = `created_at, request_id, key_id, user_id, route, kind, adapter, tokens_in, tokens_out,
 	ttft_ms, latency_ms, cached, coalesced, status, error_code`
 
-// logBatch rows per INSERT statement (15 parameters each).
-const logBatch = 200
+// logBatch rows per INSERT statement (15 parameters each): the engine's batch, so a
+// busy gateway's batches are one prepared statement each.
+const logBatch = 256
 
 // InsertBatch writes rows in one transaction with multi-row INSERTs. A zero
-// CreatedAt means now.
+// CreatedAt means now. A full INSERT of logBatch rows is prepared once per DB (the
+// SQL is not parsed again for every batch); a shorter rest is sent as text.
 func (s *RequestLog) InsertBatch(ctx context.Context, rows []RequestLogRow) error {
 	if len(rows) == 0 {
 		return nil
 	}
+	var full *sql.Stmt
+	if len(rows) >= logBatch {
+		var err error // prepared before the transaction: on a one-connection pool
+		// (SQLite :memory:) the transaction holds the only connection
+		if full, err = s.fullInsert(ctx); err != nil {
+			return wrap("insert request log", err)
+		}
+	}
 	now := s.db.nowUTC()
 	err := s.db.inTx(ctx, func(tx *sqlx.Tx) error {
+		args := make([]any, 0, 15*min(len(rows), logBatch))
 		for start := 0; start < len(rows); start += logBatch {
 			chunk := rows[start:min(start+logBatch, len(rows))]
-			var b strings.Builder
-			b.WriteString(`INSERT INTO request_log (` + requestLogColumns + `) VALUES `)
-			args := make([]any, 0, 15*len(chunk))
-			for i, r := range chunk {
-				if i > 0 {
-					b.WriteString(", ")
-				}
-				b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+			args = args[:0]
+			for _, r := range chunk {
 				at := now
 				if !r.CreatedAt.IsZero() {
 					at = ts(r.CreatedAt)
@@ -65,13 +71,46 @@ func (s *RequestLog) InsertBatch(ctx context.Context, rows []RequestLogRow) erro
 				args = append(args, at, r.RequestID, r.KeyID, r.UserID, r.Route, r.Kind, r.Adapter, r.TokensIn,
 					r.TokensOut, r.TTFTMs, r.LatencyMs, r.Cached, r.Coalesced, r.Status, r.ErrorCode)
 			}
-			if _, err := tx.ExecContext(ctx, tx.Rebind(b.String()), args...); err != nil {
+			var err error
+			if len(chunk) == logBatch {
+				_, err = tx.StmtContext(ctx, full).ExecContext(ctx, args...)
+			} else {
+				_, err = tx.ExecContext(ctx, tx.Rebind(insertSQL(len(chunk))), args...)
+			}
+			if err != nil {
 				return err
 			}
 		}
 		return nil
 	})
 	return wrap("insert request log", err)
+}
+
+// insertSQL is the INSERT of n request-log rows.
+func insertSQL(n int) string {
+	var b strings.Builder
+	b.WriteString(`INSERT INTO request_log (` + requestLogColumns + `) VALUES `)
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+	}
+	return b.String()
+}
+
+// fullInsert returns the DB's prepared INSERT of logBatch rows.
+func (s *RequestLog) fullInsert(ctx context.Context) (*sql.Stmt, error) {
+	s.db.logMu.Lock()
+	defer s.db.logMu.Unlock()
+	if s.db.logInsert == nil {
+		st, err := s.db.x.PrepareContext(ctx, s.db.x.Rebind(insertSQL(logBatch)))
+		if err != nil {
+			return nil, err
+		}
+		s.db.logInsert = st
+	}
+	return s.db.logInsert, nil
 }
 
 // Since returns rows created at or after since, oldest first, optionally only
