@@ -44,6 +44,7 @@ type flight struct {
 	stepMu sync.Mutex
 	up     *upstreamRead // nil before the first step
 	over   bool          // concluded: the end is published
+	away   *time.Timer   // hands a pulled flight off when its reader stays away (pullAway)
 
 	mu      sync.Mutex
 	subs    int  // subscribers attached
@@ -63,6 +64,11 @@ type flightEnd struct {
 	usage  vllm.Usage
 	err    *Error
 }
+
+// pullAway is how long a pulled flight waits for its reader to come back (its write to
+// a slow client may block) before it is handed to a goroutine of its own: the upstream
+// is not left unread until the client's idle limit, meant for a silent model, cuts it.
+const pullAway = time.Second
 
 // Lazy flight states.
 const (
@@ -129,12 +135,22 @@ func (f *flight) pull() bool {
 	if f.over || f.state.Load() != lazyPulled {
 		return false
 	}
+	if f.away != nil {
+		f.away.Stop()
+	}
 	f.step()
 	// Events that queued up while the reader was writing are taken now, merged into
 	// its next read: one write for them instead of one each (as a flight goroutine's
 	// buffer merges them for a reader that lags).
 	for !f.over && f.up != nil && f.up.s.Buffered() {
 		f.step()
+	}
+	switch {
+	case f.over:
+	case f.away == nil:
+		f.away = time.AfterFunc(pullAway, f.handOff)
+	default:
+		f.away.Reset(pullAway)
 	}
 	return true
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hapa-project/hapa/vllm"
+	"github.com/hapa-project/hapa/vllm/sim"
 )
 
 // Review of pulled flights (a lone reader stepping the upstream in its own goroutine).
@@ -84,5 +85,32 @@ func TestPullDoesNotWaitBehindAnEmptyChunk(t *testing.T) {
 	text, end := readAll(t, ctx, s)
 	if text != "b" || end.Done == nil || end.Done.FinishReason != "stop" {
 		t.Fatalf("rest %q %+v", text, end)
+	}
+}
+
+// A pulled reader that is away (its write to a slow client blocks) must not leave the
+// upstream unread for so long that the client's idle limit, meant for a silent model,
+// cuts a healthy generation: the flight goes to a goroutine of its own meanwhile.
+func TestPulledReaderAwayDoesNotTripTheIdleLimit(t *testing.T) {
+	h := newHarness(t, harnessOpt{noCache: true, sim: sim.Config{Seed: 9, ITL: 5 * time.Millisecond},
+		client: vllm.ClientConfig{IdleTimeout: pullAway + 500*time.Millisecond}})
+	req := oneShotReq("write a function that reverses a string")
+	req.MaxTokens = 60
+	ctx := context.Background()
+	s, err := h.e.Start(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if ev, err := s.Next(ctx); err != nil || ev.Text == "" {
+		t.Fatalf("first: %+v %v", ev, err)
+	}
+	time.Sleep(pullAway + time.Second) // the reader is elsewhere
+	_, end := readAll(t, ctx, s)
+	if end.Done == nil || end.Done.FinishReason == "cancelled" {
+		t.Fatalf("after the reader's absence: %+v, want the generation's Done", end)
+	}
+	if got := h.incidents.list(); len(got) != 0 {
+		t.Fatalf("incidents %v recorded for a healthy generation", got)
 	}
 }

@@ -100,6 +100,9 @@ func (f *flight) conclude(end *flightEnd) {
 	if f.unwatch != nil {
 		f.unwatch()
 	}
+	if f.away != nil {
+		f.away.Stop()
+	}
 	// A flight cancelled by its last subscriber leaving, or by shutdown, is no incident.
 	if end.err != nil && end.err.Server() && f.ctx.Err() == nil {
 		e.log.Warn("realtime: generation failed", "code", end.err.Code, "model", f.model,
