@@ -77,12 +77,20 @@ and committed on its own with ` + "`go test -race`" + ` of its package.
   syscalls per request, versus 9 context switches for the simulator's own exchange), so it is busy about
   half the time and requests queue behind each other and behind GC cycles; the tail is the queue.
   In-process, a cache hit through the whole middleware chain costs 34 µs (` + "`BenchmarkCodeGenerateCacheHit`" + `),
-  so most of the cost is in the two HTTP exchanges and their wake-ups, not in HAPA's own logic.
-  ` + "`GOMAXPROCS=1`" + ` for the gateway used less CPU but gave a worse tail.
+  so most of the cost is in the two HTTP exchanges and their wake-ups, not in HAPA's own logic. In the
+  CPU profile at 1,000 req/s (` + "`PPROF_ADDR`" + `) net/http's client transport — its per-connection read and
+  write goroutines and the request set-up — is 15–20 % of the gateway's CPU and about 4 of the 15
+  context switches; an HTTP/1.1 client of our own for the vLLM exchange (the caller writes the request
+  and reads the stream itself) is the next step, and it needs its own tests for keep-alive, chunked
+  bodies, cancellation and TLS. ` + "`GOMAXPROCS=1`" + ` for the gateway used less CPU (44–47 % against 54–55 % of a
+  core) but gave no better latency.
 - **Cache hit p99** (goal 0.5 ms memory / 1.5 ms Redis): one request at a time the median hit is
-  about 0.25 ms (memory) and 0.4 ms (Redis), but 1 % of hits take over 1 ms — a GC cycle, the request
-  log's SQLite batch or another process taking the core. The floor (the simulator's ` + "`GET /health`" + ` one
-  at a time) is itself 0.3 ms p99.
+  about 0.15–0.25 ms (memory) and 0.4 ms (Redis), but 1 % of hits take about 1 ms. Inside the gateway
+  a hit is short: the access log's own durations (handler chain, response written) are p50 66 µs, p99
+  0.3 ms; the rest of the tail is outside the handler — the wake-ups of the gateway's and the load
+  generator's threads on 2 shared cores, with the request log's SQLite batch (a few ms of CPU, about
+  14 times a second at 3,600 hits/s) and GC cycles taking one of them (` + "`GOGC=off`" + ` brought the p99 to
+  0.8–1.1 ms). The floor (the simulator's ` + "`GET /health`" + ` one at a time) is itself 0.3–0.4 ms p99.
 - Figures measured while other work ran on the machine (see the load average above) are dominated by CPU
   starvation: latencies of seconds and "added" figures of milliseconds then describe the queue, not the
   gateway. Compare runs only at a similar load average.
