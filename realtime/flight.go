@@ -13,8 +13,10 @@ import (
 // A flight is one upstream generation and the text it produced so far. Its
 // subscribers (Streams) each keep a read offset into the one growing buffer, so a late
 // joiner first reads everything produced, then live text, and a slow reader gets the
-// text merged — nothing is dropped and the upstream reader never waits on a reader.
-// The buffer is bounded by MaxOutputBytes (the output of max_tokens is far smaller).
+// text merged — nothing is dropped. A lone reader may read the upstream itself (it
+// pulls the flight); with several, the flight's own goroutine reads it, so that no
+// reader waits on another. The buffer is bounded by MaxOutputBytes (the output of
+// max_tokens is far smaller).
 //
 // The flight's context belongs to the flight, not to its first caller: it derives from
 // the engine's and is cancelled when the last subscriber leaves (which closes the
@@ -115,9 +117,9 @@ func (f *flight) begin(pull bool) {
 }
 
 // handOff moves a pulled flight to a goroutine of its own, which runs the rest of it
-// once the current step (if any) returns: its reader reads without pulling (a keep-
-// alive tick, another context), a second subscriber joined, or the flight's context
-// ended while its reader may be busy elsewhere.
+// once the current step (if any) returns: its reader reads with a context other than
+// Start's, a second subscriber joined, its reader stayed away (pullAway), or the
+// flight's context ended while its reader may be busy elsewhere.
 func (f *flight) handOff() {
 	if f.lazy && f.state.CompareAndSwap(lazyPulled, lazyPushed) {
 		go f.run()
