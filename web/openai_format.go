@@ -140,8 +140,10 @@ func (s *Server) openAIOneShot(w http.ResponseWriter, r *http.Request, src event
 	defer src.Close()
 	ev, err := nextAll(r.Context(), src)
 	switch {
-	case err != nil: // the client left (request context) or the stream closed
+	case err != nil && r.Context().Err() != nil: // the client left: nobody reads an answer
 		return
+	case err != nil: // the stream ended without a terminal event
+		s.writeOpenAIError(w, r, realtime.Wrap(realtime.CodeInternal, err))
 	case ev.Err != nil:
 		s.writeOpenAIError(w, r, ev.Err)
 	case ev.Done != nil && ev.Done.FinishReason != "cancelled":

@@ -60,3 +60,19 @@ func TestOpenAIRelayKeepAliveAndLateError(t *testing.T) {
 		}
 	})
 }
+
+// A non-streaming request whose stream ends without a terminal event (io.EOF from a
+// closed source) gets a real error, not an empty 200.
+func TestOpenAIOneShotStreamEndedWithoutTerminal(t *testing.T) {
+	srv, err := New(Config{JWTSecret: testSecret}, Deps{DB: openDB(t), Keys: noKeys{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := &slowSource{} // no events: Next returns io.EOF at once
+	w := httptest.NewRecorder()
+	r := httptest.NewRequest("POST", "/v1/chat/completions", nil)
+	srv.openAIOneShot(w, r, src, newOpenAIFormat(true, "hapa-generate", 1))
+	if w.Code != 500 || !strings.Contains(w.Body.String(), `"hapa_code":"`+string(realtime.CodeInternal)+`"`) || !src.closed.Load() {
+		t.Fatalf("status %d body %s (closed %v)", w.Code, w.Body.String(), src.closed.Load())
+	}
+}
