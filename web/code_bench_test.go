@@ -46,7 +46,7 @@ func (s *tokenSource) Next(context.Context) (realtime.Event, error) {
 func (s *tokenSource) Close() {}
 
 // BenchmarkSSERelayPerToken measures the relay's cost per streamed token event
-// (JSON framing, marker cut, write and flush, channel hand-off), without the engine.
+// (JSON framing, marker cut, write and flush, the keep-alive lock), without the engine.
 func BenchmarkSSERelayPerToken(b *testing.B) {
 	db, err := store.Open(context.Background(), "sqlite://:memory:")
 	if err != nil {
