@@ -14,6 +14,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/coder/websocket"
 )
 
 // NewHTTPClient returns a keep-alive client sized for conns concurrent requests to one
@@ -89,6 +91,10 @@ func errClass(ctx context.Context, err error) string {
 		return "no local port"
 	case errors.Is(err, syscall.EMFILE):
 		return "too many open files"
+	case websocket.CloseStatus(err) != -1: // the server closed the socket: say with which code
+		return "ws closed " + strconv.Itoa(int(websocket.CloseStatus(err)))
+	case errors.Is(err, net.ErrClosed):
+		return "ws closed"
 	}
 	return "conn error"
 }

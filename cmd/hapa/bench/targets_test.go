@@ -1,6 +1,14 @@
 package bench
 
-import "testing"
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"testing"
+
+	"github.com/coder/websocket"
+)
 
 func TestBodies(t *testing.T) {
 	tests := []struct {
@@ -22,5 +30,20 @@ func TestBodies(t *testing.T) {
 				t.Fatalf("got  %s\nwant %s", got, tt.want)
 			}
 		})
+	}
+}
+
+// A socket the server closed is reported with its close code, not as "conn error".
+func TestErrClassWebSocketClose(t *testing.T) {
+	ctx := context.Background()
+	closed := fmt.Errorf("failed to get reader: %w", websocket.CloseError{Code: websocket.StatusPolicyViolation, Reason: "frame rate exceeded"})
+	for err, want := range map[error]string{
+		closed: "ws closed 1008",
+		fmt.Errorf("failed to write msg: %w", net.ErrClosed): "ws closed",
+		errors.New("something else"):                         "conn error",
+	} {
+		if got := errClass(ctx, err); got != want {
+			t.Errorf("errClass(%v) = %q, want %q", err, got, want)
+		}
 	}
 }
