@@ -32,13 +32,14 @@ type KeyAuthenticator interface {
 	Authenticate(ctx context.Context, plaintext string) (store.APIKey, error)
 }
 
-type callerKey struct{}
-
-// callerFrom returns the authenticated caller of the request; ok is false on routes
-// without requireAuth.
+// callerFrom returns the authenticated caller of the request (kept in the request
+// state, so authentication copies no request); ok is false before authentication and
+// on routes without it.
 func callerFrom(ctx context.Context) (realtime.Caller, bool) {
-	c, ok := ctx.Value(callerKey{}).(realtime.Caller)
-	return c, ok
+	if c := stateFrom(ctx).caller; c != nil {
+		return *c, true
+	}
+	return realtime.Caller{}, false
 }
 
 // credential extracts the caller's credential: X-API-Key wins over Authorization, as in
@@ -100,7 +101,7 @@ func keyError(err error) error {
 }
 
 // requireAuth admits authenticated callers holding every one of scopes (a key with
-// the admin scope holds them all) and puts the caller in the request context.
+// the admin scope holds them all) and puts the caller in the request state.
 func (s *Server) requireAuth(scopes ...string) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler { return s.authedWith(s.writeError, next.ServeHTTP, scopes...) }
 }
@@ -120,7 +121,7 @@ func (s *Server) authedWith(fail func(http.ResponseWriter, *http.Request, error)
 			fail(w, r, realtime.NewError(realtime.CodeForbidden, "Permission denied: the '"+missing+"' scope is required"))
 			return
 		}
-		h(w, r.WithContext(context.WithValue(r.Context(), callerKey{}, c)))
+		h(w, r)
 	})
 }
 

@@ -37,12 +37,7 @@ func (s *Server) rateLimit(group string, sse bool, h http.HandlerFunc) http.Hand
 			h(w, r)
 			return
 		}
-		var c realtime.Caller
-		if p := stateFrom(r.Context()).caller; p != nil {
-			c = *p
-		} else if cc, ok := callerFrom(r.Context()); ok {
-			c = cc
-		}
+		c, _ := callerFrom(r.Context())
 		d := s.checkLimit(w, r, c, group)
 		switch {
 		case d.Err != nil && sse:
