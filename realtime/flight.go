@@ -25,7 +25,8 @@ type flight struct {
 	e      *Engine
 	key    string // coalescing key; "" for a private flight
 	model  string
-	replay bool // a cache hit: finished from the start, read in small chunks
+	replay bool   // a cache hit: finished from the start, read in small chunks
+	text   string // a replay's text, shared with the cache entry (buf stays empty)
 	ctx    context.Context
 	cancel context.CancelFunc
 
@@ -183,7 +184,7 @@ func replayFlight(e *Engine, p plan, ent cacheEntry) *flight {
 	if model == "" {
 		model = p.upstream.Model
 	}
-	return &flight{e: e, model: model, replay: true, subs: 1, buf: []byte(ent.Text), firstAt: time.Now(),
+	return &flight{e: e, model: model, replay: true, subs: 1, text: ent.Text, firstAt: time.Now(),
 		end: &flightEnd{finish: ent.FinishReason, usage: ent.Usage}}
 }
 
@@ -277,22 +278,18 @@ func (f *flight) wake() {
 
 // read returns the text after off (at most limit bytes, cut at a rune boundary, when
 // limit > 0), else the end when the flight is over, else a channel closed on the next
-// change.
+// change. A replay's text is read in place: it never changes.
 func (f *flight) read(off, limit int) (text string, end *flightEnd, wait <-chan struct{}) {
+	if f.replay {
+		if off < len(f.text) {
+			return f.text[off:cutEnd(f.text, off, limit)], nil, nil
+		}
+		return "", f.end, nil
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if n := len(f.buf); off < n {
-		if limit > 0 && n-off > limit {
-			n = off + limit
-			for n > off && !utf8.RuneStart(f.buf[n]) {
-				n--
-			}
-			if n == off { // a rune longer than limit: take it whole
-				_, size := utf8.DecodeRune(f.buf[off:])
-				n = off + size
-			}
-		}
-		return string(f.buf[off:n]), nil, nil
+	if off < len(f.buf) {
+		return string(f.buf[off:cutEnd(f.buf, off, limit)]), nil, nil
 	}
 	if f.end != nil {
 		return "", f.end, nil
@@ -301,9 +298,32 @@ func (f *flight) read(off, limit int) (text string, end *flightEnd, wait <-chan 
 	return "", nil, f.notify
 }
 
+// cutEnd is where a read of t after off ends: at most limit bytes (limit > 0), cut
+// at a rune boundary, and a rune longer than limit taken whole.
+func cutEnd[T ~string | ~[]byte](t T, off, limit int) int {
+	n := len(t)
+	if limit <= 0 || n-off <= limit {
+		return n
+	}
+	n = off + limit
+	for n > off && !utf8.RuneStart(t[n]) {
+		n--
+	}
+	if n == off { // a rune longer than limit: take it whole
+		n++
+		for n < len(t) && !utf8.RuneStart(t[n]) {
+			n++
+		}
+	}
+	return n
+}
+
 // rest returns the text after off with the end once the flight is over, else a
 // channel closed at the end (text arriving meanwhile wakes nobody through it).
 func (f *flight) rest(off int) (text string, end *flightEnd, wait <-chan struct{}) {
+	if f.replay {
+		return f.text[min(off, len(f.text)):], f.end, nil
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.end != nil {

@@ -193,3 +193,28 @@ func TestSlowReaderGetsMergedText(t *testing.T) {
 		t.Fatalf("end %+v", end)
 	}
 }
+
+// cutEnd never splits a rune: it cuts before the rune that would cross the limit, and
+// takes a rune longer than the limit whole.
+func TestCutEnd(t *testing.T) {
+	for _, tt := range []struct {
+		text       string
+		off, limit int
+		want       string
+	}{
+		{"abcdef", 0, 0, "abcdef"},
+		{"abcdef", 2, 3, "cde"},
+		{"ab한국", 0, 4, "ab"}, // 한 is 3 bytes: cut before it
+		{"ab한국", 2, 4, "한"},  // from a rune start: one whole rune fits
+		{"한국", 0, 2, "한"},    // a rune longer than the limit: whole
+		{"a😀b", 1, 1, "😀"},   // 4 bytes, limit 1
+		{"xy", 0, 5, "xy"},
+	} {
+		if got := tt.text[tt.off:cutEnd(tt.text, tt.off, tt.limit)]; got != tt.want {
+			t.Errorf("cutEnd(%q, %d, %d) gives %q, want %q", tt.text, tt.off, tt.limit, got, tt.want)
+		}
+		if got := string([]byte(tt.text)[tt.off:cutEnd([]byte(tt.text), tt.off, tt.limit)]); got != tt.want {
+			t.Errorf("cutEnd([]byte %q, %d, %d) gives %q, want %q", tt.text, tt.off, tt.limit, got, tt.want)
+		}
+	}
+}
