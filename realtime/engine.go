@@ -130,8 +130,9 @@ func (e *Engine) Start(ctx context.Context, req Request) (*Stream, error) {
 	if err := e.validate(&req); err != nil {
 		return nil, err
 	}
-	p := e.render(ctx, req)
-	key := cacheKey(p, e.cfg.CacheScope, req.Caller.KeyID)
+	rendered := e.render(ctx, req)
+	p := &rendered // one copy, shared by the flight and the stream
+	key := cacheKey(rendered, e.cfg.CacheScope, req.Caller.KeyID)
 	shared := !req.NoCache && p.upstream.Temperature <= e.cfg.CacheMaxTemperature
 
 	if shared && e.deps.Cache != nil {

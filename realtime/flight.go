@@ -36,7 +36,7 @@ type flight struct {
 	// handed to a goroutine of its own (see handOff), or leaving abandons it without
 	// an upstream request.
 	lazy  bool
-	plan  plan
+	plan  *plan
 	state atomic.Int32 // lazyPending → lazyPulled (→ lazyPushed), or lazyPending → lazyAbandoned
 	// unwatch stops the watch that hands a pending or pulled flight to a goroutine when
 	// its context ends (the last subscriber left, engine shutdown): nothing else would
@@ -84,7 +84,7 @@ const (
 // launch prepares a flight for p with one subscriber; its first reader starts it (see
 // flight.begin). The caller holds e.mu and has checked that the engine is not closed.
 // A shared flight is registered under key for identical requests to join.
-func (e *Engine) launch(p plan, key string, shared bool) *flight {
+func (e *Engine) launch(p *plan, key string, shared bool) *flight {
 	f := &flight{e: e, model: p.upstream.Model, plan: p, subs: 1, notify: make(chan struct{})}
 	f.ctx, f.cancel = context.WithCancel(e.base)
 	if shared {
@@ -179,7 +179,7 @@ func (f *flight) abandon() {
 }
 
 // replayFlight is a finished flight holding a cache entry.
-func replayFlight(e *Engine, p plan, ent cacheEntry) *flight {
+func replayFlight(e *Engine, p *plan, ent cacheEntry) *flight {
 	model := ent.Model
 	if model == "" {
 		model = p.upstream.Model

@@ -21,7 +21,7 @@ type Stream struct {
 	info StreamInfo
 	e    *Engine
 	src  *flight
-	meta plan
+	meta *plan     // shared with the flight when it launched it
 	t0   time.Time // Start was called
 	at   time.Time // subscribed (after validation and cache lookup)
 
@@ -36,7 +36,7 @@ type Stream struct {
 }
 
 // subscribe makes the caller's Stream on f.
-func (e *Engine) subscribe(ctx context.Context, f *flight, p plan, t0 time.Time, coalesced bool) *Stream {
+func (e *Engine) subscribe(ctx context.Context, f *flight, p *plan, t0 time.Time, coalesced bool) *Stream {
 	s := &Stream{e: e, src: f, meta: p, t0: t0, at: time.Now(), gone: make(chan struct{}), startCtx: ctx,
 		info: StreamInfo{Model: f.model, Cached: f.replay, Coalesced: coalesced}}
 	e.st.subscribers.Add(1)
