@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"sync"
 
 	"github.com/hapa-project/hapa/realtime"
 )
@@ -106,8 +107,9 @@ func jsonKind(k string) string {
 // writeJSON writes v as JSON with status. HTML escaping is off (code in responses
 // stays readable); non-ASCII is sent as UTF-8.
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
+	buf := jsonBufs.Get().(*bytes.Buffer)
+	defer putJSONBuf(buf)
+	enc := json.NewEncoder(buf)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(v); err != nil {
 		http.Error(w, `{"detail":"Internal server error","error_code":"E5004"}`, http.StatusInternalServerError)
@@ -116,4 +118,18 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())
+}
+
+// jsonBufs are writeJSON's encode buffers: a response body is written (copied out)
+// before its buffer goes back.
+var jsonBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// putJSONBuf returns buf to the pool unless a large answer grew it (kept buffers stay
+// small).
+func putJSONBuf(buf *bytes.Buffer) {
+	if buf.Cap() > 64<<10 {
+		return
+	}
+	buf.Reset()
+	jsonBufs.Put(buf)
 }
