@@ -7,6 +7,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"math"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/hapa-project/hapa/vllm"
@@ -36,7 +38,14 @@ func cacheKey(p plan, scope string, keyID int64) string {
 	for _, m := range u.Messages {
 		n += 16 + len(m.Role) + len(m.Content)
 	}
-	b := make([]byte, 0, n)
+	bp := keyBufs.Get().(*[]byte)
+	b := slices.Grow((*bp)[:0], n)
+	defer func() {
+		if cap(b) <= 64<<10 { // a huge prompt's buffer is not kept
+			*bp = b[:0]
+			keyBufs.Put(bp)
+		}
+	}()
 	str := func(s string) { // length-prefixed: no two field lists encode alike
 		b = binary.LittleEndian.AppendUint64(b, uint64(len(s)))
 		b = append(b, s...)
@@ -68,6 +77,9 @@ func cacheKey(p plan, scope string, keyID int64) string {
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
 }
+
+// keyBufs are cacheKey's scratch buffers (the key material is hashed, then dropped).
+var keyBufs = sync.Pool{New: func() any { return new([]byte) }}
 
 // cacheLookup returns the response cached under key.
 func (e *Engine) cacheLookup(ctx context.Context, key string) (cacheEntry, bool) {
