@@ -30,12 +30,11 @@ type flight struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 
-	// A launched flight is lazy (a cache replay is not): it has not started with
-	// launch. Its first subscriber to read pulls it (Next and All step the upstream in
-	// the reader's goroutine: no flight goroutine, no hand-off per token), or it is
-	// handed to a goroutine of its own (see handOff), or leaving abandons it without
-	// an upstream request.
-	lazy  bool
+	// A launched flight is lazy: it has not started with launch. Its first subscriber
+	// to read pulls it (Next and All step the upstream in the reader's goroutine: no
+	// flight goroutine, no hand-off per token), or it is handed to a goroutine of its
+	// own (see handOff), or leaving abandons it without an upstream request. A cache
+	// replay is born finished (flightReplay) and takes none of these transitions.
 	plan  *plan
 	state atomic.Int32 // lazyPending → lazyPulled (→ lazyPushed), or lazyPending → lazyAbandoned
 	// unwatch stops the watch that hands a pending or pulled flight to a goroutine when
@@ -73,12 +72,13 @@ type flightEnd struct {
 // is not left unread until the client's idle limit, meant for a silent model, cuts it.
 const pullAway = time.Second
 
-// Lazy flight states.
+// Flight states.
 const (
 	lazyPending   int32 = iota
 	lazyPulled          // stepped by its reader (Stream.Next or All)
 	lazyPushed          // run by a goroutine of its own
 	lazyAbandoned       // ended before it started
+	flightReplay        // a cache replay: finished from the start, never run
 )
 
 // launch prepares a flight for p with one subscriber; its first reader starts it (see
@@ -93,7 +93,6 @@ func (e *Engine) launch(p *plan, key string, shared bool) *flight {
 	}
 	e.wg.Add(1)
 	e.st.flights.Add(1)
-	f.lazy = true
 	f.unwatch = context.AfterFunc(f.ctx, f.ctxEnded)
 	return f
 }
@@ -101,9 +100,9 @@ func (e *Engine) launch(p *plan, key string, shared bool) *flight {
 // begin starts a lazy flight that has not started: pulled by the caller (pull), or
 // in a goroutine of its own. A flight with several subscribers is never pulled, so
 // that no subscriber paces another. It does nothing for other flights, or when the
-// flight already started or was abandoned.
+// flight already started, was abandoned or is a replay.
 func (f *flight) begin(pull bool) {
-	if !f.lazy || !f.state.CompareAndSwap(lazyPending, lazyPulled) {
+	if !f.state.CompareAndSwap(lazyPending, lazyPulled) {
 		if !pull {
 			f.handOff()
 		}
@@ -122,7 +121,7 @@ func (f *flight) begin(pull bool) {
 // Start's, a second subscriber joined, its reader stayed away (pullAway), or the
 // flight's context ended while its reader may be busy elsewhere.
 func (f *flight) handOff() {
-	if f.lazy && f.state.CompareAndSwap(lazyPulled, lazyPushed) {
+	if f.state.CompareAndSwap(lazyPulled, lazyPushed) {
 		go f.run()
 	}
 }
@@ -170,7 +169,7 @@ func (f *flight) ctxEnded() {
 // published for a cancelled flight, so a subscriber still reading gets the shutdown
 // error.
 func (f *flight) abandon() {
-	if f.lazy && f.state.CompareAndSwap(lazyPending, lazyAbandoned) {
+	if f.state.CompareAndSwap(lazyPending, lazyAbandoned) {
 		f.cancel()
 		f.finish(&flightEnd{err: f.upstreamError(context.Canceled, f.plan.req, CodeModelUnavailable)})
 		f.e.st.flights.Add(-1)
@@ -184,8 +183,10 @@ func replayFlight(e *Engine, p *plan, ent cacheEntry) *flight {
 	if model == "" {
 		model = p.upstream.Model
 	}
-	return &flight{e: e, model: model, replay: true, subs: 1, text: ent.Text, firstAt: time.Now(),
+	f := &flight{e: e, model: model, replay: true, subs: 1, text: ent.Text, firstAt: time.Now(),
 		end: &flightEnd{finish: ent.FinishReason, usage: ent.Usage}}
+	f.state.Store(flightReplay)
+	return f
 }
 
 // join attaches one more subscriber unless the flight is being abandoned. A pulled
@@ -211,15 +212,13 @@ func (f *flight) leave() {
 		f.left = true
 	}
 	f.mu.Unlock()
-	if last {
-		if f.lazy {
-			// A pending flight is abandoned here, not by the watch that cancel would
-			// fire in a goroutine of its own: it is gone when the subscriber's Close
-			// returns. A pulled one is handed off after the cancel, so its goroutine
-			// (or the step running now) concludes it at once.
-			f.unwatch()
-			f.abandon()
-		}
+	if last { // a launched flight (a replay has its end from the start)
+		// A pending flight is abandoned here, not by the watch that cancel would fire
+		// in a goroutine of its own: it is gone when the subscriber's Close returns. A
+		// pulled one is handed off after the cancel, so its goroutine (or the step
+		// running now) concludes it at once.
+		f.unwatch()
+		f.abandon()
 		f.cancel()
 		f.handOff()
 		f.unregister()

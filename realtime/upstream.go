@@ -97,9 +97,7 @@ func (f *flight) advance(u *upstreamRead) *flightEnd {
 func (f *flight) conclude(end *flightEnd) {
 	e, p := f.e, f.plan
 	f.over = true
-	if f.unwatch != nil {
-		f.unwatch()
-	}
+	f.unwatch()
 	if f.away != nil {
 		f.away.Stop()
 	}
