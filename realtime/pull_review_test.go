@@ -97,14 +97,7 @@ func TestPulledReaderAwayDoesNotTripTheIdleLimit(t *testing.T) {
 	req := oneShotReq("write a function that reverses a string")
 	req.MaxTokens = 60
 	ctx := context.Background()
-	s, err := h.e.Start(ctx, req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if ev, err := s.Next(ctx); err != nil || ev.Text == "" {
-		t.Fatalf("first: %+v %v", ev, err)
-	}
+	s := startPulled(t, h, req)
 	time.Sleep(pullAway + time.Second) // the reader is elsewhere
 	_, end := readAll(t, ctx, s)
 	if end.Done == nil || end.Done.FinishReason == "cancelled" {

@@ -61,6 +61,21 @@ func readAll(t *testing.T, ctx context.Context, s *Stream) (string, Event) {
 	}
 }
 
+// startPulled starts req with the background context and reads its first text, so
+// the reader has pulled the flight once; the stream closes when the test ends.
+func startPulled(t *testing.T, h *harness, req Request) *Stream {
+	t.Helper()
+	s, err := h.e.Start(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	if ev, err := s.Next(context.Background()); err != nil || ev.Text == "" {
+		t.Fatalf("first: %+v %v", ev, err)
+	}
+	return s
+}
+
 func TestNextWithStartContextPullsTheFlight(t *testing.T) {
 	h, cu := pullHarness(t, sim.Config{Seed: 5, ITL: time.Millisecond})
 	ctx, cancel := context.WithCancel(context.Background())
@@ -139,14 +154,7 @@ func TestShutdownEndsAPulledFlightWhoseReaderIsAway(t *testing.T) {
 	req := oneShotReq("write a long essay about sorting")
 	req.MaxTokens = 400
 	ctx := context.Background()
-	s, err := h.e.Start(ctx, req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if ev, err := s.Next(ctx); err != nil || ev.Text == "" {
-		t.Fatalf("first: %+v %v", ev, err)
-	}
+	s := startPulled(t, h, req)
 	stopped := make(chan struct{})
 	go func() { h.stop(); close(stopped) }()
 	select {
