@@ -3,6 +3,7 @@ package realtime
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -20,11 +21,21 @@ const statusCancelled = 499
 // is bounded and a full queue drops (and counts) the row. While the database is down
 // rows are kept in a bounded retry buffer (oldest dropped first) and retried with
 // exponential backoff; requests never wait for the database.
+//
+// The queue is a slice under a mutex, not a channel: enqueue wakes the writer only when
+// a batch is full, and the writer otherwise takes what queued on its tick. A channel
+// send woke the writer goroutine for every row — a goroutine hand-off, and often a
+// thread wake-up, on every request's path.
 type logWriter struct {
 	cfg   EngineConfig
 	store LogStore
 	log   *slog.Logger
-	queue chan store.RequestLogRow
+
+	mu     sync.Mutex
+	queue  []store.RequestLogRow // enqueued, not yet taken by the writer; at most LogQueue
+	spare  []store.RequestLogRow // the writer's previous queue, reused
+	full   chan struct{}         // capacity 1: a batch is queued
+	queueN atomic.Int64          // len(queue), for stats
 
 	pending []store.RequestLogRow // owned by the run/flush goroutine
 	backoff time.Duration
@@ -36,11 +47,7 @@ type logWriter struct {
 }
 
 func newLogWriter(cfg EngineConfig, s LogStore, log *slog.Logger) *logWriter {
-	w := &logWriter{cfg: cfg, store: s, log: log}
-	if s != nil {
-		w.queue = make(chan store.RequestLogRow, cfg.LogQueue)
-	}
-	return w
+	return &logWriter{cfg: cfg, store: s, log: log, full: make(chan struct{}, 1)}
 }
 
 // enqueue adds a row without blocking.
@@ -48,14 +55,40 @@ func (w *logWriter) enqueue(row store.RequestLogRow) {
 	if w.store == nil {
 		return
 	}
-	if !w.closed.Load() {
+	w.mu.Lock()
+	if w.closed.Load() {
+		w.mu.Unlock()
+		w.drop(1, "request-log writer closed")
+		return
+	}
+	n := len(w.queue)
+	if n >= w.cfg.LogQueue {
+		w.mu.Unlock()
+		w.drop(1, "request-log queue full")
+		return
+	}
+	w.queue = append(w.queue, row)
+	w.mu.Unlock()
+	w.queueN.Store(int64(n + 1))
+	if n+1 == w.cfg.LogBatch {
 		select {
-		case w.queue <- row:
-			return
+		case w.full <- struct{}{}:
 		default:
 		}
 	}
-	w.drop(1, "request-log queue full")
+}
+
+// take moves the queued rows to the retry buffer.
+func (w *logWriter) take() {
+	w.mu.Lock()
+	rows := w.queue
+	w.queue, w.spare = w.spare[:0], rows
+	w.mu.Unlock()
+	w.queueN.Store(0)
+	for i := range rows {
+		w.add(rows[i])
+		rows[i] = store.RequestLogRow{} // let the strings go
+	}
 }
 
 // drop counts lost rows and warns at most once a second.
@@ -82,14 +115,11 @@ func (w *logWriter) run(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
-		case row := <-w.queue:
-			w.add(row)
-			if len(w.pending) >= w.cfg.LogBatch {
-				w.write(context.WithoutCancel(ctx), false)
-			}
+		case <-w.full:
 		case <-tick.C:
-			w.write(context.WithoutCancel(ctx), false)
 		}
+		w.take()
+		w.write(context.WithoutCancel(ctx), false)
 	}
 }
 
@@ -136,15 +166,10 @@ func (w *logWriter) flush(ctx context.Context) {
 	if w.store == nil {
 		return
 	}
-	w.closed.Store(true)
-	for drained := false; !drained; {
-		select {
-		case row := <-w.queue:
-			w.add(row)
-		default:
-			drained = true
-		}
-	}
+	w.mu.Lock()
+	w.closed.Store(true) // under mu: a row is either queued before the take below or dropped
+	w.mu.Unlock()
+	w.take()
 	for w.write(ctx, true) != nil {
 		select {
 		case <-ctx.Done():
@@ -159,7 +184,7 @@ func (w *logWriter) flush(ctx context.Context) {
 
 // stats returns queue depth, retry-buffer size, written and dropped rows.
 func (w *logWriter) stats() (queued, pending int, written, dropped int64) {
-	return len(w.queue), int(w.pendingN.Load()), w.written.Load(), w.dropped.Load()
+	return int(w.queueN.Load()), int(w.pendingN.Load()), w.written.Load(), w.dropped.Load()
 }
 
 // account writes the request-log row of one finished subscription and reports it.

@@ -3,6 +3,7 @@ package realtime
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -35,5 +36,57 @@ func TestRequestLogBackoff(t *testing.T) {
 		}
 		cancel()
 		<-done
+	})
+}
+
+// TestRequestLogWakesOnFullBatch: rows wait for the tick until a batch is full, which
+// wakes the writer at once; rows enqueued while the writer flushes on shutdown are
+// either written or counted as dropped.
+func TestRequestLogWakesOnFullBatch(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := &fakeLogStore{}
+		w := newLogWriter(EngineConfig{LogQueue: 100, LogBatch: 4, LogRetryRows: 100,
+			LogFlushInterval: time.Hour, LogRetryMax: time.Second}, s, slog.New(slog.DiscardHandler))
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { defer close(done); w.run(ctx) }()
+
+		for range 3 {
+			w.enqueue(store.RequestLogRow{})
+		}
+		time.Sleep(time.Minute)
+		synctest.Wait()
+		if q, _, written, _ := w.stats(); len(s.snapshot()) != 0 || q != 3 || written != 0 {
+			t.Fatalf("before a full batch: %d rows written, %d queued; want 0 and 3", len(s.snapshot()), q)
+		}
+		w.enqueue(store.RequestLogRow{}) // the fourth fills the batch
+		synctest.Wait()
+		if q, _, written, _ := w.stats(); len(s.snapshot()) != 4 || q != 0 || written != 4 {
+			t.Fatalf("after a full batch: %d rows written, %d queued; want 4 and 0", len(s.snapshot()), q)
+		}
+		w.enqueue(store.RequestLogRow{})
+		time.Sleep(time.Hour) // the tick takes a partial batch
+		synctest.Wait()
+		if n := len(s.snapshot()); n != 5 {
+			t.Fatalf("after the tick: %d rows written, want 5", n)
+		}
+		cancel()
+		<-done
+
+		// Shutdown: rows racing the final flush are written or dropped, never lost.
+		var wg sync.WaitGroup
+		for range 4 {
+			wg.Go(func() {
+				for range 50 {
+					w.enqueue(store.RequestLogRow{})
+				}
+			})
+		}
+		w.flush(context.Background())
+		wg.Wait()
+		_, _, written, dropped := w.stats()
+		if written+dropped != 5+200 || int(written) != len(s.snapshot()) {
+			t.Fatalf("written %d + dropped %d, want 205 (store holds %d)", written, dropped, len(s.snapshot()))
+		}
 	})
 }
