@@ -6,6 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,17 +20,45 @@ import (
 //
 //	hapa bench run [flags]            one ad-hoc load against any base URL
 //	hapa bench suite --out FILE       every scenario of docs/performance.md (make bench)
+//	hapa bench refproxy [flags]       the suite's reference gateway (a bare net/http proxy)
 func cmdBench(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	if len(args) == 0 {
-		return errors.New("usage: hapa bench run|suite [flags]")
+		return errors.New("usage: hapa bench run|suite|refproxy [flags]")
 	}
 	switch args[0] {
 	case "run":
 		return benchRun(ctx, args[1:], getenv, stdout)
 	case "suite":
 		return benchSuite(ctx, args[1:], getenv, stdout)
+	case "refproxy":
+		return benchRefProxy(ctx, args[1:], stdout)
 	}
-	return fmt.Errorf("bench: unknown subcommand %q (want run or suite)", args[0])
+	return fmt.Errorf("bench: unknown subcommand %q (want run, suite or refproxy)", args[0])
+}
+
+// benchRefProxy serves bench.RefProxy until ctx ends.
+func benchRefProxy(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("bench refproxy", flag.ContinueOnError)
+	fs.SetOutput(stdout)
+	listen := fs.String("listen", "127.0.0.1:8010", "address to serve on")
+	upstream := fs.String("upstream", "http://127.0.0.1:8002", "vLLM base URL")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: bench.RefProxy(*upstream), ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		<-ctx.Done()
+		_ = srv.Close()
+	}()
+	fmt.Fprintf(stdout, "reference proxy on http://%s in front of %s\n", ln.Addr(), *upstream)
+	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
 }
 
 func benchRun(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
@@ -45,6 +75,7 @@ func benchRun(ctx context.Context, args []string, getenv func(string) string, st
 		rate        = fs.Float64("rate", 0, "open loop: requests per second (0 = closed loop)")
 		concurrency = fs.Int("concurrency", 64, "closed loop: requests in flight")
 		duration    = fs.Duration("duration", 10*time.Second, "length of one round")
+		rampUp      = fs.Duration("ramp-up", 0, "closed loop: spread the workers' first requests over this long (0 = all at once)")
 		rounds      = fs.Int("rounds", 1, "rounds (with --compare: per side, alternating)")
 		compare     = fs.String("compare", "", "vLLM base URL: also send the equivalent streamed /v1/completions there and print the added latency")
 		prompt      = fs.String("prompt", "write a function that sorts a list of integers", "prompt")
@@ -81,7 +112,7 @@ func benchRun(ctx context.Context, args []string, getenv func(string) string, st
 	default:
 		return fmt.Errorf("bench run: unknown --mode %q", *mode)
 	}
-	load := bench.Load{Rate: *rate, Concurrency: *concurrency, Duration: *duration, Timeout: *timeout}
+	load := bench.Load{Rate: *rate, Concurrency: *concurrency, Duration: *duration, RampUp: *rampUp, Timeout: *timeout}
 	if *compare != "" {
 		direct := bench.VLLMStreamTarget(hc, *compare, bench.VLLMBody(*prompt, *temperature, *maxTokens, *unique))
 		c := bench.Compare(ctx, load, *rounds, target, direct, *pid)

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestBenchCommandErrors(t *testing.T) {
@@ -17,7 +18,7 @@ func TestBenchCommandErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"no subcommand", []string{"bench"}, "usage: hapa bench run|suite"},
+		{"no subcommand", []string{"bench"}, "usage: hapa bench run|suite|refproxy"},
 		{"unknown subcommand", []string{"bench", "soak"}, `unknown subcommand "soak"`},
 		{"unknown mode", []string{"bench", "run", "--mode", "grpc"}, `unknown --mode "grpc"`},
 		{"bad rounds", []string{"bench", "run", "--rounds", "0"}, "--rounds and --duration must be positive"},
@@ -49,5 +50,41 @@ func TestBenchRunREST(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "errors: 0") || !strings.Contains(out.String(), "latency p50") {
 		t.Fatalf("unexpected output:\n%s", out.String())
+	}
+}
+
+// TestBenchRefProxyCommand serves the reference proxy until the context ends.
+func TestBenchRefProxyCommand(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var out syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"bench", "refproxy", "--listen", "127.0.0.1:0", "--upstream", "http://127.0.0.1:1"},
+			func(string) string { return "" }, &out)
+	}()
+	var url string
+	for i := 0; i < 200 && url == ""; i++ {
+		if _, rest, ok := strings.Cut(out.String(), "reference proxy on "); ok {
+			url, _, _ = strings.Cut(rest, " ")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if url == "" {
+		t.Fatalf("no address printed: %q", out.String())
+	}
+	resp, err := http.Post(url+"/api/v1/code/generate", "application/json", strings.NewReader(`{"prompt":"p","max_tokens":2}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadGateway { // the upstream is down
+		t.Fatalf("status %d, want 502", resp.StatusCode)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("refproxy ended with %v", err)
+	}
+	if err := run(context.Background(), []string{"bench", "refproxy", "--listen", "bad address"}, func(string) string { return "" }, &out); err == nil {
+		t.Fatal("a bad --listen address was accepted")
 	}
 }

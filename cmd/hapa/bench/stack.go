@@ -102,6 +102,7 @@ func freePort() (int, error) {
 // Stack is one simulator and one gateway in front of it, each a child process.
 type Stack struct {
 	Sim, GW *Proc
+	Ref     *Proc       // the reference proxy in front of the simulator, when asked for
 	Proxy   *CloseProxy // between gateway and simulator, when asked for
 	DBPath  string
 	Dir     string
@@ -115,6 +116,7 @@ type StackOpts struct {
 	SimArgs []string // extra `hapa sim` flags
 	Env     []string // extra gateway settings (KEY=VALUE), after the suite's defaults
 	Proxy   bool     // put a CloseProxy between gateway and simulator
+	Ref     bool     // also start the reference proxy (RefProxy) in front of the simulator
 }
 
 // BenchRateRules lifts every rate limit far above what the suite sends, so that the
@@ -135,6 +137,20 @@ func StartStack(ctx context.Context, o StackOpts) (*Stack, error) {
 		filepath.Join(o.Dir, o.Name+"-sim.log"), simURL, "/health")
 	if err != nil {
 		return nil, err
+	}
+	if o.Ref {
+		refPort, err := freePort()
+		if err != nil {
+			st.Stop()
+			return nil, err
+		}
+		refAddr := "127.0.0.1:" + strconv.Itoa(refPort)
+		st.Ref, err = startProc(ctx, o.Name+"-refproxy", o.Bin, []string{"bench", "refproxy", "--listen", refAddr, "--upstream", simURL},
+			nil, o.Dir, filepath.Join(o.Dir, o.Name+"-refproxy.log"), "http://"+refAddr, "/health")
+		if err != nil {
+			st.Stop()
+			return nil, err
+		}
 	}
 	upstream := simURL
 	if o.Proxy {
@@ -181,12 +197,16 @@ func (s *Stack) StopGateway() error {
 	return err
 }
 
-// Stop stops the gateway, the proxy and the simulator.
+// Stop stops the gateway, the proxies and the simulator.
 func (s *Stack) Stop() error {
 	var errs []error
 	if s.GW != nil {
 		errs = append(errs, s.GW.Stop())
 		s.GW = nil
+	}
+	if s.Ref != nil {
+		errs = append(errs, s.Ref.Stop())
+		s.Ref = nil
 	}
 	if s.Proxy != nil {
 		s.Proxy.Close()

@@ -221,32 +221,45 @@ func compareTable(c *Comparison, label string) Table {
 	t := Table{Header: append([]string{label}, ResultHeader...)}
 	t.Rows = append(t.Rows, append([]string{""}, ResultRow("HAPA", c.HAPA)...))
 	t.Rows = append(t.Rows, append([]string{""}, ResultRow("direct", c.Direct)...))
+	if c.Ref != nil {
+		t.Rows = append(t.Rows, append([]string{""}, ResultRow("reference proxy", c.Ref)...))
+	}
 	return t
 }
 
+// addedRow is what HAPA adds over the direct side of c.
 func addedRow(label string, c *Comparison) []string {
-	h, d := &c.HAPA.Latency, &c.Direct.Latency
+	return addedCells(label, c.HAPA, c.Direct, c.GatewayCPUPercent(), MiB(c.PeakRSS))
+}
+
+// refAddedRow is what the reference proxy adds over the direct side of c.
+func refAddedRow(label string, c *Comparison) []string {
+	return addedCells(label, c.Ref, c.Direct, c.RefCPUPercent(), "–")
+}
+
+func addedCells(label string, side, direct *Result, cpu float64, rss string) []string {
+	h, d := &side.Latency, &direct.Latency
 	return []string{label,
 		Ms(Added(h, d, 0.5)), fmt.Sprintf("%.2f×", Ratio(h, d, 0.5)),
 		Ms(Added(h, d, 0.9)), fmt.Sprintf("%.2f×", Ratio(h, d, 0.9)),
 		Ms(Added(h, d, 0.99)), fmt.Sprintf("%.2f×", Ratio(h, d, 0.99)),
-		fmt.Sprintf("%.0f %%", c.GatewayCPUPercent()), MiB(c.PeakRSS), sendLag(c)}
+		fmt.Sprintf("%.0f %%", cpu), rss, sendLag(side, direct)}
 }
 
 // sendLag shows whether the open-loop scheduler kept its schedule ("–" in a closed loop).
-func sendLag(c *Comparison) string {
-	if c.HAPA.SendLag.Count() == 0 {
+func sendLag(side, direct *Result) string {
+	if side.SendLag.Count() == 0 {
 		return "–"
 	}
-	return Ms(c.HAPA.SendLag.Quantile(0.99)) + " / " + Ms(c.Direct.SendLag.Quantile(0.99))
+	return Ms(side.SendLag.Quantile(0.99)) + " / " + Ms(direct.SendLag.Quantile(0.99))
 }
 
-var addedHeader = []string{"load", "added p50", "ratio p50", "added p90", "ratio p90", "added p99", "ratio p99", "gateway CPU (% of a core)", "gateway peak RSS", "send lag p99 (HAPA / direct)"}
+var addedHeader = []string{"load", "added p50", "ratio p50", "added p90", "ratio p90", "added p99", "ratio p99", "CPU (% of a core)", "peak RSS", "send lag p99 (this side / direct)"}
 
 // overhead is scenario (a), the closed loop at 64 and the request-log check, on one
 // gateway in front of a zero-latency simulator.
 func (s *suite) overhead(ctx context.Context) error {
-	st, err := s.stack(ctx, "overhead", zeroSim, false)
+	st, err := StartStack(ctx, StackOpts{Bin: s.o.Bin, Dir: s.o.Dir, Name: "overhead", SimArgs: zeroSim, Ref: true})
 	if err != nil {
 		return err
 	}
@@ -255,6 +268,7 @@ func (s *suite) overhead(ctx context.Context) error {
 	const maxTokens = 16
 	hapa := RESTTarget(s.hc, st.GW.URL, DemoKey, GenBody(benchPrompt, 0.7, maxTokens, true))
 	direct := VLLMStreamTarget(s.hc, st.SimURL(), VLLMBody(benchPrompt, 0.7, maxTokens, true))
+	ref := RESTTarget(s.hc, st.Ref.URL, DemoKey, GenBody(benchPrompt, 0.7, maxTokens, true))
 	served, sent := 0, 0
 	count := func(r *Result) { served += r.OK; sent += r.Requests }
 
@@ -262,6 +276,7 @@ func (s *suite) overhead(ctx context.Context) error {
 	w := Run(ctx, Load{Rate: 200, Duration: s.d(time.Second)}, hapa)
 	count(w)
 	Run(ctx, Load{Rate: 200, Duration: s.d(time.Second), First: 1 << 20}, direct)
+	Run(ctx, Load{Rate: 200, Duration: s.d(time.Second), First: 1 << 20}, ref)
 	// Idle is read after the warm-up has settled: start-up work (migrations, hashing the
 	// generated admin password with Argon2id's 19 MiB) is not the idle footprint.
 	time.Sleep(3 * time.Second)
@@ -275,16 +290,24 @@ func (s *suite) overhead(ctx context.Context) error {
 			"Direct: the same prompt and max_tokens (16) as a streamed `POST /v1/completions` to the simulator, " +
 			"read to `data: [DONE]` — the exchange HAPA itself has with the upstream, so the difference is what " +
 			"the gateway adds (its rendered prompt is longer, which costs the simulator nothing measurable). " +
-			"Simulator: TTFT 0, ITL 0. Rounds alternate HAPA/direct."}
+			"Simulator: TTFT 0, ITL 0. Reference proxy: `hapa bench refproxy`, its own process like the " +
+			"gateway, serving the same route with the least a net/http gateway does — decode the body, send the " +
+			"prompt upstream as a streamed completion, decode every chunk to `[DONE]`, answer JSON — and no " +
+			"authentication, limits, logs, metrics, templates, cache or request log; what it adds over direct " +
+			"is the floor under any Go gateway's added latency on this machine (the HTTP hop and the runtime). " +
+			"Rounds rotate direct, HAPA and the reference proxy, so each goes first, second and last equally often."}
 	added := Table{Header: addedHeader}
 	var at1000 *Comparison
 	for _, rate := range []float64{500, 1000} {
-		c := Compare(ctx, Load{Rate: rate, Duration: s.d(3 * time.Second), First: next}, 4, hapa, direct, pid)
-		next = max(c.HAPA.Next, c.Direct.Next)
+		c := CompareRef(ctx, Load{Rate: rate, Duration: s.d(2 * time.Second), First: next}, 6, hapa, direct, ref, pid, st.Ref.Pid())
+		next = max(c.HAPA.Next, c.Direct.Next, c.Ref.Next)
 		count(c.HAPA)
 		sec.Tables = append(sec.Tables, compareTable(c, fmt.Sprintf("%.0f req/s", rate)))
-		added.Rows = append(added.Rows, addedRow(fmt.Sprintf("%.0f req/s", rate), c))
-		s.logf("  %.0f req/s: added p50 %s p99 %s", rate, Ms(Added(&c.HAPA.Latency, &c.Direct.Latency, 0.5)), Ms(Added(&c.HAPA.Latency, &c.Direct.Latency, 0.99)))
+		added.Rows = append(added.Rows, addedRow(fmt.Sprintf("%.0f req/s, HAPA", rate), c),
+			refAddedRow(fmt.Sprintf("%.0f req/s, reference proxy", rate), c))
+		s.logf("  %.0f req/s: added p50 %s p99 %s (reference proxy %s, %s)", rate,
+			Ms(Added(&c.HAPA.Latency, &c.Direct.Latency, 0.5)), Ms(Added(&c.HAPA.Latency, &c.Direct.Latency, 0.99)),
+			Ms(Added(&c.Ref.Latency, &c.Direct.Latency, 0.5)), Ms(Added(&c.Ref.Latency, &c.Direct.Latency, 0.99)))
 		if rate == 1000 {
 			at1000 = c
 		}
@@ -294,15 +317,17 @@ func (s *suite) overhead(ctx context.Context) error {
 	idle1, _ := ReadProc(pid)
 	sec.Tables = append(sec.Tables, added)
 
-	h, d := &at1000.HAPA.Latency, &at1000.Direct.Latency
+	h, d, rf := &at1000.HAPA.Latency, &at1000.Direct.Latency, &at1000.Ref.Latency
 	a50, a99 := Added(h, d, 0.5), Added(h, d, 0.99)
 	okLoad := at1000.HAPA.ErrorCount() == 0
 	s.rep.Goals = append(s.rep.Goals,
 		Goal{"one-shot added latency p50 at 1,000 req/s", "≤ 0.2 ms",
-			fmt.Sprintf("%s (HAPA p50 %s, direct %s; HAPA answered %.0f req/s)", Ms(a50), Ms(h.Quantile(0.5)), Ms(d.Quantile(0.5)), at1000.HAPA.Throughput()),
+			fmt.Sprintf("%s (HAPA p50 %s, direct %s; HAPA answered %.0f req/s); the reference proxy adds %s",
+				Ms(a50), Ms(h.Quantile(0.5)), Ms(d.Quantile(0.5)), at1000.HAPA.Throughput(), Ms(Added(rf, d, 0.5))),
 			Check(a50 <= 200*time.Microsecond && okLoad)},
 		Goal{"one-shot added latency p99 at 1,000 req/s", "≤ 1 ms",
-			fmt.Sprintf("%s (HAPA p99 %s, direct %s)", Ms(a99), Ms(h.Quantile(0.99)), Ms(d.Quantile(0.99))),
+			fmt.Sprintf("%s (HAPA p99 %s, direct %s); the reference proxy adds %s",
+				Ms(a99), Ms(h.Quantile(0.99)), Ms(d.Quantile(0.99)), Ms(Added(rf, d, 0.99))),
 			Check(a99 <= time.Millisecond && okLoad)},
 	)
 	returned := idle1.RSS <= idle0.RSS+(at1000.PeakRSS-idle0.RSS)/2
@@ -369,60 +394,73 @@ func (s *suite) streaming(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	h, d := &paced.HAPA.TTFT, &paced.Direct.TTFT
+	h, d, rf := &paced.HAPA.TTFT, &paced.Direct.TTFT, &paced.Ref.TTFT
 	added := Added(h, d, 0.5)
 	perCPU := 0.0
 	if sat.GatewayCPU > 0 {
 		perCPU = float64(sat.HAPA.Tokens) / sat.GatewayCPU.Seconds()
 	}
+	refPerCPU := 0.0
+	if sat.RefCPU > 0 {
+		refPerCPU = float64(sat.Ref.Tokens) / sat.RefCPU.Seconds()
+	}
 	s.rep.Goals = append(s.rep.Goals,
 		Goal{"streaming: added TTFT p50 at 1,000 streams", "≤ 0.3 ms",
-			fmt.Sprintf("%s (HAPA %s, direct %s; paced, 20 tokens/s per stream)", Ms(added), Ms(h.Quantile(0.5)), Ms(d.Quantile(0.5))),
+			fmt.Sprintf("%s (HAPA %s, direct %s; paced, 20 tokens/s per stream); the reference proxy adds %s",
+				Ms(added), Ms(h.Quantile(0.5)), Ms(d.Quantile(0.5)), Ms(Added(rf, d, 0.5))),
 			Check(added <= 300*time.Microsecond && paced.HAPA.ErrorCount() == 0)},
 		Goal{"streaming: relayed tokens/s at 1,000 streams", "≥ 100,000",
-			fmt.Sprintf("%.0f (direct %.0f, saturated); the gateway relays %.0f tokens per CPU-second", sat.HAPA.TokenRate(), sat.Direct.TokenRate(), perCPU),
+			fmt.Sprintf("%.0f (direct %.0f, reference proxy %.0f; saturated); the gateway relays %.0f tokens per CPU-second, the reference proxy %.0f",
+				sat.HAPA.TokenRate(), sat.Direct.TokenRate(), sat.Ref.TokenRate(), perCPU, refPerCPU),
 			Check(sat.HAPA.TokenRate() >= 100000)})
 	ttft := Table{Header: []string{"TTFT", "p50", "p90", "p99", "max"}}
 	for _, r := range []struct {
 		n string
 		h *Hist
-	}{{"HAPA", h}, {"direct", d}} {
+	}{{"HAPA", h}, {"direct", d}, {"reference proxy", rf}} {
 		ttft.Rows = append(ttft.Rows, []string{r.n, Ms(r.h.Quantile(0.5)), Ms(r.h.Quantile(0.9)), Ms(r.h.Quantile(0.99)), Ms(r.h.Max())})
 	}
-	ttft.Rows = append(ttft.Rows, []string{"added", Ms(Added(h, d, 0.5)), Ms(Added(h, d, 0.9)), Ms(Added(h, d, 0.99)), ""})
+	ttft.Rows = append(ttft.Rows, []string{"added by HAPA", Ms(Added(h, d, 0.5)), Ms(Added(h, d, 0.9)), Ms(Added(h, d, 0.99)), ""},
+		[]string{"added by the reference proxy", Ms(Added(rf, d, 0.5)), Ms(Added(rf, d, 0.9)), Ms(Added(rf, d, 0.99)), ""})
 	s.rep.Sections = append(s.rep.Sections, Section{Title: "(b) Streaming at 1,000 concurrent streams",
 		Text: fmt.Sprintf("Closed loop, 1,000 streams open, their first starts spread over one stream's length "+
-			"(2 s paced, 1 s saturated; rounds of 8 s) so that they stay spread, as editors' are; all 1,000 starting in "+
+			"(2 s paced, 1 s saturated; rounds of 6 s) so that they stay spread, as editors' are; all 1,000 starting in "+
 			"one instant would stay in step and measure a burst of 1,000 simultaneous starts every stream length. HAPA: SSE `POST /api/v1/code/generate/stream` "+
 			"(unique prompts, temperature 0.7); direct: streamed `/v1/completions` to the simulator with the same prompt "+
-			"and max_tokens. TTFT is measured from the request's start to the first token event (HAPA `type:token`, "+
+			"and max_tokens; reference proxy: the same SSE route on `hapa bench refproxy` (see (a)), which relays each "+
+			"chunk with text as one `type:token` event, one write and flush each, and nothing else. Rounds rotate the three sides. TTFT is measured from the request's start to the first token event (HAPA `type:token`, "+
 			"vLLM the first chunk with text); tokens/s counts completion tokens from the final usage.\n\n"+
 			"**Paced** (added TTFT): the simulator sends a token every 50 ms, max_tokens 40 (2 s streams), so 1,000 "+
-			"streams offer 20,000 tokens/s. Gateway CPU %.0f %% of a core, peak RSS %s.\n\n"+
+			"streams offer 20,000 tokens/s. Gateway CPU %.0f %% of a core (reference proxy %.0f %%), peak RSS %s.\n\n"+
 			"**Saturated** (relay throughput): a token every 5 ms, max_tokens 200, so 1,000 streams offer 200,000 "+
 			"tokens/s — more than the machine can produce and relay; the simulator and the load generator take their "+
-			"share of the 2 cores. Gateway CPU %.0f %% of a core, peak RSS %s; %.0f relayed tokens per gateway "+
-			"CPU-second (the relay's capacity per core if it had one to itself).",
-			paced.GatewayCPUPercent(), MiB(paced.PeakRSS), sat.GatewayCPUPercent(), MiB(sat.PeakRSS), perCPU),
+			"share of the 2 cores. Gateway CPU %.0f %% of a core (reference proxy %.0f %%), peak RSS %s; %.0f relayed "+
+			"tokens per gateway CPU-second (the relay's capacity per core if it had one to itself; reference proxy %.0f).",
+			paced.GatewayCPUPercent(), paced.RefCPUPercent(), MiB(paced.PeakRSS), sat.GatewayCPUPercent(), sat.RefCPUPercent(), MiB(sat.PeakRSS), perCPU, refPerCPU),
 		Tables: []Table{compareTable(paced, "paced"), ttft, compareTable(sat, "saturated")}})
 	return nil
 }
 
-// streamRun compares SSE through HAPA with the simulator directly at 1,000 streams.
+// streamRun compares SSE through HAPA and through the reference proxy with the
+// simulator directly at 1,000 streams.
 func (s *suite) streamRun(ctx context.Context, name string, simArgs []string, maxTokens int, rampUp time.Duration) (*Comparison, error) {
-	st, err := s.stack(ctx, name, simArgs, false)
+	st, err := StartStack(ctx, StackOpts{Bin: s.o.Bin, Dir: s.o.Dir, Name: name, SimArgs: simArgs, Ref: true})
 	if err != nil {
 		return nil, err
 	}
 	defer st.Stop()
 	hapa := SSETarget(s.hc, st.GW.URL, DemoKey, GenBody(benchPrompt, 0.7, maxTokens, true))
 	direct := VLLMStreamTarget(s.hc, st.SimURL(), VLLMBody(benchPrompt, 0.7, maxTokens, true))
+	ref := SSETarget(s.hc, st.Ref.URL, DemoKey, GenBody(benchPrompt, 0.7, maxTokens, true))
 	Run(ctx, Load{Concurrency: 200, Duration: s.d(time.Second)}, hapa)
 	Run(ctx, Load{Concurrency: 200, Duration: s.d(time.Second), First: 1 << 20}, direct)
+	Run(ctx, Load{Concurrency: 200, Duration: s.d(time.Second), First: 1 << 20}, ref)
 	// Streams start spread over one stream's length (rampUp), then stay spread: the
 	// steady state of 1,000 editors, not 1,000 simultaneous starts every stream length.
-	c := Compare(ctx, Load{Concurrency: 1000, Duration: s.d(8 * time.Second), RampUp: rampUp, First: 1 << 21}, 2, hapa, direct, st.GW.Pid())
-	s.logf("  %s: TTFT p50 HAPA %s direct %s; tokens/s HAPA %.0f direct %.0f", name,
-		Ms(c.HAPA.TTFT.Quantile(0.5)), Ms(c.Direct.TTFT.Quantile(0.5)), c.HAPA.TokenRate(), c.Direct.TokenRate())
+	c := CompareRef(ctx, Load{Concurrency: 1000, Duration: s.d(6 * time.Second), RampUp: rampUp, First: 1 << 21}, 3,
+		hapa, direct, ref, st.GW.Pid(), st.Ref.Pid())
+	s.logf("  %s: TTFT p50 HAPA %s direct %s reference %s; tokens/s HAPA %.0f direct %.0f reference %.0f", name,
+		Ms(c.HAPA.TTFT.Quantile(0.5)), Ms(c.Direct.TTFT.Quantile(0.5)), Ms(c.Ref.TTFT.Quantile(0.5)),
+		c.HAPA.TokenRate(), c.Direct.TokenRate(), c.Ref.TokenRate())
 	return c, nil
 }
