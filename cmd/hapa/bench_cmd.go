@@ -42,14 +42,28 @@ func benchRefProxy(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.SetOutput(stdout)
 	listen := fs.String("listen", "127.0.0.1:8010", "address to serve on")
 	upstream := fs.String("upstream", "http://127.0.0.1:8002", "vLLM base URL")
+	path := fs.String("path", "/v1/completions", "upstream path")
+	tmplFile := fs.String("template", "", "upstream request body with the prompt marker (written by the suite); empty: a plain completion request")
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	var tmpl []byte
+	if *tmplFile != "" {
+		b, err := os.ReadFile(*tmplFile)
+		if err != nil {
+			return err
+		}
+		tmpl = b
+	}
+	h, err := bench.RefProxy(*upstream, *path, tmpl)
+	if err != nil {
 		return err
 	}
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: bench.RefProxy(*upstream), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		<-ctx.Done()
 		_ = srv.Close()

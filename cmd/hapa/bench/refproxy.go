@@ -15,8 +15,8 @@ import (
 
 // RefProxy is the reference gateway of scenarios (a) and (b): the least a Go gateway on
 // net/http does for a generation, and nothing else. For HAPA's two code routes it
-// decodes the JSON body, sends its prompt, temperature and max_tokens upstream as a
-// streamed /v1/completions and decodes every chunk to [DONE]; POST
+// decodes the JSON body, sends a streamed generation upstream and decodes every chunk
+// to [DONE]; POST
 // /api/v1/code/generate answers JSON with the text and usage, …/generate/stream relays
 // each chunk with text as a `type:token` SSE event (one write and flush each, as HAPA
 // does) and ends with a `done` event carrying the usage. There is no authentication,
@@ -24,8 +24,15 @@ import (
 // own process (`hapa bench refproxy`), what it adds over the direct upstream in the same
 // rounds is the floor under HAPA's added latency on the machine: what the extra HTTP hop
 // and the Go runtime cost before any of HAPA's own work.
-func RefProxy(upstream string) http.Handler {
-	p := &refProxy{upstream: strings.TrimRight(upstream, "/") + "/v1/completions",
+//
+// With a template (Upstream.WriteTemplate: the request HAPA itself sends, with a marker
+// for the prompt) it sends that request to path, the client's prompt spliced in, so that
+// its upstream exchange is HAPA's; without one it sends a plain completion request.
+func RefProxy(upstream, path string, template []byte) (http.Handler, error) {
+	if path == "" {
+		path = "/v1/completions"
+	}
+	p := &refProxy{upstream: strings.TrimRight(upstream, "/") + path,
 		hc: &http.Client{Transport: &http.Transport{
 			DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
 			MaxIdleConns:        2048,
@@ -37,12 +44,20 @@ func RefProxy(upstream string) http.Handler {
 	mux.HandleFunc("GET /health", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) })
 	mux.HandleFunc("POST /api/v1/code/generate", p.generate)
 	mux.HandleFunc("POST /api/v1/code/generate/stream", p.stream)
-	return mux
+	if template != nil {
+		head, tail, ok := bytes.Cut(template, jsonMarker())
+		if !ok {
+			return nil, errors.New("refproxy: the template has no prompt marker")
+		}
+		p.head, p.tail = head, tail
+	}
+	return mux, nil
 }
 
 type refProxy struct {
-	upstream string
-	hc       *http.Client
+	upstream   string
+	hc         *http.Client
+	head, tail []byte // the template around the prompt; nil: a plain completion request
 }
 
 type refUsage struct {
@@ -124,11 +139,17 @@ func (p *refProxy) start(w http.ResponseWriter, r *http.Request) (*http.Response
 }
 
 func (p *refProxy) send(ctx context.Context, prompt string, maxTokens int, temperature float64) (*http.Response, error) {
-	body, err := json.Marshal(map[string]any{"model": "prompt", "prompt": prompt,
-		"max_tokens": maxTokens, "temperature": temperature, "stream": true,
-		"stream_options": map[string]any{"include_usage": true}})
-	if err != nil {
-		return nil, err
+	var body []byte
+	if p.head != nil {
+		body = append(appendJSONString(append([]byte(nil), p.head...), prompt), p.tail...)
+	} else {
+		var err error
+		body, err = json.Marshal(map[string]any{"model": "prompt", "prompt": prompt,
+			"max_tokens": maxTokens, "temperature": temperature, "stream": true,
+			"stream_options": map[string]any{"include_usage": true}})
+		if err != nil {
+			return nil, err
+		}
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.upstream, bytes.NewReader(body))
 	if err != nil {
@@ -146,7 +167,7 @@ func (p *refProxy) send(ctx context.Context, prompt string, maxTokens int, tempe
 	return resp, nil
 }
 
-// eachChunk decodes a vLLM completion stream to data: [DONE], calling text for each
+// eachChunk decodes a vLLM (chat) completion stream to data: [DONE], calling text for each
 // chunk with text, and returns the final usage.
 func eachChunk(body io.Reader, text func(string)) (refUsage, error) {
 	var usage refUsage
@@ -162,7 +183,10 @@ func eachChunk(body io.Reader, text func(string)) (refUsage, error) {
 		}
 		var chunk struct {
 			Choices []struct {
-				Text string `json:"text"`
+				Text  string `json:"text"` // completions
+				Delta struct {
+					Content string `json:"content"`
+				} `json:"delta"` // chat completions
 			} `json:"choices"`
 			Usage *refUsage `json:"usage"`
 		}
@@ -170,8 +194,8 @@ func eachChunk(body io.Reader, text func(string)) (refUsage, error) {
 			return usage, err
 		}
 		for _, c := range chunk.Choices {
-			if c.Text != "" {
-				text(c.Text)
+			if t := c.Text + c.Delta.Content; t != "" {
+				text(t)
 			}
 		}
 		if chunk.Usage != nil {

@@ -17,7 +17,11 @@ func TestRefProxy(t *testing.T) {
 	simulator := sim.New(sim.Config{})
 	simSrv := httptest.NewServer(simulator)
 	t.Cleanup(simSrv.Close)
-	ref := httptest.NewServer(RefProxy(simSrv.URL + "/"))
+	h, err := RefProxy(simSrv.URL+"/", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := httptest.NewServer(h)
 	t.Cleanup(ref.Close)
 	hc := NewHTTPClient(8)
 	t.Cleanup(hc.CloseIdleConnections)
@@ -54,7 +58,8 @@ func TestRefProxy(t *testing.T) {
 	})
 
 	t.Run("upstream down", func(t *testing.T) {
-		down := httptest.NewServer(RefProxy("http://127.0.0.1:1"))
+		hd, _ := RefProxy("http://127.0.0.1:1", "", nil)
+		down := httptest.NewServer(hd)
 		t.Cleanup(down.Close)
 		r := Run(ctx, Load{Concurrency: 1, Duration: time.Minute, MaxRequests: 1}, RESTTarget(hc, down.URL, "", GenBody("p", 0.7, 5, true)))
 		if r.Errors["http 502 E5001"] != 1 {

@@ -117,6 +117,9 @@ type StackOpts struct {
 	Env     []string // extra gateway settings (KEY=VALUE), after the suite's defaults
 	Proxy   bool     // put a CloseProxy between gateway and simulator
 	Ref     bool     // also start the reference proxy (RefProxy) in front of the simulator
+	// RefTemplate is the reference proxy's upstream request (Upstream.WriteTemplate) and
+	// RefPath its path; empty: a plain /v1/completions request.
+	RefTemplate, RefPath string
 }
 
 // BenchRateRules lifts every rate limit far above what the suite sends, so that the
@@ -145,8 +148,11 @@ func StartStack(ctx context.Context, o StackOpts) (*Stack, error) {
 			return nil, err
 		}
 		refAddr := "127.0.0.1:" + strconv.Itoa(refPort)
-		st.Ref, err = startProc(ctx, o.Name+"-refproxy", o.Bin, []string{"bench", "refproxy", "--listen", refAddr, "--upstream", simURL},
-			nil, o.Dir, filepath.Join(o.Dir, o.Name+"-refproxy.log"), "http://"+refAddr, "/health")
+		args := []string{"bench", "refproxy", "--listen", refAddr, "--upstream", simURL}
+		if o.RefTemplate != "" {
+			args = append(args, "--template", o.RefTemplate, "--path", o.RefPath)
+		}
+		st.Ref, err = startProc(ctx, o.Name+"-refproxy", o.Bin, args, nil, o.Dir, filepath.Join(o.Dir, o.Name+"-refproxy.log"), "http://"+refAddr, "/health")
 		if err != nil {
 			st.Stop()
 			return nil, err
@@ -167,16 +173,7 @@ func StartStack(ctx context.Context, o StackOpts) (*Stack, error) {
 		return nil, err
 	}
 	url := "http://127.0.0.1:" + strconv.Itoa(port)
-	env := []string{
-		"HOST=127.0.0.1", "PORT=" + strconv.Itoa(port),
-		"DATABASE_URL=sqlite:///" + st.DBPath,
-		"VLLM_SERVER_URL=" + upstream,
-		"DEMO_API_KEY_ENABLED=true",
-		"RATE_LIMIT_ENABLED=true", "RATE_LIMIT_RULES=" + BenchRateRules,
-		"WS_MAX_CONNS_PER_KEY=100000",
-		"STRUCTURED_LOGGING=true", "LOG_LEVEL=INFO",
-		"ERROR_MONITORING_ENABLED=true",
-	}
+	env := gatewayEnv(port, st.DBPath, upstream)
 	env = append(env, o.Env...)
 	st.GW, err = startProc(ctx, o.Name+"-gateway", o.Bin, []string{"serve"}, env, o.Dir,
 		filepath.Join(o.Dir, o.Name+"-gateway.log"), url, "/readyz")
@@ -185,6 +182,21 @@ func StartStack(ctx context.Context, o StackOpts) (*Stack, error) {
 		return nil, err
 	}
 	return st, nil
+}
+
+// gatewayEnv is the gateway's configuration in the suite: SQLite at dbPath, the demo
+// key, limits on but lifted, JSON access logs, metrics and incidents on.
+func gatewayEnv(port int, dbPath, upstream string) []string {
+	return []string{
+		"HOST=127.0.0.1", "PORT=" + strconv.Itoa(port),
+		"DATABASE_URL=sqlite:///" + dbPath,
+		"VLLM_SERVER_URL=" + upstream,
+		"DEMO_API_KEY_ENABLED=true",
+		"RATE_LIMIT_ENABLED=true", "RATE_LIMIT_RULES=" + BenchRateRules,
+		"WS_MAX_CONNS_PER_KEY=100000",
+		"STRUCTURED_LOGGING=true", "LOG_LEVEL=INFO",
+		"ERROR_MONITORING_ENABLED=true",
+	}
 }
 
 // SimURL is the simulator's base URL (not through the proxy).

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"slices"
@@ -41,6 +42,7 @@ type suite struct {
 	o   SuiteOpts
 	hc  *http.Client
 	rep *Report
+	up  *Upstream // what HAPA sends vLLM for benchPrompt: the direct side sends the same
 }
 
 func (s *suite) d(base time.Duration) time.Duration { return time.Duration(float64(base) * s.o.Scale) }
@@ -91,6 +93,12 @@ func RunSuite(ctx context.Context, o SuiteOpts) (*Report, error) {
 	s.rep.Intro = introText
 	s.rep.Machine = machine(o.Version, limit)
 	s.rep.Commands = o.Commands
+	if len(o.Only) == 0 || slices.Contains(o.Only, "overhead") || slices.Contains(o.Only, "streaming") {
+		s.logf("recording the upstream request of a code generation")
+		if s.up, err = CaptureUpstream(ctx, o.Bin, o.Dir); err != nil {
+			return nil, err
+		}
+	}
 	steps := []struct {
 		name string
 		fn   func(ctx context.Context) error
@@ -217,6 +225,17 @@ func (s *suite) stack(ctx context.Context, name string, simArgs []string, proxy 
 	return StartStack(ctx, StackOpts{Bin: s.o.Bin, Dir: s.o.Dir, Name: name, SimArgs: simArgs, Env: env, Proxy: proxy})
 }
 
+// refStack is a stack with the reference proxy, which sends HAPA's upstream request
+// with maxTokens.
+func (s *suite) refStack(ctx context.Context, name string, simArgs []string, maxTokens int) (*Stack, error) {
+	tmpl := filepath.Join(s.o.Dir, name+"-upstream.json")
+	if err := s.up.WriteTemplate(tmpl, maxTokens); err != nil {
+		return nil, err
+	}
+	return StartStack(ctx, StackOpts{Bin: s.o.Bin, Dir: s.o.Dir, Name: name, SimArgs: simArgs,
+		Ref: true, RefTemplate: tmpl, RefPath: s.up.Path})
+}
+
 func compareTable(c *Comparison, label string) Table {
 	t := Table{Header: append([]string{label}, ResultHeader...)}
 	t.Rows = append(t.Rows, append([]string{""}, ResultRow("HAPA", c.HAPA)...))
@@ -259,15 +278,15 @@ var addedHeader = []string{"load", "added p50", "ratio p50", "added p90", "ratio
 // overhead is scenario (a), the closed loop at 64 and the request-log check, on one
 // gateway in front of a zero-latency simulator.
 func (s *suite) overhead(ctx context.Context) error {
-	st, err := StartStack(ctx, StackOpts{Bin: s.o.Bin, Dir: s.o.Dir, Name: "overhead", SimArgs: zeroSim, Ref: true})
+	const maxTokens = 16
+	st, err := s.refStack(ctx, "overhead", zeroSim, maxTokens)
 	if err != nil {
 		return err
 	}
 	defer st.Stop()
 	pid := st.GW.Pid()
-	const maxTokens = 16
 	hapa := RESTTarget(s.hc, st.GW.URL, DemoKey, GenBody(benchPrompt, 0.7, maxTokens, true))
-	direct := VLLMStreamTarget(s.hc, st.SimURL(), VLLMBody(benchPrompt, 0.7, maxTokens, true))
+	direct := VLLMPathTarget(s.hc, st.SimURL(), s.up.Path, s.up.Body(maxTokens, true))
 	ref := RESTTarget(s.hc, st.Ref.URL, DemoKey, GenBody(benchPrompt, 0.7, maxTokens, true))
 	served, sent := 0, 0
 	count := func(r *Result) { served += r.OK; sent += r.Requests }
@@ -287,12 +306,13 @@ func (s *suite) overhead(ctx context.Context) error {
 		Text: "Open loop (latency from the intended send time). HAPA: `POST /api/v1/code/generate` " +
 			"(API key auth, rate limiter on with lifted limits, JSON access log to a file, Prometheus metrics, " +
 			"request log to SQLite; temperature 0.7 and a unique prompt, so neither cache nor coalescing answers). " +
-			"Direct: the same prompt and max_tokens (16) as a streamed `POST /v1/completions` to the simulator, " +
-			"read to `data: [DONE]` — the exchange HAPA itself has with the upstream, so the difference is what " +
-			"the gateway adds (its rendered prompt is longer, which costs the simulator nothing measurable). " +
+			"Direct: the request HAPA itself sends upstream for this prompt — recorded from a gateway at the start " +
+			"of the suite: a streamed `POST " + s.up.Path + "` with HAPA's system prompt, the user's prompt, " +
+			"max_tokens 16, temperature, top_p and stop — read to `data: [DONE]`, so the difference is what the " +
+			"gateway adds to the same upstream exchange. " +
 			"Simulator: TTFT 0, ITL 0. Reference proxy: `hapa bench refproxy`, its own process like the " +
 			"gateway, serving the same route with the least a net/http gateway does — decode the body, send the " +
-			"prompt upstream as a streamed completion, decode every chunk to `[DONE]`, answer JSON — and no " +
+			"same upstream request as direct with the prompt spliced in, decode every chunk to `[DONE]`, answer JSON — and no " +
 			"authentication, limits, logs, metrics, templates, cache or request log; what it adds over direct " +
 			"is the floor under any Go gateway's added latency on this machine (the HTTP hop and the runtime). " +
 			"Rounds rotate direct, HAPA and the reference proxy, so each goes first, second and last equally often."}
@@ -426,8 +446,8 @@ func (s *suite) streaming(ctx context.Context) error {
 		Text: fmt.Sprintf("Closed loop, 1,000 streams open, their first starts spread over one stream's length "+
 			"(2 s paced, 1 s saturated; rounds of 6 s) so that they stay spread, as editors' are; all 1,000 starting in "+
 			"one instant would stay in step and measure a burst of 1,000 simultaneous starts every stream length. HAPA: SSE `POST /api/v1/code/generate/stream` "+
-			"(unique prompts, temperature 0.7); direct: streamed `/v1/completions` to the simulator with the same prompt "+
-			"and max_tokens; reference proxy: the same SSE route on `hapa bench refproxy` (see (a)), which relays each "+
+			"(unique prompts, temperature 0.7); direct: HAPA's own upstream request (recorded, see (a)) with the same "+
+			"max_tokens, sent to the simulator; reference proxy: the same SSE route on `hapa bench refproxy` (see (a)), which relays each "+
 			"chunk with text as one `type:token` event, one write and flush each, and nothing else. Rounds rotate the three sides. TTFT is measured from the request's start to the first token event (HAPA `type:token`, "+
 			"vLLM the first chunk with text); tokens/s counts completion tokens from the final usage.\n\n"+
 			"**Paced** (added TTFT): the simulator sends a token every 50 ms, max_tokens 40 (2 s streams), so 1,000 "+
@@ -444,13 +464,13 @@ func (s *suite) streaming(ctx context.Context) error {
 // streamRun compares SSE through HAPA and through the reference proxy with the
 // simulator directly at 1,000 streams.
 func (s *suite) streamRun(ctx context.Context, name string, simArgs []string, maxTokens int, rampUp time.Duration) (*Comparison, error) {
-	st, err := StartStack(ctx, StackOpts{Bin: s.o.Bin, Dir: s.o.Dir, Name: name, SimArgs: simArgs, Ref: true})
+	st, err := s.refStack(ctx, name, simArgs, maxTokens)
 	if err != nil {
 		return nil, err
 	}
 	defer st.Stop()
 	hapa := SSETarget(s.hc, st.GW.URL, DemoKey, GenBody(benchPrompt, 0.7, maxTokens, true))
-	direct := VLLMStreamTarget(s.hc, st.SimURL(), VLLMBody(benchPrompt, 0.7, maxTokens, true))
+	direct := VLLMPathTarget(s.hc, st.SimURL(), s.up.Path, s.up.Body(maxTokens, true))
 	ref := SSETarget(s.hc, st.Ref.URL, DemoKey, GenBody(benchPrompt, 0.7, maxTokens, true))
 	Run(ctx, Load{Concurrency: 200, Duration: s.d(time.Second)}, hapa)
 	Run(ctx, Load{Concurrency: 200, Duration: s.d(time.Second), First: 1 << 20}, direct)

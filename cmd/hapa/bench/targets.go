@@ -76,6 +76,12 @@ func templateBody(unique bool, body func(prompt string) map[string]any, prompt s
 	}
 }
 
+// hasText reports whether a (chat) completion chunk carries text.
+func hasText(data []byte) bool {
+	return bytes.Contains(data, []byte(`"text":"`)) && !bytes.Contains(data, []byte(`"text":""`)) ||
+		bytes.Contains(data, []byte(`"content":"`)) && !bytes.Contains(data, []byte(`"content":""`))
+}
+
 // errClass turns a transport error into a bounded error class.
 func errClass(ctx context.Context, err error) string {
 	switch {
@@ -214,7 +220,13 @@ func SSETarget(c *http.Client, base, key string, body Body) Target {
 // VLLMStreamTarget is a streamed POST /v1/completions straight to a vLLM server (the
 // simulator), read to data: [DONE]; the first token is the first chunk with text.
 func VLLMStreamTarget(c *http.Client, base string, body Body) Target {
-	url := strings.TrimRight(base, "/") + "/v1/completions"
+	return VLLMPathTarget(c, base, "/v1/completions", body)
+}
+
+// VLLMPathTarget is VLLMStreamTarget on path: /v1/completions or /v1/chat/completions
+// (whose first token is the first chunk with delta content).
+func VLLMPathTarget(c *http.Client, base, path string, body Body) Target {
+	url := strings.TrimRight(base, "/") + path
 	return TargetFunc(func(ctx context.Context, i int) Sample {
 		resp, err := post(ctx, c, url, "", body(i))
 		if err != nil {
@@ -226,8 +238,7 @@ func VLLMStreamTarget(c *http.Client, base string, body Body) Target {
 		}
 		var s Sample
 		err = readSSE(resp.Body, func(data []byte) bool {
-			if s.FirstToken.IsZero() && bytes.Contains(data, []byte(`"text":"`)) &&
-				!bytes.Contains(data, []byte(`"text":""`)) {
+			if s.FirstToken.IsZero() && hasText(data) {
 				s.FirstToken = time.Now()
 			}
 			if bytes.Contains(data, []byte(`"completion_tokens"`)) {

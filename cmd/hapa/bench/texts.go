@@ -29,11 +29,16 @@ const notesText = `
 - **Noise**: the load generator, the gateway and the simulator share 2 cores; the generator's own
   scheduling shows in both sides of a comparison and cancels in the difference only on average. The
   added-latency figures of one run vary by roughly ±0.1 ms between runs.
-- **What "direct" is**: a streamed vLLM ` + "`/v1/completions`" + ` request with the same prompt text and
-  max_tokens, read to the end — the exchange the gateway itself has with vLLM. The gateway additionally
-  renders its prompt template (a longer prompt), decodes every chunk, and re-encodes the answer for its client.
+- **What "direct" is**: the upstream request HAPA itself sends for the suite's prompt, recorded once at
+  the start of the suite from a gateway in front of a recording simulator — for a code generation a
+  streamed ` + "`/v1/chat/completions`" + ` with HAPA's system prompt (about 500 characters), the user's prompt,
+  max_tokens, temperature, top_p and stop sequences — read to the end; the reference proxy sends the same
+  request. (Until 2026-12-02 direct was a plain ` + "`/v1/completions`" + ` of the bare prompt, which costs the simulator
+  a little less than HAPA's chat exchange; ` + "`hapa bench run --compare`" + ` still sends that.) The gateway
+  additionally decodes every chunk and re-encodes the answer for its client.
 - **What the reference proxy is**: the floor under any Go gateway's added latency here. It decodes the
-  client's body, sends the prompt upstream as a streamed completion over net/http's client, decodes every
+  client's body, sends HAPA's recorded upstream request with the client's prompt spliced in over net/http's
+  client, decodes every
   chunk with encoding/json and answers (one-shot JSON, or one SSE event per token with one write and flush
   each) — and does nothing else: no authentication, limiter, logs, metrics, templates, cache, coalescing or
   request log. HAPA's added latency minus the reference proxy's is what HAPA's own work costs.
@@ -75,7 +80,7 @@ Tried and not kept (measured, no gain):
 ## Known misses and their causes
 
 - **The floor.** The reference proxy (see "Method") does nothing but the HTTP hops, and on this machine it
-  alone misses the one-shot p50 goal: in (a) it adds 0.34–0.36 ms p50 at 500 and 1,000 req/s, using 34–53 %
+  alone misses the one-shot p50 goal: in (a) it adds 0.22–0.36 ms p50 at 500 and 1,000 req/s (three runs), using 34–53 %
   of a core, against the goal's 0.2 ms for all of HAPA. HAPA adds 0.1–0.3 ms on top of it at p50. Each
   extra loopback exchange costs the gateway process about 35 system calls and 15 context switches per
   request (` + "`perf stat`" + `), and on this paravirtualised VM those dominate; HAPA's own logic is small (a cache hit
@@ -86,17 +91,25 @@ Tried and not kept (measured, no gain):
   in the same runs as a 5–28 ms client p99) moves by several ms between identical runs; the reference
   proxy's p99 is lower (0.3–2.4 ms added) because it does less per request, so it queues less.
 - **Streaming time to first token** (goal: 0.3 ms added at 1,000 streams): the reference proxy alone
-  adds 3–6 ms p50 at 1,000 paced streams (20,000 tokens/s relayed) — ten times the goal — because the
+  adds 3–9 ms p50 at 1,000 paced streams (20,000 tokens/s relayed) — ten times the goal — because the
   first token of a new stream waits in the run queues behind the other streams' tokens on 2 cores that
-  carry the relay, the simulator and the load generator. HAPA's gap over the reference grows with the
-  load: +0.6 ms p50 at 100 streams, +8–17 ms at 1,000 (` + "`hapa bench run --mode sse --ramp-up 2s`" + `), as
-  HAPA spends 10–15 % more CPU per token than the bare relay (79 % against 69 % of a core) on a machine
-  close to saturation, where small differences in load make large differences in waiting.
+  carry the relay, the simulator and the load generator. HAPA adds 2–4 times what the reference proxy
+  adds, and identical runs spread widely (HAPA p50 12–110 ms in one hour of 7-second runs with
+  ` + "`hapa bench run --mode sse --concurrency 1000 --ramp-up 2s`" + `). An instrumented build split HAPA's first
+  token at 1,000 paced streams (p50 32 ms at the client) into: middleware, authentication and
+  ` + "`Engine.Start`" + ` 0.05 ms; from ` + "`Start`" + ` to the first delta back from the simulator 19.9 ms; writing it 0.01 ms;
+  the remaining ~12 ms before the handler runs (accepting and reading the request). So HAPA's own code
+  on the path costs next to nothing; the time is goroutines woken by the network waiting to run. Go's
+  scheduler polls the network only when a P runs out of work or from ` + "`sysmon`" + ` (at most every 10 ms), and
+  HAPA's process is busier than the bare relay's (75–85 % against 69 % of a core at 20,000 tokens/s), so
+  its Ps are idle less often. GC is not it (5 cycles in 8 s, 1–2 % of CPU). Shortening this needs less
+  CPU per relayed token (below) or a core of its own.
 - **Relay throughput** (goal: 100,000 tokens/s): every token is one upstream read and one client write,
   and those system calls are a third of the gateway's CPU (about 8 µs per ` + "`write(2)`" + ` here). A direct token
   costs two socket operations, a relayed one four, on the same 2 cores, so no relay can reach the direct
   figure measured beside it (63,000–90,000 tokens/s), let alone 100,000: the bare reference proxy relays
-  43,000 tokens/s where HAPA relays 41,000, with 51,000–54,000 tokens per CPU-second each.
+  39,700–43,500 tokens/s where HAPA relays 39,900–40,900 (two runs), with 49,000–54,000 tokens per
+  CPU-second each: HAPA's relay is as efficient as the bare one.
 - **Cache hit p99** (goal 0.5 ms memory / 1.5 ms Redis): one request at a time the median hit is
   about 0.15–0.25 ms (memory) and 0.4 ms (Redis), but 1 % of hits take about 1 ms. Inside the gateway
   a hit is short: the access log's own durations (handler chain, response written) are p50 66 µs, p99
