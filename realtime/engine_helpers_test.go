@@ -42,7 +42,7 @@ func newHarness(t testing.TB, o harnessOpt) *harness {
 	t.Helper()
 	h := &harness{sim: sim.New(o.sim), logs: &fakeLogStore{}, incidents: &fakeIncidents{}, cache: o.cache}
 	srv := httptest.NewServer(h.sim)
-	o.client.BaseURL, o.client.HTTPClient = srv.URL, srv.Client()
+	o.client.BaseURL = srv.URL // the default transport, as in production
 	client, err := vllm.NewClient(o.client)
 	if err != nil {
 		t.Fatal(err)

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"mime"
-	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -26,7 +25,7 @@ const (
 type ClientConfig struct {
 	BaseURL           string        // e.g. http://vllm:8000 (without /v1)
 	APIKey            string        // sent as Authorization: Bearer (vLLM --api-key)
-	HTTPClient        *http.Client  // nil: a client with pooled keep-alive connections
+	HTTPClient        *http.Client  // nil: the package's own transport (see transport.go)
 	ConnectTimeout    time.Duration // until response headers
 	FirstTokenTimeout time.Duration // from headers until the first SSE event
 	IdleTimeout       time.Duration // between two SSE events
@@ -55,20 +54,6 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 		hc = &http.Client{Transport: newTransport()}
 	}
 	return &Client{cfg: cfg, base: base, http: hc}, nil
-}
-
-// newTransport keeps enough idle connections for a busy gateway; the dial timeout is a
-// backstop behind ConnectTimeout. A replica may keep as many idle connections as the
-// whole pool: with fewer than the streams in flight (a gateway relays 1,000 and more),
-// every stream that ends closes its connection and the next one dials again — the
-// dial showed as ~9 % of the gateway's CPU at 1,000 streams and each dial adds to the
-// time to first token. Idle connections still close after IdleConnTimeout (90 s).
-func newTransport() *http.Transport {
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.MaxIdleConns = 2048
-	t.MaxIdleConnsPerHost = 2048
-	t.DialContext = (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext
-	return t
 }
 
 func orDefault(d, def time.Duration) time.Duration {

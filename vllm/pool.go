@@ -14,7 +14,7 @@ import (
 type PoolConfig struct {
 	URLs       []string     // replica base URLs (VLLM_SERVER_URL, comma-separated)
 	APIKey     string       // AI_MODEL_API_KEY, sent to every replica
-	HTTPClient *http.Client // shared by all replicas; nil: a pooled keep-alive client
+	HTTPClient *http.Client // shared by all replicas; nil: the package's own transport
 
 	ConnectTimeout    time.Duration // default DefaultConnectTimeout
 	FirstTokenTimeout time.Duration // default DefaultFirstTokenTimeout

@@ -50,7 +50,7 @@ func newBackend(t testing.TB, db *store.DB, o codeOpts) *codeBackend {
 	simSrv := httptest.NewServer(cb.sim)
 	cb.simURL = simSrv.URL
 	var err error
-	cb.pool, err = vllm.NewPool(vllm.PoolConfig{URLs: []string{simSrv.URL}, HTTPClient: simSrv.Client()})
+	cb.pool, err = vllm.NewPool(vllm.PoolConfig{URLs: []string{simSrv.URL}}) // the default transport
 	if err != nil {
 		t.Fatal(err)
 	}

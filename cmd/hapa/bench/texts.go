@@ -64,15 +64,11 @@ and committed on its own with ` + "`go test -race`" + ` of its package.
 | bench (method): the 1,000 streams of (b) start spread over one stream's length; (d) measures hits one at a time next to 1,000 req/s; the load generator returns its garbage between scenarios | 1,000 streams started in one instant stayed in step: (b) measured a burst of 1,000 simultaneous starts every 2 s (added TTFT p50 141 ms); (d)'s floor right after (c) was 20 ms p99 | (b) steady state (added TTFT p50 24 ms on the same machine); (d) floors 0.3 ms / 3 ms p99 |
 | vllm: panic routing — when every replica is ejected but one passes its health probe, requests go there instead of failing | a connect storm that timed out a few requests on the only replica: every request E5005 for 30 s | requests slow down; a success closes the circuit |
 | realtime: the request-log queue is a slice under a mutex and the writer wakes only for a full batch (the tick takes partial ones), instead of a channel send waking it for every row | closed loop at 64 (two alternating pairs): 2,651–2,748 req/s, gateway RSS 44–49 MiB (the 10,000-row channel buffer was allocated up front); ` + "`BenchmarkCodeGenerateCacheHit`" + ` median of five 37.0 µs | 2,769–2,896 req/s, 41–42 MiB; 34.7 µs |
+| vllm: the default client's transport runs each upstream exchange in the caller's goroutine (writes the request, reads the headers and the body itself over pooled keep-alive connections; https and proxies still go to net/http's transport) instead of handing it to net/http's per-connection reader and writer goroutines | 1,000 paced SSE streams (` + "`hapa bench run --mode sse --concurrency 1000 --ramp-up 2s`" + `, six alternating pairs): HAPA TTFT p50 49, 14.5, 17.1, 66, 58, 74 ms; p90 120, 62, 88, 151, 145, 145 ms; 3 goroutines per stream | 29, 12.9, 11.9, 56, 46, 59 ms; 76, 47, 47, 126, 103, 122 ms; 1 per stream. One-shot CPU per request unchanged; in-process benchmarks (client, gateway and simulator in one scheduler) slower: ` + "`BenchmarkClientSim`" + ` 4,637–4,769 → 3,881–4,091 req/s, ` + "`BenchmarkCodeGenerateZeroLatency`" + ` 781 → 915–930 µs |
 | bench (method): a reference proxy in (a) and (b) | the misses had no floor but the simulator's own ` + "`GET /health`" + ` | what a bare net/http forwarder adds in the same rounds (see "Known misses") |
 
 Tried and not kept (measured, no gain):
 
-- **An HTTP/1.1 client of our own for the vLLM exchange** (the caller writes the request and reads the
-  response in its own goroutine over pooled keep-alive connections, instead of net/http's per-connection
-  reader and writer goroutines). Context switches per one-shot request stayed at 15.4–15.8 (15.6–17.7
-  before) and gateway CPU per request within the run-to-run spread (736–763 µs against 697–887 µs), and
-  ` + "`BenchmarkClientSim`" + ` got slower (4,242–4,490 against 4,695–4,881 req/s), so net/http's transport stays.
 - **The request-log writer on a low-priority thread** (` + "`setpriority`" + ` 10 on a locked OS thread for each
   batch insert), to keep the SQLite batch off the request path's cores: one-at-a-time cache-hit p99
   1.15–1.32 ms against 1.18–1.45 ms, inside the noise.
@@ -103,7 +99,8 @@ Tried and not kept (measured, no gain):
   scheduler polls the network only when a P runs out of work or from ` + "`sysmon`" + ` (at most every 10 ms), and
   HAPA's process is busier than the bare relay's (75–85 % against 69 % of a core at 20,000 tokens/s), so
   its Ps are idle less often. GC is not it (5 cycles in 8 s, 1–2 % of CPU). Shortening this needs less
-  CPU per relayed token (below) or a core of its own.
+  CPU per relayed token (below) or a core of its own. (The upstream transport that runs each exchange in
+  the caller's goroutine, see the fixes, took one scheduling wait off each stream's start.)
 - **Relay throughput** (goal: 100,000 tokens/s): every token is one upstream read and one client write,
   and those system calls are a third of the gateway's CPU (about 8 µs per ` + "`write(2)`" + ` here). A direct token
   costs two socket operations, a relayed one four, on the same 2 cores, so no relay can reach the direct
