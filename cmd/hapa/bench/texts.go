@@ -76,8 +76,9 @@ Tried and not kept (measured, no gain):
 ## Known misses and their causes
 
 - **The floor.** The reference proxy (see "Method") does nothing but the HTTP hops, and on this machine it
-  alone misses the one-shot p50 goal: in (a) it adds 0.22–0.36 ms p50 at 500 and 1,000 req/s (three runs), using 34–53 %
-  of a core, against the goal's 0.2 ms for all of HAPA. HAPA adds 0.1–0.3 ms on top of it at p50. Each
+  alone misses the one-shot p50 goal: in (a) it adds 0.22–0.41 ms p50 at 500 and 1,000 req/s (three runs), using 34–53 %
+  of a core, against the goal's 0.2 ms for all of HAPA. At 1,000 req/s HAPA adds 0.08–0.28 ms on top of
+  it at p50. Each
   extra loopback exchange costs the gateway process about 35 system calls and 15 context switches per
   request (` + "`perf stat`" + `), and on this paravirtualised VM those dominate; HAPA's own logic is small (a cache hit
   through the whole middleware chain costs 35 µs in-process, ` + "`BenchmarkCodeGenerateCacheHit`" + `).
@@ -85,13 +86,15 @@ Tried and not kept (measured, no gain):
   The p99 is the queue: the gateway is busy 50–70 % of a core at 1,000 req/s, beside the simulator and the
   load generator on the same 2 cores, and its tail (the access log's own handler durations: p99 3–14 ms
   in the same runs as a 5–28 ms client p99) moves by several ms between identical runs; the reference
-  proxy's p99 is lower (0.3–2.4 ms added) because it does less per request, so it queues less.
+  proxy's p99 is lower (0.3–3.1 ms added) because it does less per request, so it queues less.
 - **Streaming time to first token** (goal: 0.3 ms added at 1,000 streams): the reference proxy alone
-  adds 3–9 ms p50 at 1,000 paced streams (20,000 tokens/s relayed) — ten times the goal — because the
+  adds 6–13 ms p50 at 1,000 paced streams (20,000 tokens/s relayed) — ten times the goal — because the
   first token of a new stream waits in the run queues behind the other streams' tokens on 2 cores that
-  carry the relay, the simulator and the load generator. HAPA adds 2–4 times what the reference proxy
-  adds, and identical runs spread widely (HAPA p50 12–110 ms in one hour of 7-second runs with
-  ` + "`hapa bench run --mode sse --concurrency 1000 --ramp-up 2s`" + `). An instrumented build split HAPA's first
+  carry the relay, the simulator and the load generator. Identical runs spread widely (HAPA p50 12–110
+  ms in one hour of 7-second runs with ` + "`hapa bench run --mode sse --concurrency 1000 --ramp-up 2s`" + `).
+  With net/http's client transport HAPA added 2–4 times what the reference proxy adds; with the
+  transport that runs the exchange in the caller's goroutine (see the fixes) the committed run has HAPA
+  at 8.5 ms added against the reference proxy's 12.6 ms. An instrumented build (before that change) split HAPA's first
   token at 1,000 paced streams (p50 32 ms at the client) into: middleware, authentication and
   ` + "`Engine.Start`" + ` 0.05 ms; from ` + "`Start`" + ` to the first delta back from the simulator 19.9 ms; writing it 0.01 ms;
   the remaining ~12 ms before the handler runs (accepting and reading the request). So HAPA's own code
@@ -99,14 +102,14 @@ Tried and not kept (measured, no gain):
   scheduler polls the network only when a P runs out of work or from ` + "`sysmon`" + ` (at most every 10 ms), and
   HAPA's process is busier than the bare relay's (75–85 % against 69 % of a core at 20,000 tokens/s), so
   its Ps are idle less often. GC is not it (5 cycles in 8 s, 1–2 % of CPU). Shortening this needs less
-  CPU per relayed token (below) or a core of its own. (The upstream transport that runs each exchange in
-  the caller's goroutine, see the fixes, took one scheduling wait off each stream's start.)
+  CPU per relayed token (below) or a core of its own; the transport change took one scheduling wait
+  off each stream's start.
 - **Relay throughput** (goal: 100,000 tokens/s): every token is one upstream read and one client write,
   and those system calls are a third of the gateway's CPU (about 8 µs per ` + "`write(2)`" + ` here). A direct token
   costs two socket operations, a relayed one four, on the same 2 cores, so no relay can reach the direct
-  figure measured beside it (63,000–90,000 tokens/s), let alone 100,000: the bare reference proxy relays
-  39,700–43,500 tokens/s where HAPA relays 39,900–40,900 (two runs), with 49,000–54,000 tokens per
-  CPU-second each: HAPA's relay is as efficient as the bare one.
+  figure measured beside it (60,000–90,000 tokens/s), let alone 100,000: the bare reference proxy relays
+  35,800–43,500 tokens/s where HAPA relays 39,100–40,900 (three runs), with 44,000–54,000 and
+  50,000–51,000 tokens per CPU-second: HAPA's relay is as efficient as the bare one or more.
 - **Cache hit p99** (goal 0.5 ms memory / 1.5 ms Redis): one request at a time the median hit is
   about 0.15–0.25 ms (memory) and 0.4 ms (Redis), but 1 % of hits take about 1 ms. Inside the gateway
   a hit is short: the access log's own durations (handler chain, response written) are p50 66 µs, p99
