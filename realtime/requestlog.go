@@ -68,9 +68,11 @@ func (w *logWriter) enqueue(row store.RequestLogRow) {
 		return
 	}
 	w.queue = append(w.queue, row)
+	w.queueN.Store(int64(n + 1)) // under mu: a take cannot overwrite it with a stale count
 	w.mu.Unlock()
-	w.queueN.Store(int64(n + 1))
-	if n+1 == w.cfg.LogBatch {
+	// A full batch wakes the writer; so does a full queue smaller than a batch, or its
+	// rows would wait for the tick while new ones are dropped.
+	if n+1 == min(w.cfg.LogBatch, w.cfg.LogQueue) {
 		select {
 		case w.full <- struct{}{}:
 		default:
@@ -83,8 +85,8 @@ func (w *logWriter) take() {
 	w.mu.Lock()
 	rows := w.queue
 	w.queue, w.spare = w.spare[:0], rows
-	w.mu.Unlock()
 	w.queueN.Store(0)
+	w.mu.Unlock()
 	for i := range rows {
 		w.add(rows[i])
 		rows[i] = store.RequestLogRow{} // let the strings go

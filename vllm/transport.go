@@ -20,8 +20,9 @@ import (
 // keeps a reader and a writer goroutine per connection and hands every request and
 // response between them and the caller, so a stream's start waits for two goroutines to
 // be scheduled where this waits for one. On 2 shared cores at 1,000 paced SSE streams
-// the gateway's time to first token was lower in six of six alternating pairs (p50 49,
-// 14.5, 17.1, 66, 58, 74 ms → 29, 12.9, 11.9, 56, 46, 59 ms) and 2,000 goroutines fewer.
+// the gateway's time to first token was lower in eight of ten alternating pairs (p50 49,
+// 14.5, 17.1, 66, 58, 74, 22.7, 67, 13.4, 19.1 ms → 29, 12.9, 11.9, 56, 46, 59, 87, 21,
+// 16.3, 12.2 ms; the machine is noisy) with 2,000 goroutines and 3–5 MiB fewer.
 // In-process benchmarks, where client, server and simulator share one scheduler, are
 // slower with it (BenchmarkClientSim ~17 %); the deployment shape is the one measured
 // above. Everything else (https, a proxy from the environment, protocol upgrades) goes
@@ -29,10 +30,14 @@ import (
 //
 // Cancelling a request's context closes its connection at once, as closing the body
 // before its end does: vLLM aborts a generation only when its connection closes. A
-// connection returns to the pool when its body was read to the end. A request on a
-// reused connection that ends before any byte of a response, or whose write finds the
-// connection reset (the server had closed the idle connection), is sent once more on a
-// new connection — the only retry here, and one net/http makes too.
+// connection returns to the pool when its body was read to the end and nothing follows
+// it. An idle connection is checked before reuse (a non-blocking peek: closed by the
+// server, or holding bytes nobody asked for, it is discarded). A request on a reused
+// connection that still finds it dead is sent once more on a new connection when the
+// server cannot have processed it — its write failed — or when it is replayable by
+// net/http's rule (GET, HEAD, OPTIONS, TRACE, an idempotency key); a POST written in full
+// is not. Bodies over 64 KiB go to net/http's transport, which reads an early answer (a
+// 413) while it writes.
 type transport struct {
 	fallback    *http.Transport // everything not handled here; also its proxy decision
 	maxIdle     int             // idle connections kept per host
@@ -77,23 +82,29 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
 	addr := hostPort(req)
 	for attempt := 0; ; attempt++ {
-		if err := ctx.Err(); err != nil {
+		if ctx.Err() != nil {
 			closeBody(req)
-			return nil, err
+			return nil, context.Cause(ctx)
 		}
 		c, reused, err := t.conn(ctx, addr, attempt > 0)
 		if err != nil {
 			closeBody(req)
+			if ctx.Err() != nil {
+				return nil, context.Cause(ctx)
+			}
 			return nil, err
 		}
-		resp, err := t.exchange(ctx, c, req)
+		resp, written, err := t.exchange(ctx, c, req)
 		if err == nil {
 			return resp, nil
 		}
-		if ctxErr := ctx.Err(); ctxErr != nil {
-			return nil, ctxErr
+		if ctx.Err() != nil {
+			return nil, context.Cause(ctx)
 		}
-		if !reused || !staleConn(err) || req.GetBody == nil && req.Body != nil && req.Body != http.NoBody {
+		// Send again only what the server cannot have processed: a request whose write
+		// failed, or a replayable one (as net/http). A POST written in full may have
+		// been read before the connection died.
+		if !reused || !staleConn(err) || written && !replayable(req) || !rewindable(req) {
 			return nil, err
 		}
 		if req, err = rewound(req); err != nil {
@@ -102,9 +113,16 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 }
 
+// maxBody is the largest request body sent here; a larger or unknown one goes to
+// net/http's transport, which reads an early answer (a 413) while it writes.
+const maxBody = 64 << 10
+
 // handles reports whether RoundTrip runs req itself.
 func (t *transport) handles(req *http.Request) bool {
 	if req.URL.Scheme != "http" || req.Method == http.MethodConnect || req.Header.Get("Upgrade") != "" {
+		return false
+	}
+	if req.Body != nil && req.Body != http.NoBody && (req.ContentLength < 0 || req.ContentLength > maxBody) {
 		return false
 	}
 	if t.fallback.Proxy != nil {
@@ -116,13 +134,14 @@ func (t *transport) handles(req *http.Request) bool {
 }
 
 // exchange writes req on c and reads the response headers; the body it returns puts c
-// back in the pool at its end. On an error c is closed.
-func (t *transport) exchange(ctx context.Context, c *upConn, req *http.Request) (*http.Response, error) {
+// back in the pool at its end. On an error c is closed; written tells whether the whole
+// request had left.
+func (t *transport) exchange(ctx context.Context, c *upConn, req *http.Request) (resp *http.Response, written bool, err error) {
 	stop := context.AfterFunc(ctx, func() { c.conn.Close() })
-	fail := func(err error) (*http.Response, error) {
+	fail := func(err error) (*http.Response, bool, error) {
 		stop()
 		c.conn.Close()
-		return nil, err
+		return nil, written, err
 	}
 	if err := req.Write(c.bw); err != nil {
 		return fail(err)
@@ -130,19 +149,24 @@ func (t *transport) exchange(ctx context.Context, c *upConn, req *http.Request) 
 	if err := c.bw.Flush(); err != nil {
 		return fail(err)
 	}
+	written = true
 	// Wait for the first byte apart: its absence (io.EOF, a reset) is the stale
 	// connection the caller may retry; ReadResponse reports it as ErrUnexpectedEOF.
 	if _, err := c.br.Peek(1); err != nil {
 		return fail(err)
 	}
-	for {
+	for range 5 { // interim (1xx) responses, at most as many as net/http takes
 		resp, err := http.ReadResponse(c.br, req)
 		if err != nil {
 			return fail(err)
 		}
-		if resp.StatusCode < 200 && resp.StatusCode != http.StatusSwitchingProtocols {
-			_ = resp.Body.Close() // a 1xx interim response has no body
-			continue
+		if resp.StatusCode < 200 {
+			if resp.StatusCode == http.StatusSwitchingProtocols { // not asked for: no reuse
+				resp.Close = true
+			} else {
+				_ = resp.Body.Close() // a 1xx interim response has no body
+				continue
+			}
 		}
 		reuse := !resp.Close && !req.Close
 		if resp.Body == http.NoBody { // nothing to read: settle the connection now
@@ -151,11 +175,12 @@ func (t *transport) exchange(ctx context.Context, c *upConn, req *http.Request) 
 			} else {
 				c.conn.Close()
 			}
-			return resp, nil
+			return resp, true, nil
 		}
 		resp.Body = &upBody{t: t, c: c, rc: resp.Body, stop: stop, ctx: ctx, reuse: reuse}
-		return resp, nil
+		return resp, true, nil
 	}
+	return fail(errors.New("vllm: too many interim (1xx) responses"))
 }
 
 // upBody is a response body; the first of its end and Close settles the connection.
@@ -188,10 +213,8 @@ func (b *upBody) Read(p []byte) (int, error) {
 	if err == nil {
 		return n, nil
 	}
-	if err != io.EOF {
-		if ctxErr := b.ctx.Err(); ctxErr != nil {
-			err = ctxErr // the context's end closed the connection
-		}
+	if err != io.EOF && b.ctx.Err() != nil {
+		err = context.Cause(b.ctx) // the context's end closed the connection
 	}
 	b.err = err
 	if !b.state.CompareAndSwap(bodyOpen, bodyEnded) {
@@ -230,8 +253,19 @@ func (t *transport) conn(ctx context.Context, addr string, fresh bool) (c *upCon
 	return &upConn{addr: addr, conn: nc, br: bufio.NewReaderSize(nc, 4<<10), bw: bufio.NewWriterSize(nc, 4<<10)}, false, nil
 }
 
-// take pops the most recently used idle connection to addr that has not expired.
+// take pops the most recently used idle connection to addr that has not expired and
+// that the server has not closed (or sent unasked-for bytes on) while it was idle.
 func (t *transport) take(addr string) *upConn {
+	for {
+		c := t.pop(addr)
+		if c == nil || alive(c.conn) {
+			return c
+		}
+		c.conn.Close()
+	}
+}
+
+func (t *transport) pop(addr string) *upConn {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	list := t.idle[addr]
@@ -250,8 +284,13 @@ func (t *transport) take(addr string) *upConn {
 	return c
 }
 
-// put returns c to the pool, or closes it when the pool of its host is full.
+// put returns c to the pool, or closes it when the pool of its host is full or the
+// server sent more than the response (bytes the next request would read as its own).
 func (t *transport) put(c *upConn) {
+	if c.br.Buffered() > 0 {
+		c.conn.Close()
+		return
+	}
 	addr := c.addr
 	c.idleAt = time.Now()
 	t.mu.Lock()
@@ -345,6 +384,21 @@ func hostPort(req *http.Request) string {
 // server: it ended before any byte of a response, or the write found it reset.
 func staleConn(err error) bool {
 	return errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
+}
+
+// replayable reports whether req may be sent again after it was written in full, by
+// net/http's rule: an idempotent method, or an idempotency key.
+func replayable(req *http.Request) bool {
+	switch req.Method {
+	case "", http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace:
+		return true
+	}
+	return req.Header.Get("Idempotency-Key") != "" || req.Header.Get("X-Idempotency-Key") != ""
+}
+
+// rewindable reports whether req's body can be sent again.
+func rewindable(req *http.Request) bool {
+	return req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
 }
 
 // rewound returns req with a fresh copy of its body for a second attempt.

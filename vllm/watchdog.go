@@ -7,7 +7,7 @@ import (
 )
 
 // watchdog enforces the connect, first-token and idle limits of one stream with one
-// timer. When it fires it cancels the request's context, which makes net/http close
+// timer. When it fires it cancels the request's context, which makes the transport close
 // the connection: vLLM aborts generation only when the connection closes.
 type watchdog struct {
 	cancel func()
