@@ -76,7 +76,7 @@ Tried and not kept (measured, no gain):
 ## Known misses and their causes
 
 - **The floor.** The reference proxy (see "Method") does nothing but the HTTP hops, and on this machine it
-  alone misses the one-shot p50 goal: in (a) it adds 0.22–0.41 ms p50 at 500 and 1,000 req/s (three runs), using 34–53 %
+  alone misses the one-shot p50 goal: in (a) it adds 0.22–0.43 ms p50 at 500 and 1,000 req/s (four runs), using 34–53 %
   of a core, against the goal's 0.2 ms for all of HAPA. At 1,000 req/s HAPA adds 0.08–0.28 ms on top of
   it at p50. Each
   extra loopback exchange costs the gateway process about 35 system calls and 15 context switches per
@@ -92,9 +92,10 @@ Tried and not kept (measured, no gain):
   first token of a new stream waits in the run queues behind the other streams' tokens on 2 cores that
   carry the relay, the simulator and the load generator. Identical runs spread widely (HAPA p50 12–110
   ms in one hour of 7-second runs with ` + "`hapa bench run --mode sse --concurrency 1000 --ramp-up 2s`" + `).
-  With net/http's client transport HAPA added 2–4 times what the reference proxy adds; with the
-  transport that runs the exchange in the caller's goroutine (see the fixes) the committed run has HAPA
-  at 8.5 ms added against the reference proxy's 12.6 ms. An instrumented build (before that change) split HAPA's first
+  HAPA against the reference proxy, added p50, in this session's three suite runs: 35.7 against 8.7 ms
+  with net/http's client transport; 8.5 against 12.6 ms and 11.5 against 5.7 ms with the transport that
+  runs the exchange in the caller's goroutine (see the fixes) — so HAPA is within about 2× of the bare
+  relay, sometimes below it. An instrumented build (before that change) split HAPA's first
   token at 1,000 paced streams (p50 32 ms at the client) into: middleware, authentication and
   ` + "`Engine.Start`" + ` 0.05 ms; from ` + "`Start`" + ` to the first delta back from the simulator 19.9 ms; writing it 0.01 ms;
   the remaining ~12 ms before the handler runs (accepting and reading the request). So HAPA's own code
@@ -107,9 +108,9 @@ Tried and not kept (measured, no gain):
 - **Relay throughput** (goal: 100,000 tokens/s): every token is one upstream read and one client write,
   and those system calls are a third of the gateway's CPU (about 8 µs per ` + "`write(2)`" + ` here). A direct token
   costs two socket operations, a relayed one four, on the same 2 cores, so no relay can reach the direct
-  figure measured beside it (60,000–90,000 tokens/s), let alone 100,000: the bare reference proxy relays
-  35,800–43,500 tokens/s where HAPA relays 39,100–40,900 (three runs), with 44,000–54,000 and
-  50,000–51,000 tokens per CPU-second: HAPA's relay is as efficient as the bare one or more.
+  figure measured beside it (58,000–90,000 tokens/s), let alone 100,000: the bare reference proxy relays
+  35,800–43,500 tokens/s where HAPA relays 36,400–40,900 (four runs), with 44,000–54,000 and
+  46,700–51,000 tokens per CPU-second: HAPA's relay is as efficient as the bare one.
 - **Cache hit p99** (goal 0.5 ms memory / 1.5 ms Redis): one request at a time the median hit is
   about 0.15–0.25 ms (memory) and 0.4 ms (Redis), but 1 % of hits take about 1 ms. Inside the gateway
   a hit is short: the access log's own durations (handler chain, response written) are p50 66 µs, p99
