@@ -122,7 +122,7 @@ func (t *transport) handles(req *http.Request) bool {
 	if req.URL.Scheme != "http" || req.Method == http.MethodConnect || req.Header.Get("Upgrade") != "" {
 		return false
 	}
-	if req.Body != nil && req.Body != http.NoBody && (req.ContentLength < 0 || req.ContentLength > maxBody) {
+	if req.Body != nil && req.Body != http.NoBody && (req.ContentLength <= 0 || req.ContentLength > maxBody) { // 0: unknown
 		return false
 	}
 	if t.fallback.Proxy != nil {
