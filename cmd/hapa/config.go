@@ -39,6 +39,7 @@ type Config struct {
 	MetricsAddr      string
 	PprofAddr        string
 	MaxWorkers       int
+	GCMinHeapMB      int
 	TrustedProxies   []netip.Prefix
 
 	DatabaseURL string
@@ -117,6 +118,7 @@ func settings() []setting {
 		{"PPROF_ADDR", "", false, "serve Go's /debug/pprof/ profiles on this address, e.g. 127.0.0.1:6060 (empty = off; never a public one)", str(func(c *Config) *string { return &c.PprofAddr })},
 		{"TRUSTED_PROXIES", "", false, "comma-separated CIDRs whose X-Forwarded-For is believed for per-IP limits", prefixes(func(c *Config) *[]netip.Prefix { return &c.TrustedProxies })},
 		{"MAX_WORKERS", "0", false, "GOMAXPROCS when > 0", integer(func(c *Config) *int { return &c.MaxWorkers }, 0, 1024)},
+		{"GC_MIN_HEAP_MB", "16", false, "the Go collector's smallest heap goal, MiB: fewer collections while the live heap is small (0 = Go's own 4 MiB; GOGC still applies above it)", integer(func(c *Config) *int { return &c.GCMinHeapMB }, 0, 1<<20)},
 
 		{"DATABASE_URL", "sqlite:///./data/hapa.db", true, "sqlite:///path, sqlite://:memory: or postgres://…", dburl(func(c *Config) *string { return &c.DatabaseURL })},
 		{"AUTO_MIGRATE", "false", false, "apply PostgreSQL migrations at start (fresh SQLite is always migrated)", boolean(func(c *Config) *bool { return &c.AutoMigrate })},

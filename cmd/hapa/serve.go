@@ -43,6 +43,7 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	if cfg.MaxWorkers > 0 {
 		runtime.GOMAXPROCS(cfg.MaxWorkers)
 	}
+	defer startGCFloor(uint64(cfg.GCMinHeapMB) << 20)()
 	if cfg.SecretKey == "" {
 		cfg.SecretKey = rand.Text() + rand.Text()
 		log.Warn("SECRET_KEY is not set: using a random key, so tokens are invalid after a restart")
