@@ -111,6 +111,13 @@ func redisAddr(u string) string {
 	return host
 }
 
+// wsCancelPace is the least time between two of (e)'s WebSocket cancellations. Each is
+// two client frames (generation.create, stream.cancel), and a socket may send 50 a
+// second (the gateway's frame limiter, burst 100): back to back, about every 54th
+// cancel was over the rate, dropped with an error E4004, and its stream ran to the
+// end. An editor cancelling on every keystroke sends far fewer.
+const wsCancelPace = 50 * time.Millisecond
+
 // cancellation is scenario (e): how long after the client lets go the gateway closes
 // its upstream connection, seen by a TCP proxy in front of the simulator.
 func (s *suite) cancellation(ctx context.Context) error {
@@ -119,7 +126,7 @@ func (s *suite) cancellation(ctx context.Context) error {
 		return err
 	}
 	defer st.Stop()
-	const n = 100
+	const n = 200
 	before, _ := ReadSimCounters(ctx, s.hc, st.SimURL())
 	var sse, ws Hist
 	body := GenBody(benchPrompt, 0.7, 4000, true)
@@ -134,10 +141,12 @@ func (s *suite) cancellation(ctx context.Context) error {
 	if len(pool.Clients) == 1 { // else every WebSocket cancel counts as not seen
 		c := pool.Clients[0]
 		for i := range n {
+			next := time.Now().Add(wsCancelPace)
 			d, ok := cancelWS(ctx, st.Proxy, c, i)
 			if ok {
 				ws.Add(d)
 			}
+			time.Sleep(time.Until(next))
 		}
 	}
 	time.Sleep(200 * time.Millisecond)
@@ -161,11 +170,13 @@ func (s *suite) cancellation(ctx context.Context) error {
 		Text: fmt.Sprintf("Method: the gateway's upstream is a small TCP proxy inside the load generator in front of "+
 			"the simulator; it timestamps the moment the gateway's side of an upstream connection ends while a streamed "+
 			"answer is in progress (between the `text/event-stream` header and `data: [DONE]`) — vLLM aborts a "+
-			"generation exactly when that connection closes. One stream at a time (max_tokens 4000, a token every 5 ms): "+
-			"the client waits for the first token, notes the time, then cancels — SSE by closing its connection, WebSocket "+
-			"by sending `stream.cancel` — and the figure is proxy time − cancel time. The simulator's "+
+			"generation exactly when that connection closes. One stream at a time (max_tokens 4000, a token every 5 ms), "+
+			"%d per client: the client waits for the first token, notes the time, then cancels — SSE by closing its "+
+			"connection, WebSocket by sending `stream.cancel`, at most one every %d ms on one socket so that its two "+
+			"frames per cancel stay under the socket's frame rate of 50 a second — and the figure is proxy time − cancel "+
+			"time. The simulator's "+
 			"`vllm:request_success_total{finished_reason=\"abort\"}` rose by %d over the %d cancellations.",
-			after.Aborted-before.Aborted, 2*n),
+			n, wsCancelPace.Milliseconds(), after.Aborted-before.Aborted, 2*n),
 		Tables: []Table{t}})
 	return nil
 }
