@@ -22,6 +22,7 @@ type frameLimiter struct {
 	window      time.Time // start of the current rejection window
 	rejected    int
 	violated    bool
+	owed        bool // the window's notification is still owed (see passOnNotice)
 }
 
 func newFrameLimiter(rate float64, burst int) *frameLimiter {
@@ -48,12 +49,17 @@ func (l *frameLimiter) allow(now time.Time) frameVerdict {
 	case float64(l.rejected) > l.burst:
 		l.violated = true
 		return frameViolation
-	case l.rejected == 1:
+	case l.rejected == 1 || l.owed:
+		l.owed = false
 		return frameRejectNotify
 	default:
 		return frameReject
 	}
 }
+
+// passOnNotice hands a frameRejectNotify verdict that was not answered with an error
+// (the frame was a stream.cancel, honoured over the rate) to the next rejected frame.
+func (l *frameLimiter) passOnNotice() { l.owed = true }
 
 // retryAfter is how long until one frame is allowed again.
 func (l *frameLimiter) retryAfter() time.Duration {
@@ -64,10 +70,9 @@ func (l *frameLimiter) retryAfter() time.Duration {
 // rejectFrame answers a frame over the frame rate: a create gets its stream.error
 // E4004 (so the client does not wait for a stream that never starts); anything else
 // gets one error E4004 per second.
-func (s *session) rejectFrame(b []byte, notify bool, retry time.Duration) {
+func (s *session) rejectFrame(ev ClientEvent, perr *Error, notify bool, retry time.Duration) {
 	e := NewError(CodeRateLimited, "too many frames on this socket")
 	e.RetryAfter = retry
-	ev, perr := DecodeClientEvent(b)
 	if perr == nil && (ev.Type == EventCompletionCreate || ev.Type == EventGenerationCreate) {
 		s.mu.Lock()
 		_, inFlight := s.streams[ev.ID]

@@ -40,6 +40,22 @@ func TestFrameLimiter(t *testing.T) {
 			t.Fatalf("violation must stick, got %v", v)
 		}
 	})
+	t.Run("a notice passed on goes to the next rejection", func(t *testing.T) {
+		l := newFrameLimiter(10, 5)
+		for range 5 {
+			l.allow(t0)
+		}
+		if v := l.allow(t0); v != frameRejectNotify {
+			t.Fatalf("first rejection: %v", v)
+		}
+		l.passOnNotice() // that frame was a cancel, honoured
+		if v := l.allow(t0); v != frameRejectNotify {
+			t.Fatalf("after passOnNotice: %v, want the notice", v)
+		}
+		if v := l.allow(t0); v != frameReject {
+			t.Fatalf("then: %v, want silent", v)
+		}
+	})
 	t.Run("steady rate below the limit", func(t *testing.T) {
 		l := newFrameLimiter(10, 3)
 		for i := range 100 {

@@ -121,6 +121,43 @@ func TestFrameRateLimit(t *testing.T) {
 	}
 }
 
+// TestCancelOverTheFrameRate: a stream.cancel over the frame rate is honoured (dropped,
+// its stream would run on and spend tokens), and the E4004 notice it did not get goes
+// to the next rejected frame.
+func TestCancelOverTheFrameRate(t *testing.T) {
+	w := newWSHarness(t, wsOpt{cfg: WSConfig{FrameRate: 0.1, FrameBurst: 2}, sim: sim.Config{ITL: 20 * time.Millisecond}})
+	c := w.dial(t, "key-a")
+	ctx := testCtx(t)
+	s, _ := c.Generate(ctx, wsclient.GenerationCreate{Prompt: "a long answer please", MaxTokens: 300, Temperature: hot(0.9)})
+	_ = c.Send(ctx, map[string]string{"type": "ping"}) // the bucket's second and last frame
+	for ev, err := s.Next(ctx); ev.Type != "stream.delta"; ev, err = s.Next(ctx) {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := c.Cancel(ctx, s.ID); err != nil { // over the rate
+		t.Fatal(err)
+	}
+	if ev := terminalOf(t, ctx, s); ev.Type != "stream.done" || ev.FinishReason != "cancelled" {
+		t.Fatalf("cancel over the frame rate: %+v, want stream.done cancelled", ev)
+	}
+	_ = c.Send(ctx, map[string]string{"type": "ping"}) // over the rate, and dropped
+	for {
+		select {
+		case ev := <-c.Events():
+			if ev.Type == "pong" {
+				continue // the first ping's
+			}
+			if ev.Type != "error" || ev.Error == nil || ev.Error.Code != "E4004" {
+				t.Fatalf("dropped ping: %+v, want error E4004", ev)
+			}
+			return
+		case <-ctx.Done():
+			t.Fatal("no E4004 for the ping dropped after the honoured cancel")
+		}
+	}
+}
+
 func TestRevocationClosesLiveSockets(t *testing.T) {
 	t.Run("CloseKey", func(t *testing.T) {
 		w := newWSHarness(t, wsOpt{sim: sim.Config{ITL: 20 * time.Millisecond}})

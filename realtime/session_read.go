@@ -100,8 +100,20 @@ func (s *session) readFrame(woken bool) error {
 	}
 	switch v := s.lim.allow(time.Now()); v {
 	case frameReject, frameRejectNotify:
+		ev, perr := DecodeClientEvent(b)
+		if typ == websocket.MessageText && perr == nil && ev.Type == EventStreamCancel {
+			// A cancel only ends work: dropped, its stream would run on and spend the
+			// key's tokens. It is honoured over the rate and still counted as rejected,
+			// so a flood of cancels closes the socket like any other.
+			if v == frameRejectNotify {
+				s.lim.passOnNotice()
+			}
+			s.hub.obs.FrameReceived(ev.Type)
+			s.handle(ev)
+			return nil
+		}
 		s.hub.obs.FrameReceived("rejected")
-		s.rejectFrame(b, v == frameRejectNotify, s.lim.retryAfter())
+		s.rejectFrame(ev, perr, v == frameRejectNotify, s.lim.retryAfter())
 		return nil
 	case frameViolation:
 		s.closeWith(websocket.StatusPolicyViolation, "frame rate exceeded")
