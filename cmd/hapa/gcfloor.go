@@ -4,6 +4,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
+	"sync"
 	"sync/atomic"
 )
 
@@ -16,11 +17,13 @@ import (
 // gives if that is larger: with a live heap above floor/(1 + GOGC/100) it is plain
 // GOGC. The heap (and so RSS) may grow to the floor while the gateway is idle.
 type gcFloor struct {
-	floor   uint64
-	base    int          // the user's GOGC
-	current atomic.Int64 // the GOGC last set
-	stopped atomic.Bool
-	sample  []metrics.Sample
+	floor  uint64
+	base   int // the user's GOGC
+	sample []metrics.Sample
+
+	mu      sync.Mutex // tune (the finalizer goroutine) against stop
+	current int64      // the GOGC last set
+	stopped bool
 }
 
 // goMinHeap is the runtime's smallest heap goal at GOGC=100 (defaultHeapMinimum).
@@ -41,10 +44,13 @@ func startGCFloor(floor uint64) (stop func()) {
 	}
 	t := &gcFloor{floor: floor, base: int(base), sample: []metrics.Sample{
 		{Name: "/gc/heap/live:bytes"}, {Name: "/gc/scan/stack:bytes"}, {Name: "/gc/scan/globals:bytes"}}}
-	t.current.Store(int64(base))
+	t.current = int64(base)
 	t.tune() // the goal of the first cycle too
 	return func() {
-		if t.stopped.CompareAndSwap(false, true) {
+		t.mu.Lock()
+		defer t.mu.Unlock()
+		if !t.stopped {
+			t.stopped = true
 			debug.SetGCPercent(t.base)
 			gcFloorActive.Store(false)
 		}
@@ -55,7 +61,9 @@ func startGCFloor(floor uint64) (stop func()) {
 // cycle: a finalizer runs once its object is found unreachable, in the cycle after
 // the object was allocated.
 func (t *gcFloor) tune() {
-	if t.stopped.Load() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.stopped {
 		return
 	}
 	defer runtime.SetFinalizer(new([16]byte), func(*[16]byte) { t.tune() })
@@ -69,8 +77,8 @@ func (t *gcFloor) tune() {
 	}
 	p := percentFor(v[0], v[1]+v[2], t.floor, t.base)
 	// Small changes are not worth the heap lock: within an eighth, keep the old one.
-	if old := t.current.Load(); p != old && (p == int64(t.base) || p > old+old/8 || p < old-old/8) {
-		t.current.Store(p)
+	if old := t.current; p != old && (p == int64(t.base) || p > old+old/8 || p < old-old/8) {
+		t.current = p
 		debug.SetGCPercent(int(p))
 	}
 }
