@@ -77,6 +77,13 @@ type Request struct {
 	RequestID   string
 	Caller      Caller
 	AffinityKey string // editor session / workspace: same key → same vLLM replica
+
+	// Admit, when set, is the caller's admission check (web's rate limit). Start calls
+	// it once, after validating the request and before answering from the cache or
+	// starting any upstream work, and returns its error. With a remote cache it runs
+	// while the cache is read, so a Redis-backed limit and a Redis cache hit cost one
+	// round trip of latency instead of two.
+	Admit func(context.Context) error
 }
 
 // Event is what a subscriber reads from a Stream: text (possibly several upstream

@@ -25,6 +25,13 @@ type Cache interface {
 	Set(ctx context.Context, ns, key string, val []byte, ttl time.Duration) error
 }
 
+// RemoteCache is a Cache whose reads are network round trips (Redis): the engine
+// overlaps them with Request.Admit.
+type RemoteCache interface {
+	Cache
+	Remote() bool
+}
+
 // LogStore writes request-log rows in batches.
 type LogStore interface {
 	InsertBatch(ctx context.Context, rows []store.RequestLogRow) error

@@ -47,6 +47,8 @@ type Engine struct {
 	adapters map[string]string
 	sampling map[string]Sampling
 
+	remoteCache bool // deps.Cache reads are round trips: overlap them with Request.Admit
+
 	base   context.Context // parent of every flight; cancelled when Run ends
 	cancel context.CancelFunc
 	closed atomic.Bool
@@ -96,6 +98,9 @@ func NewEngine(cfg EngineConfig, deps EngineDeps) (*Engine, error) {
 	if e.log == nil {
 		e.log = slog.New(slog.DiscardHandler)
 	}
+	if rc, ok := deps.Cache.(RemoteCache); ok {
+		e.remoteCache = rc.Remote()
+	}
 	e.base, e.cancel = context.WithCancel(context.Background())
 	e.rows = newLogWriter(cfg, deps.Log, e.log)
 	return e, nil
@@ -135,9 +140,18 @@ func (e *Engine) Start(ctx context.Context, req Request) (*Stream, error) {
 	key := cacheKey(rendered, e.cfg.CacheScope, req.Caller.KeyID)
 	shared := !req.NoCache && p.upstream.Temperature <= e.cfg.CacheMaxTemperature
 
-	if shared && e.deps.Cache != nil {
-		if ent, ok := e.cacheLookup(ctx, key); ok {
+	lookup := shared && e.deps.Cache != nil
+	if lookup {
+		ent, ok, err := e.lookupAdmitted(ctx, key, req.Admit)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
 			return e.subscribe(ctx, replayFlight(e, p, ent), p, t0, false), nil
+		}
+	} else if req.Admit != nil {
+		if err := req.Admit(ctx); err != nil {
+			return nil, err
 		}
 	}
 	e.mu.Lock()
@@ -154,6 +168,29 @@ func (e *Engine) Start(ctx context.Context, req Request) (*Stream, error) {
 	f := e.launch(p, key, shared)
 	e.mu.Unlock()
 	return e.subscribe(ctx, f, p, t0, false), nil
+}
+
+// lookupAdmitted reads the cache and runs admit (when set): one after the other for
+// a local cache, at the same time for a remote one. An admit error wins over a hit.
+func (e *Engine) lookupAdmitted(ctx context.Context, key string, admit func(context.Context) error) (cacheEntry, bool, error) {
+	if admit == nil {
+		ent, ok := e.cacheLookup(ctx, key)
+		return ent, ok, nil
+	}
+	if !e.remoteCache {
+		if err := admit(ctx); err != nil {
+			return cacheEntry{}, false, err
+		}
+		ent, ok := e.cacheLookup(ctx, key)
+		return ent, ok, nil
+	}
+	verdict := make(chan error, 1)
+	go func() { verdict <- admit(ctx) }()
+	ent, ok := e.cacheLookup(ctx, key)
+	if err := <-verdict; err != nil {
+		return cacheEntry{}, false, err
+	}
+	return ent, ok, nil
 }
 
 // Result is the outcome of Generate.

@@ -34,6 +34,7 @@ type harnessOpt struct {
 	noCache  bool
 	profiles Profiles
 	cache    *fakeCache
+	remote   bool              // the cache reports itself remote (RemoteCache)
 	client   vllm.ClientConfig // BaseURL and HTTPClient are set by the harness
 	wrap     func(Upstream) Upstream
 }
@@ -55,7 +56,11 @@ func newHarness(t testing.TB, o harnessOpt) *harness {
 		up = o.wrap(client)
 	}
 	deps := EngineDeps{Upstream: up, Log: h.logs, Incidents: h.incidents, Profiles: o.profiles}
-	if !o.noCache {
+	switch {
+	case o.noCache:
+	case o.remote:
+		deps.Cache = remoteFake{h.cache}
+	default:
 		deps.Cache = h.cache
 	}
 	if o.cfg.LogFlushInterval == 0 {
@@ -114,17 +119,26 @@ func f64(v float64) *float64 { return &v }
 
 // fakeCache is an in-memory Cache that can be made to fail.
 type fakeCache struct {
-	mu   sync.Mutex
-	m    map[string][]byte
-	fail atomic.Bool
-	sets atomic.Int64
+	mu    sync.Mutex
+	m     map[string][]byte
+	fail  atomic.Bool
+	sets  atomic.Int64
+	onGet func() // called at the start of every Get
 }
+
+// remoteFake is a fakeCache that says its reads are round trips.
+type remoteFake struct{ *fakeCache }
+
+func (remoteFake) Remote() bool { return true }
 
 func newFakeCache() *fakeCache { return &fakeCache{m: map[string][]byte{}} }
 
 var errCacheDown = errors.New("cache down")
 
 func (c *fakeCache) Get(_ context.Context, ns, key string) ([]byte, bool, error) {
+	if c.onGet != nil {
+		c.onGet()
+	}
 	if c.fail.Load() {
 		return nil, false, errCacheDown
 	}

@@ -85,7 +85,14 @@ func (s *Server) generate(ctx context.Context, req realtime.Request) (string, re
 	if s.deps.Engine == nil {
 		return "", realtime.Done{}, errNoEngine()
 	}
+	a := stateFrom(ctx).admission
+	if a != nil {
+		req.Admit = a.admit
+	}
 	st, err := s.deps.Engine.Start(ctx, req)
+	if a != nil {
+		a.headers()
+	}
 	if err != nil {
 		return "", realtime.Done{}, err
 	}

@@ -173,3 +173,47 @@ func BenchmarkLimitedMiddleware(b *testing.B) {
 		h.ServeHTTP(w, req)
 	}
 }
+
+// TestLimitInEngine: the one-shot generation routes hand their rate limit to the
+// engine (Request.Admit). The outcome is the middleware's: headers on answers, 429
+// E4004 with Retry-After when over, a cached answer refused too, nothing started
+// upstream for a refused request. A request refused before the engine (a bad body)
+// is not counted.
+func TestLimitInEngine(t *testing.T) {
+	l, err := realtime.NewLimiter(realtime.LimitConfig{Rules: map[string]realtime.Rate{
+		realtime.GroupGeneration: {Limit: 2, Period: time.Minute},
+		realtime.GroupCompletion: {Limit: 1, Period: time.Minute}}}, realtime.LimitDeps{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ce := newCodeEnv(t, codeOpts{mod: withLimiter(l)})
+	body := map[string]any{"prompt": "sort a list of integers", "temperature": 0}
+	bad := ce.do("POST", "/api/v1/code/generate", map[string]any{"prompt": ""}, ce.auth()...)
+	if bad.StatusCode/100 != 4 || bad.StatusCode == 429 || bad.Header.Get("X-RateLimit-Limit") != "" {
+		t.Fatalf("bad body: %d %s (limit header %q)", bad.StatusCode, bad.body, bad.Header.Get("X-RateLimit-Limit"))
+	}
+	for i, remaining := range []string{"1", "0"} {
+		r := ce.do("POST", "/api/v1/code/generate", body, ce.auth()...)
+		if r.StatusCode != 200 || r.Header.Get("X-RateLimit-Limit") != "2" || r.Header.Get("X-RateLimit-Remaining") != remaining {
+			t.Fatalf("request %d: %d limit=%q remaining=%q %s", i, r.StatusCode, r.Header.Get("X-RateLimit-Limit"),
+				r.Header.Get("X-RateLimit-Remaining"), r.body)
+		}
+		if cached := r.json(t)["cached"]; cached != (i == 1) {
+			t.Fatalf("request %d: cached = %v", i, cached)
+		}
+	}
+	over := ce.do("POST", "/api/v1/code/generate", body, ce.auth()...)
+	checkError(t, over, 429, "E4004")
+	if ra, _ := strconv.Atoi(over.Header.Get("Retry-After")); ra < 1 || over.Header.Get("X-RateLimit-Remaining") != "0" {
+		t.Errorf("429 headers: Retry-After %q, remaining %q", over.Header.Get("Retry-After"), over.Header.Get("X-RateLimit-Remaining"))
+	}
+	fresh := ce.do("POST", "/api/v1/code/generate", map[string]any{"prompt": "a prompt never asked", "temperature": 0.9}, ce.auth()...)
+	checkError(t, fresh, 429, "E4004")
+	if n := ce.sim.Stats().Requests; n != 1 {
+		t.Errorf("upstream requests = %d, want 1 (the first miss only)", n)
+	}
+	if r := ce.do("POST", "/api/v1/code/complete", map[string]any{"prefix": "def f():"}, ce.auth()...); r.StatusCode != 200 {
+		t.Fatalf("complete: %d %s", r.StatusCode, r.body)
+	}
+	checkError(t, ce.do("POST", "/api/v1/code/complete", map[string]any{"prefix": "def g():"}, ce.auth()...), 429, "E4004")
+}

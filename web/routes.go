@@ -28,8 +28,8 @@ func (s *Server) routes(mux *http.ServeMux) {
 	gGen, gStream, gCmp, gDef := codeLimitGroups()
 	up := s.codeUpstream()
 	mux.Handle("POST /api/v1/code/generate/stream", s.sseAuthed(s.limitSSE(gStream, s.handleCodeStream), gen))
-	mux.Handle("POST /api/v1/code/generate", s.authed(s.limit(gGen, s.handleCodeGenerate), gen))
-	mux.Handle("POST /api/v1/code/complete", s.authed(s.limit(gCmp, s.handleCodeComplete), cmp))
+	mux.Handle("POST /api/v1/code/generate", s.authed(s.limitInEngine(gGen, s.handleCodeGenerate), gen))
+	mux.Handle("POST /api/v1/code/complete", s.authed(s.limitInEngine(gCmp, s.handleCodeComplete), cmp))
 	mux.Handle("GET /api/v1/code/models", s.authed(s.limit(gDef, s.handleCodeModels(up))))
 	mux.Handle("GET /api/v1/code/health", s.authed(s.limit(gDef, s.handleCodeHealth(up))))
 	mux.Handle("POST /api/v1/code/test", s.authed(s.limit(gGen, s.handleCodeTest), gen))
@@ -37,7 +37,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("POST /api/v1/code/backend/switch", s.authed(s.limit(gDef, s.handleBackendSwitch)))
 	mux.Handle("POST /api/v1/code/enhanced-stream-generate", s.sseAuthed(s.limitSSE(gStream, s.handleLegacyStream), gen))
 	mux.Handle("POST /api/v1/enhanced-stream-generate", s.sseAuthed(s.limitSSE(gStream, s.handleLegacyStream), gen))
-	mux.Handle("POST /api/v1/generate-code", s.authed(s.limit(gGen, s.handleGenerateCode), gen))
+	mux.Handle("POST /api/v1/generate-code", s.authed(s.limitInEngine(gGen, s.handleGenerateCode), gen))
 	// ---- end of code routes ----
 
 	// Users and onboarding (extension, single prefix; contract §3.4).

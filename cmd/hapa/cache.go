@@ -34,6 +34,9 @@ func (c *tieredCache) failed(op string, err error) {
 	}
 }
 
+// Remote implements realtime.RemoteCache: reads are Redis round trips.
+func (c *tieredCache) Remote() bool { return true }
+
 // Get implements realtime.Cache.
 func (c *tieredCache) Get(ctx context.Context, ns, key string) ([]byte, bool, error) {
 	v, ok, err := c.shared.Get(ctx, ns, key)
