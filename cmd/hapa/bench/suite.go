@@ -350,9 +350,11 @@ func (s *suite) overhead(ctx context.Context) error {
 				Ms(a99), Ms(h.Quantile(0.99)), Ms(d.Quantile(0.99)), Ms(Added(rf, d, 0.99))),
 			Check(a99 <= time.Millisecond && okLoad)},
 	)
-	returned := idle1.RSS <= idle0.RSS+(at1000.PeakRSS-idle0.RSS)/2
+	// Within 1 MiB of before counts as back: with the GC floor the heap is held at its
+	// goal, so before, peak and after are level and differ by a few pages.
+	returned := idle1.RSS <= max(idle0.RSS+(at1000.PeakRSS-idle0.RSS)/2, idle0.RSS+1<<20)
 	s.rep.Goals = append(s.rep.Goals, Goal{"gateway RSS at 1,000 req/s, back toward idle after",
-		"peak ≤ 64 MiB; after 10 s idle at most half-way between before and peak",
+		"peak ≤ 64 MiB; after 10 s idle at most half-way between before and peak, or within 1 MiB of before",
 		fmt.Sprintf("before %s, peak %s, after %s (VmRSS)", MiB(idle0.RSS), MiB(at1000.PeakRSS), MiB(idle1.RSS)),
 		Check(at1000.PeakRSS <= 64<<20 && returned)})
 	sec.Text += fmt.Sprintf("\n\nGateway RSS (VmRSS): %s before the load (after the warm-up; start-up garbage such as Argon2id's 19 MiB may not be returned yet), %s peak during the 1,000 req/s rounds, %s after %.0f s idle. "+

@@ -113,9 +113,10 @@ func redisAddr(u string) string {
 
 // wsCancelPace is the least time between two of (e)'s WebSocket cancellations. Each is
 // two client frames (generation.create, stream.cancel), and a socket may send 50 a
-// second (the gateway's frame limiter, burst 100): back to back, about every 54th
-// cancel was over the rate, dropped with an error E4004, and its stream ran to the
-// end. An editor cancelling on every keystroke sends far fewer.
+// second (the gateway's frame limiter, burst 100). Back to back, about every 54th
+// cancel used to be over the rate, dropped, and its stream ran to the end; the gateway
+// now honours a cancel over the rate, but a create over it is refused (E4004). An
+// editor cancelling on every keystroke sends far fewer.
 const wsCancelPace = 50 * time.Millisecond
 
 // cancellation is scenario (e): how long after the client lets go the gateway closes
