@@ -95,3 +95,56 @@ func TestAdmitOverlapsARemoteRead(t *testing.T) {
 		t.Fatal("the cache read did not run while Admit ran")
 	}
 }
+
+// countingProfiles counts profile-store reads.
+type countingProfiles struct{ n atomic.Int32 }
+
+func (p *countingProfiles) Profile(context.Context, int64) (Profile, error) {
+	p.n.Add(1)
+	return Profile{}, nil
+}
+
+// TestAdmitRefusedDoesNoWork: with a local cache a refused request reads neither the
+// profile store nor the cache; with either cache its lookup is not counted as a hit.
+func TestAdmitRefusedDoesNoWork(t *testing.T) {
+	for _, remote := range []bool{false, true} {
+		prof := &countingProfiles{}
+		h := newHarness(t, harnessOpt{remote: remote, profiles: prof})
+		ctx := context.Background()
+		req := genReq("admit: a prompt")
+		if _, err := h.e.Generate(ctx, req); err != nil {
+			t.Fatal(err)
+		}
+		before := h.e.Stats()
+		req.Caller.UserID = 8 // personalised: rendering reads the profile store
+		req.Admit = func(context.Context) error { return NewError(CodeRateLimited, "no") }
+		for range 5 {
+			if _, err := h.e.Start(ctx, req); err == nil {
+				t.Fatal("admitted")
+			}
+		}
+		after := h.e.Stats()
+		if after.CacheHits != before.CacheHits || after.CacheMisses != before.CacheMisses {
+			t.Errorf("remote %v: 5 refused requests counted %d hits, %d misses", remote,
+				after.CacheHits-before.CacheHits, after.CacheMisses-before.CacheMisses)
+		}
+		if n := prof.n.Load(); !remote && n != 0 {
+			t.Errorf("local cache: 5 refused requests read the profile store %d times", n)
+		}
+	}
+}
+
+// TestAdmitPanicReachesTheCaller: a panic in Admit on its own goroutine (remote
+// cache) is raised again in Start, where an HTTP handler's recovery sees it.
+func TestAdmitPanicReachesTheCaller(t *testing.T) {
+	h := newHarness(t, harnessOpt{remote: true})
+	req := genReq("admit: panics")
+	req.Admit = func(context.Context) error { panic("limiter bug") }
+	defer func() {
+		if p := recover(); p != "limiter bug" {
+			t.Fatalf("recovered %v, want the Admit panic", p)
+		}
+	}()
+	_, _ = h.e.Start(context.Background(), req)
+	t.Fatal("Start returned")
+}

@@ -80,9 +80,12 @@ type Request struct {
 
 	// Admit, when set, is the caller's admission check (web's rate limit). Start calls
 	// it once, after validating the request and before answering from the cache or
-	// starting any upstream work, and returns its error. With a remote cache it runs
-	// while the cache is read, so a Redis-backed limit and a Redis cache hit cost one
-	// round trip of latency instead of two.
+	// starting any upstream work, and returns its error. With a local cache it comes
+	// before anything else. With a remote cache it runs on its own goroutine while the
+	// prompt is rendered and the cache read, so a Redis-backed limit and a Redis cache
+	// hit cost one round trip of latency instead of two; a refused request has then
+	// read the cache (not counted as a hit or miss). A panic in it is raised again in
+	// Start.
 	Admit func(context.Context) error
 }
 

@@ -81,20 +81,27 @@ func cacheKey(p plan, scope string, keyID int64) string {
 // keyBufs are cacheKey's scratch buffers (the key material is hashed, then dropped).
 var keyBufs = sync.Pool{New: func() any { return new([]byte) }}
 
-// cacheLookup returns the response cached under key.
-func (e *Engine) cacheLookup(ctx context.Context, key string) (cacheEntry, bool) {
+// cacheRead returns the response cached under key (countLookup counts the outcome).
+func (e *Engine) cacheRead(ctx context.Context, key string) (cacheEntry, bool) {
 	raw, ok := e.cacheGet(ctx, NamespaceResponses, key)
 	if ok {
 		var ent cacheEntry
 		if err := json.Unmarshal(raw, &ent); err == nil {
-			e.st.cacheHits.Add(1)
-			e.obs.CacheHit(NamespaceResponses)
 			return ent, true
 		}
 	}
+	return cacheEntry{}, false
+}
+
+// countLookup counts a response-cache hit or miss of an admitted request.
+func (e *Engine) countLookup(hit bool) {
+	if hit {
+		e.st.cacheHits.Add(1)
+		e.obs.CacheHit(NamespaceResponses)
+		return
+	}
 	e.st.cacheMisses.Add(1)
 	e.obs.CacheMiss(NamespaceResponses)
-	return cacheEntry{}, false
 }
 
 // cacheFill stores a finished response.

@@ -135,24 +135,37 @@ func (e *Engine) Start(ctx context.Context, req Request) (*Stream, error) {
 	if err := e.validate(&req); err != nil {
 		return nil, err
 	}
+	// Admission: before anything else with a local cache; with a remote one beside
+	// rendering (a profile read) and the cache read, whose outcome then waits for it.
+	var verdict <-chan admitResult
+	if req.Admit != nil {
+		if e.remoteCache {
+			verdict = admitAsync(ctx, req.Admit)
+		} else if err := req.Admit(ctx); err != nil {
+			return nil, err
+		}
+	}
 	rendered := e.render(ctx, req)
 	p := &rendered // one copy, shared by the flight and the stream
 	key := cacheKey(rendered, e.cfg.CacheScope, req.Caller.KeyID)
 	shared := !req.NoCache && p.upstream.Temperature <= e.cfg.CacheMaxTemperature
 
 	lookup := shared && e.deps.Cache != nil
+	var ent cacheEntry
+	var hit bool
 	if lookup {
-		ent, ok, err := e.lookupAdmitted(ctx, key, req.Admit)
-		if err != nil {
-			return nil, err
+		ent, hit = e.cacheRead(ctx, key)
+	}
+	if verdict != nil {
+		if err := (<-verdict).get(); err != nil {
+			return nil, err // a refused hit is not counted as one
 		}
-		if ok {
-			return e.subscribe(ctx, replayFlight(e, p, ent), p, t0, false), nil
-		}
-	} else if req.Admit != nil {
-		if err := req.Admit(ctx); err != nil {
-			return nil, err
-		}
+	}
+	if lookup {
+		e.countLookup(hit)
+	}
+	if hit {
+		return e.subscribe(ctx, replayFlight(e, p, ent), p, t0, false), nil
 	}
 	e.mu.Lock()
 	if f, ok := e.flights[key]; shared && ok && f.join() {
@@ -170,27 +183,37 @@ func (e *Engine) Start(ctx context.Context, req Request) (*Stream, error) {
 	return e.subscribe(ctx, f, p, t0, false), nil
 }
 
-// lookupAdmitted reads the cache and runs admit (when set): one after the other for
-// a local cache, at the same time for a remote one. An admit error wins over a hit.
-func (e *Engine) lookupAdmitted(ctx context.Context, key string, admit func(context.Context) error) (cacheEntry, bool, error) {
-	if admit == nil {
-		ent, ok := e.cacheLookup(ctx, key)
-		return ent, ok, nil
+// admitResult is Request.Admit's outcome on another goroutine; a panic in it is
+// carried back and raised again on the caller's, where the recovery of its HTTP
+// handler sees it as before.
+type admitResult struct {
+	err      error
+	panicked bool
+	p        any
+}
+
+func (r admitResult) get() error {
+	if r.panicked {
+		panic(r.p)
 	}
-	if !e.remoteCache {
-		if err := admit(ctx); err != nil {
-			return cacheEntry{}, false, err
-		}
-		ent, ok := e.cacheLookup(ctx, key)
-		return ent, ok, nil
-	}
-	verdict := make(chan error, 1)
-	go func() { verdict <- admit(ctx) }()
-	ent, ok := e.cacheLookup(ctx, key)
-	if err := <-verdict; err != nil {
-		return cacheEntry{}, false, err
-	}
-	return ent, ok, nil
+	return r.err
+}
+
+// admitAsync runs admit on a goroutine of its own; its result is sent exactly once.
+func admitAsync(ctx context.Context, admit func(context.Context) error) <-chan admitResult {
+	ch := make(chan admitResult, 1)
+	go func() {
+		done := false
+		defer func() {
+			if !done {
+				ch <- admitResult{panicked: true, p: recover()}
+			}
+		}()
+		err := admit(ctx)
+		done = true
+		ch <- admitResult{err: err}
+	}()
+	return ch
 }
 
 // Result is the outcome of Generate.
