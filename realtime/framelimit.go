@@ -22,7 +22,9 @@ type frameLimiter struct {
 	window      time.Time // start of the current rejection window
 	rejected    int
 	violated    bool
-	owed        bool // the window's notification is still owed (see passOnNotice)
+	owed        bool      // a rejection notice is due: a window's first rejection owes one
+	notified    time.Time // the last notice; notices are at least a second apart
+	notifiedWas time.Time // the one before (passOnNotice restores it)
 }
 
 func newFrameLimiter(rate float64, burst int) *frameLimiter {
@@ -45,21 +47,27 @@ func (l *frameLimiter) allow(now time.Time) frameVerdict {
 		l.window, l.rejected = now, 0
 	}
 	l.rejected++
-	switch {
-	case float64(l.rejected) > l.burst:
+	if float64(l.rejected) > l.burst {
 		l.violated = true
 		return frameViolation
-	case l.rejected == 1 || l.owed:
-		l.owed = false
-		return frameRejectNotify
-	default:
-		return frameReject
 	}
+	if l.rejected == 1 {
+		l.owed = true
+	}
+	if l.owed && (l.notified.IsZero() || now.Sub(l.notified) >= time.Second) {
+		l.owed = false
+		l.notifiedWas, l.notified = l.notified, now
+		return frameRejectNotify
+	}
+	return frameReject
 }
 
 // passOnNotice hands a frameRejectNotify verdict that was not answered with an error
 // (the frame was a stream.cancel, honoured over the rate) to the next rejected frame.
-func (l *frameLimiter) passOnNotice() { l.owed = true }
+func (l *frameLimiter) passOnNotice() {
+	l.owed = true
+	l.notified = l.notifiedWas
+}
 
 // retryAfter is how long until one frame is allowed again.
 func (l *frameLimiter) retryAfter() time.Duration {

@@ -1,6 +1,7 @@
 package realtime
 
 import (
+	"fmt"
 	"testing"
 	"time"
 )
@@ -54,6 +55,26 @@ func TestFrameLimiter(t *testing.T) {
 		}
 		if v := l.allow(t0); v != frameReject {
 			t.Fatalf("then: %v, want silent", v)
+		}
+	})
+	t.Run("notices stay a second apart", func(t *testing.T) {
+		l := newFrameLimiter(0.01, 3)
+		for range 3 {
+			l.allow(t0)
+		}
+		if v := l.allow(t0); v != frameRejectNotify {
+			t.Fatalf("first rejection: %v", v)
+		}
+		l.passOnNotice() // a cancel: the notice goes to the next rejection, at +900 ms
+		var notices []time.Duration
+		for _, at := range []time.Duration{900 * time.Millisecond, time.Second, 1500 * time.Millisecond, 1900 * time.Millisecond, 2100 * time.Millisecond} {
+			if l.allow(t0.Add(at)) == frameRejectNotify {
+				notices = append(notices, at)
+			}
+		}
+		want := []time.Duration{900 * time.Millisecond, 1900 * time.Millisecond}
+		if fmt.Sprint(notices) != fmt.Sprint(want) {
+			t.Fatalf("notices at %v, want %v", notices, want)
 		}
 	})
 	t.Run("steady rate below the limit", func(t *testing.T) {
