@@ -33,13 +33,14 @@ const goMinHeap = 4 << 20
 var gcFloorActive atomic.Bool
 
 // startGCFloor starts keeping the heap goal at floor bytes or more, on top of the
-// GOGC the process started with; it does nothing when that is off, floor is 0 or
-// one is running already. stop ends it and restores that GOGC.
+// GOGC the process started with; it does nothing when that is off or 0 (collect
+// continuously: a deliberate setting), floor is 0 or one is running already. stop
+// ends it and restores that GOGC.
 func startGCFloor(floor uint64) (stop func()) {
 	s := []metrics.Sample{{Name: "/gc/gogc:percent"}}
 	metrics.Read(s)
 	base := s[0].Value.Uint64()
-	if floor == 0 || base > 1<<20 || !gcFloorActive.CompareAndSwap(false, true) { // GOGC=off reads as -1
+	if floor == 0 || base == 0 || base > 1<<20 || !gcFloorActive.CompareAndSwap(false, true) { // GOGC=off reads as -1
 		return func() {}
 	}
 	t := &gcFloor{floor: floor, base: int(base), sample: []metrics.Sample{
