@@ -88,9 +88,9 @@ Tried and not kept (measured, no gain):
 ## Known misses and their causes
 
 - **The floor.** The reference proxy (see "Method") does nothing but the HTTP hops, and on this machine it
-  alone misses the one-shot p50 goal: in (a) it adds 0.22–0.51 ms p50 at 500 and 1,000 req/s (seven runs), using 34–53 %
-  of a core, against the goal's 0.2 ms for all of HAPA. At 1,000 req/s HAPA adds 0.08–0.28 ms on top of
-  it at p50. Each
+  alone misses the one-shot p50 goal: in (a) it adds 0.22–0.51 ms p50 at 500 and 1,000 req/s (eight runs), using 34–53 %
+  of a core, against the goal's 0.2 ms for all of HAPA. At 1,000 req/s HAPA adds −0.12 to 0.28 ms on top of
+  it at p50 (in the last run it was below it). Each
   extra loopback exchange costs the gateway process about 35 system calls and 15 context switches per
   request (` + "`perf stat`" + `), and on this paravirtualised VM those dominate; HAPA's own logic is small (a cache hit
   through the whole middleware chain costs 35 µs in-process, ` + "`BenchmarkCodeGenerateCacheHit`" + `).
@@ -107,8 +107,8 @@ Tried and not kept (measured, no gain):
   ms in one hour of 7-second runs with ` + "`hapa bench run --mode sse --concurrency 1000 --ramp-up 2s`" + `).
   HAPA against the reference proxy, added p50, in the suite runs of 2026-12-02: 35.7 against 8.7 ms
   with net/http's client transport; with the transport that runs the exchange in the caller's goroutine
-  (see the fixes) 8.5 against 12.6, 11.5 against 5.7, 15.8 against 9.4, 24.5 against 9.5 and 29.7
-  against 10.2 ms — so HAPA is within about 1–3× of the bare relay, once below it. Six 7-second runs of
+  (see the fixes) 8.5 against 12.6, 11.5 against 5.7, 15.8 against 9.4, 24.5 against 9.5, 29.7
+  against 10.2 and 20.0 against 7.7 ms — so HAPA is within about 1–3× of the bare relay, once below it. Six 7-second runs of
   the same load alternating the build of 2026-12-02 04:45 and the final one gave p50 55.8, 98.4, 30.2 and
   75.7, 60.2, 10.7 ms: no difference beyond the noise. An instrumented build (before that change) split HAPA's first
   token at 1,000 paced streams (p50 32 ms at the client) into: middleware, authentication and
@@ -124,7 +124,7 @@ Tried and not kept (measured, no gain):
   and those system calls are a third of the gateway's CPU (about 8 µs per ` + "`write(2)`" + ` here). A direct token
   costs two socket operations, a relayed one four, on the same 2 cores, so no relay can reach the direct
   figure measured beside it (58,000–90,000 tokens/s), let alone 100,000: the bare reference proxy relays
-  35,800–43,500 tokens/s where HAPA relays 36,400–41,500 (seven runs), with 44,000–54,000 and
+  34,600–43,500 tokens/s where HAPA relays 36,400–41,500 (eight runs), with 43,100–54,000 and
   46,700–54,200 tokens per CPU-second: HAPA's relay is as efficient as the bare one.
 - **Cache hit p99** (goal 0.5 ms memory / 1.5 ms Redis): the floor is at the goal. One request at a
   time, a 20-line net/http server that decodes the same JSON body, looks the prompt up in a map and
