@@ -85,12 +85,12 @@ func (s *Server) generate(ctx context.Context, req realtime.Request) (string, re
 	if s.deps.Engine == nil {
 		return "", realtime.Done{}, errNoEngine()
 	}
-	a := stateFrom(ctx).admission
-	if a != nil {
+	a := &stateFrom(ctx).admission
+	if a.s != nil {
 		req.Admit = a.admit
 	}
 	st, err := s.deps.Engine.Start(ctx, req)
-	if a != nil {
+	if a.s != nil {
 		a.headers()
 	}
 	if err != nil {

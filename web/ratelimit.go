@@ -39,12 +39,13 @@ func (s *Server) limitInEngine(group string, h http.HandlerFunc) http.HandlerFun
 			s.rateLimit(group, false, h)(w, r)
 			return
 		}
-		st.admission = &admission{s: s, w: w, r: r, group: group}
+		st.admission = admission{s: s, w: w, r: r, group: group} // in the state: no allocation
 		h(w, r)
 	}
 }
 
-// admission is one request's rate-limit check handed to the engine.
+// admission is one request's rate-limit check handed to the engine; s is nil when
+// the route has none.
 type admission struct {
 	s     *Server
 	w     http.ResponseWriter
