@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/hapa-project/hapa/realtime"
 	"github.com/hapa-project/hapa/store"
 	"github.com/hapa-project/hapa/vllm"
 )
@@ -90,7 +89,13 @@ type Upstreams interface {
 	Simulated() bool
 }
 
-// Realtime is the overview's view of the WebSocket hub; *realtime.Hub satisfies it.
+// Realtime is the overview's view of the WebSocket hub (cmd/hapa adapts *ws.Hub).
 type Realtime interface {
-	Stats() realtime.HubStats
+	Stats() SocketStats
+}
+
+// SocketStats counts this replica's open editor sockets and their streams.
+type SocketStats struct {
+	Sessions int
+	Streams  int
 }

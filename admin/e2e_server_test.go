@@ -2,15 +2,15 @@ package admin_test
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"net/http/httptest"
-	"slices"
 	"testing"
 	"time"
 
 	"github.com/hapa-project/hapa/admin"
+	"github.com/hapa-project/hapa/auth"
 	"github.com/hapa-project/hapa/realtime"
+	"github.com/hapa-project/hapa/realtime/ws"
 	"github.com/hapa-project/hapa/static"
 	"github.com/hapa-project/hapa/store"
 	"github.com/hapa-project/hapa/vllm"
@@ -27,29 +27,12 @@ type simPool struct{ *vllm.Pool }
 
 func (simPool) Simulated() bool { return true }
 
-// keyAuth authenticates WebSocket upgrades by the key of the hapa.auth.<key>
-// subprotocol or X-API-Key, as cmd/hapa's wiring does.
-type keyAuth struct{ a *store.Authenticator }
+// hubStats is the console's view of the hub, as cmd/hapa adapts it.
+type hubStats struct{ *ws.Hub }
 
-func (k keyAuth) Authenticate(r *http.Request) (realtime.Caller, *realtime.Error) {
-	key := realtime.SubprotocolKey(r)
-	if key == "" {
-		key = r.Header.Get("X-API-Key")
-	}
-	ak, err := k.a.Authenticate(r.Context(), key)
-	switch {
-	case errors.Is(err, store.ErrKeyExpired):
-		return realtime.Caller{}, realtime.NewError(realtime.CodeKeyExpired, "")
-	case errors.Is(err, store.ErrKeyRevoked):
-		return realtime.Caller{}, realtime.NewError(realtime.CodeKeyRevoked, "")
-	case err != nil:
-		return realtime.Caller{}, realtime.NewError(realtime.CodeInvalidKey, "")
-	}
-	c := realtime.Caller{KeyID: ak.ID, Scopes: slices.Clone([]string(ak.Scopes))}
-	if ak.UserID != nil {
-		c.UserID = *ak.UserID
-	}
-	return c, nil
+func (h hubStats) Stats() admin.SocketStats {
+	st := h.Hub.Stats()
+	return admin.SocketStats{Sessions: st.Sessions, Streams: st.Streams}
 }
 
 // e2eServer is the gateway as cmd/hapa wires it for the console: store, simulator,
@@ -87,15 +70,18 @@ func newE2EServer(t *testing.T) *e2eServer {
 	}
 	engineDone := make(chan struct{})
 	go func() { engine.Run(ctx); close(engineDone) }()
-	auth := store.NewAuthenticator(db.APIKeys(), time.Second, nil)
-	hub, err := realtime.NewHub(realtime.WSConfig{}, realtime.HubDeps{Engine: engine, Auth: keyAuth{auth}})
+	authn, err := auth.New(auth.Config{JWTSecret: []byte("e2e-secret-0123456789"), KeyCacheTTL: time.Second}, auth.Deps{DB: db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hub, err := ws.NewHub(ws.Config{}, ws.Deps{Engine: engine, Auth: authn})
 	if err != nil {
 		t.Fatal(err)
 	}
 	console, err := admin.New(admin.Config{Version: "e2e"}, admin.Deps{
-		DB: db, Cache: cache, Upstreams: simPool{pool}, Realtime: hub,
+		DB: db, Cache: cache, Upstreams: simPool{pool}, Realtime: hubStats{hub},
 		OnRevoke: func(id int64) {
-			auth.Invalidate(id)
+			authn.Keys().Invalidate(id)
 			hub.CloseKey(id, realtime.CodeKeyRevoked, "revoked in the admin console")
 		},
 	})

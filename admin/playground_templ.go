@@ -23,7 +23,7 @@ type PlaygroundView struct {
 	Expires time.Time
 }
 
-// Profile choices (contract §7.1); the first is the default.
+// Profile choices (docs/compatibility.md, "Profile fields"); the first is the default.
 var (
 	skillLevels    = []string{"intermediate", "beginner", "advanced", "expert"}
 	outputStyles   = []string{"standard", "minimal", "detailed", "comprehensive"}

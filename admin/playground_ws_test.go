@@ -11,7 +11,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
-	"github.com/hapa-project/hapa/realtime/wsclient"
+	"github.com/hapa-project/hapa/realtime/ws/wsclient"
 )
 
 // TestPlaygroundKeyStreamsOverTheHub checks the server side of the playground without a

@@ -22,8 +22,9 @@ const (
 	KindGeneration Kind = "generation" // code generation / explanation / bug fix …
 )
 
-// Profile is the user's personalisation (contract §7.1). Empty fields mean "not set":
-// a request's profile overrides the stored one field by field.
+// Profile is the user's personalisation (docs/compatibility.md, "Profile fields").
+// Empty fields mean "not set": a request's profile overrides the stored one field by
+// field.
 type Profile struct {
 	PythonSkillLevel          string   `json:"pythonSkillLevel,omitempty"`
 	CodeOutputStructure       string   `json:"codeOutputStructure,omitempty"`

@@ -21,7 +21,7 @@ const (
 // EngineConfig configures the engine. A zero field means the documented default.
 type EngineConfig struct {
 	Family    vllm.Family         // model family of the FIM template; zero: the vllm package default
-	Adapters  map[string]string   // task (model_type) → adapter; entries override the defaults (contract §3.2.1)
+	Adapters  map[string]string   // task (model_type) → adapter; entries override the defaults (vllm.DefaultAdapters)
 	BaseModel string              // base model; used by Raw requests that name no Model (else the task's adapter)
 	Sampling  map[string]Sampling // adapter → default sampling; entries override the built-in ones
 

@@ -1,5 +1,6 @@
-// Package realtime is HAPA's core: the generation engine every transport shares, the
-// editor WebSocket sessions (protocol hapa.v1), and the error catalogue.
+// Package realtime is HAPA's generation engine, which every transport shares (web's
+// REST, SSE and /v1 routes; the editor socket in realtime/ws), and the vocabulary they
+// speak: Request, Stream, Event, Caller and the error catalogue.
 //
 // Engine (engine.go and friends): a Request is validated (validate.go, the one place
 // that says "Python only"), personalised (profile.go, prompt.go, instructions.go),
@@ -12,25 +13,14 @@
 // another context, runs in a goroutine of its own that no reader can slow down
 // (upstream.go). The upstream request is cancelled when the last subscriber leaves.
 // One request-log row is written per subscription through a bounded, batched writer
-// (requestlog.go).
+// (requestlog.go). docs/architecture.md explains flights at length.
 //
-// Sessions (hub.go, session*.go, message.go, ws_handler.go): an idle socket holds no
-// goroutine (its reader parks in a process-wide epoll set, the writer runs while
-// frames are queued, pings and key re-checks are timers); a bounded send queue where
-// pending deltas of a stream merge into one frame (seq stays gap-free, text is never
-// dropped). Every
-// accepted create ends with exactly one stream.done or stream.error. Close codes:
-// 1000 normal, 1001 going away, 1008 policy (frame flood), 1009 frame too big,
-// 1011 internal, 1012 restart (after session.closing), 4001 key revoked or expired,
-// 4008 slow consumer, 4029 too many connections for the key. docs/protocol.md is the
-// full protocol.
-//
-// Errors (errors.go): the 22 catalogue codes; web maps them to HTTP, sessions to
-// stream.error frames. Limits (limits*.go, quota*.go), incidents (incidents.go,
-// retention.go), metrics (metrics*.go) and cross-replica events (events.go) are
-// shared by REST and WebSocket.
+// Errors (errors.go): the 22 catalogue codes; web maps them to HTTP, realtime/ws to
+// stream.error frames and close codes. Incidents (incidents.go, retention.go),
+// metrics (metrics*.go) and cross-replica events (events.go) are shared by every
+// edge; rate limits and quotas live in realtime/limits.
 //
 // Dependency direction: realtime imports vllm and store only; it declares the small
 // interfaces it consumes (Upstream, Cache, LogStore, Profiles, Incidents,
-// Authenticator, Admitter) and is wired in cmd/hapa.
+// EngineObserver in deps.go) and is wired in cmd/hapa.
 package realtime

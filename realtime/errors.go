@@ -7,7 +7,8 @@ import (
 	"time"
 )
 
-// Code is a catalogue error code (DESIGN.md §5): E4xxx client errors, E5xxx server errors.
+// Code is a catalogue error code (docs/api.md, "Error catalogue"): E4xxx client
+// errors, E5xxx server errors.
 type Code string
 
 // The 22 catalogue codes. The numbering follows the seed README and is normative.

@@ -149,3 +149,12 @@ func replicaID() string {
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
 }
+
+// nilRedis turns a typed nil (*redis.Client)(nil) into a nil interface, so that
+// "no Redis configured" cannot be mistaken for a client.
+func nilRedis(c redis.UniversalClient) redis.UniversalClient {
+	if rc, ok := c.(*redis.Client); ok && rc == nil {
+		return nil
+	}
+	return c
+}

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/hapa-project/hapa/store/storetest"
 )
 
 type eventLog struct {
@@ -27,17 +29,6 @@ func (l *eventLog) count(typ string) int {
 	return n
 }
 
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 func TestEventsLocal(t *testing.T) {
 	e := NewEvents(nil, nil)
 	var got eventLog
@@ -51,10 +42,10 @@ func TestEventsLocal(t *testing.T) {
 }
 
 func TestEventsAcrossReplicas(t *testing.T) {
-	rdb, _ := testRedis(t)
-	proxy := newTCPProxy(t, rdb.Options().Addr)
+	rdb, _ := storetest.Redis(t)
+	proxy := storetest.NewProxy(t, rdb.Options().Addr)
 	opt := *rdb.Options()
-	opt.Addr = proxy.addr
+	opt.Addr = proxy.Addr()
 	viaProxy := redis.NewClient(&opt)
 	defer viaProxy.Close()
 
@@ -72,7 +63,7 @@ func TestEventsAcrossReplicas(t *testing.T) {
 
 	// Publish until b's subscription is up (delivery is at most once).
 	publishUntil := func(typ string) {
-		waitFor(t, typ+" on replica b", func() bool {
+		storetest.WaitFor(t, typ+" on replica b", func() bool {
 			if err := a.Publish(ctx, ClusterEvent{Type: typ, KeyID: 5}); err != nil {
 				t.Fatal(err)
 			}
@@ -85,8 +76,8 @@ func TestEventsAcrossReplicas(t *testing.T) {
 	if n, m := gotA.count(EventKeyRevoked), gotB.count(EventKeyRevoked); n < m {
 		t.Errorf("publisher saw %d events, b %d: the publisher must apply each once, locally", n, m)
 	}
-	proxy.Stop() // b loses Redis …
+	proxy.Refuse() // b loses Redis …
 	time.Sleep(200 * time.Millisecond)
-	proxy.Start() // … and resubscribes
+	proxy.Heal() // … and resubscribes
 	publishUntil(EventCacheCleared)
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hapa-project/hapa/store"
+	"github.com/hapa-project/hapa/store/storetest"
 )
 
 var incidentIDRe = regexp.MustCompile(`^INC-\d{8}-[0-9A-F]{8}$`)
@@ -17,7 +18,7 @@ type countingIncidentObserver struct{ n int }
 func (c *countingIncidentObserver) Incident(Code) { c.n++ }
 
 func TestIncidentRecorder(t *testing.T) {
-	for name, db := range testDBs(t) {
+	for name, db := range storetest.DBs(t) {
 		t.Run(name, func(t *testing.T) {
 			obs := &countingIncidentObserver{}
 			r := NewIncidentRecorder(IncidentConfig{}, db.Incidents(), obs, nil)
@@ -51,7 +52,7 @@ func TestIncidentRecorder(t *testing.T) {
 }
 
 func TestIncidentRecorderDisabled(t *testing.T) {
-	db := openMigrated(t, "sqlite://:memory:")
+	db := storetest.OpenMigrated(t, "sqlite://:memory:")
 	r := NewIncidentRecorder(IncidentConfig{Disabled: true}, db.Incidents(), nil, nil)
 	if id := r.Record(context.Background(), NewError(CodeInternal, ""), "/", ""); id != "" {
 		t.Fatalf("disabled recorder returned %q", id)
@@ -62,7 +63,7 @@ func TestIncidentRecorderDisabled(t *testing.T) {
 }
 
 func TestIncidentRecorderQueueFull(t *testing.T) {
-	db := openMigrated(t, "sqlite://:memory:")
+	db := storetest.OpenMigrated(t, "sqlite://:memory:")
 	r := NewIncidentRecorder(IncidentConfig{Queue: 1}, db.Incidents(), nil, nil)
 	// Run is not running: the second incident finds the queue full, still gets an id.
 	for i := 0; i < 2; i++ {
@@ -76,7 +77,7 @@ func TestIncidentRecorderQueueFull(t *testing.T) {
 }
 
 func TestRetention(t *testing.T) {
-	for name, db := range testDBs(t) {
+	for name, db := range storetest.DBs(t) {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
 			now := time.Now().UTC()

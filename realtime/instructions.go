@@ -2,8 +2,9 @@ package realtime
 
 import "strings"
 
-// The English instructions a profile turns into (contract §7.1 enums). Each enum value
-// is one sentence; the system message is the task sentence plus one sentence per field.
+// The English instructions a profile turns into (docs/compatibility.md, "Profile
+// fields"). Each enum value is one sentence; the system message is the task sentence
+// plus one sentence per field.
 
 var skillInstructions = map[string]string{
 	"beginner":     "The user is a Python beginner: use simple constructs, avoid advanced idioms and explain each step in plain words.",

@@ -6,8 +6,7 @@ import (
 	"go.uber.org/goleak"
 )
 
-// TestMain checks that no test of the package leaks a goroutine. The read poller's
-// loop is process-wide by design: it starts with the first socket and never ends.
+// TestMain checks that no test of the package leaks a goroutine.
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m, goleak.IgnoreAnyFunction("github.com/hapa-project/hapa/realtime.(*readPoller).loop"))
+	goleak.VerifyTestMain(m)
 }

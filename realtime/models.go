@@ -27,5 +27,5 @@ func (e *Engine) Models() ModelCatalog {
 }
 
 // Message is one chat message of Request.Messages. It is vllm's type, named here so
-// that transports (web) build chat requests without importing vllm (DESIGN.md §1).
+// that transports (web) build chat requests without importing vllm (docs/architecture.md).
 type Message = vllm.Message

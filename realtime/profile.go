@@ -12,8 +12,8 @@ import (
 // NamespaceProfiles is the cache namespace of stored profiles.
 const NamespaceProfiles = "user_profiles"
 
-// profileEnums lists the accepted values of each enum field (contract §7.1), the
-// default first.
+// profileEnums lists the accepted values of each enum field (docs/compatibility.md,
+// "Profile fields"), the default first.
 var profileEnums = struct {
 	skill, structure, explanation, project, errors, features []string
 }{
@@ -25,11 +25,12 @@ var profileEnums = struct {
 	features:    []string{"type_hints", "dataclasses", "async_await", "comprehensions", "generators", "decorators", "context_managers", "f_strings"},
 }
 
-// errorHandlingAliases maps the onboarding and catalogue-v1 values (contract §7.1,
-// §7.2) onto the profile enum.
+// errorHandlingAliases maps the onboarding and catalogue-v1 values
+// (docs/compatibility.md, "Profile fields", §7.2) onto the profile enum.
 var errorHandlingAliases = map[string]string{"detailed": "comprehensive", "robust": "production_ready"}
 
-// DefaultProfile returns the profile of a user who set nothing (contract §7.1).
+// DefaultProfile returns the profile of a user who set nothing (docs/compatibility.md,
+// "Profile fields").
 func DefaultProfile() Profile {
 	return Profile{
 		PythonSkillLevel:          "intermediate",
@@ -64,10 +65,10 @@ func MergeProfile(base Profile, override *Profile) Profile {
 	return base
 }
 
-// normalizeProfile lower-cases the values, maps aliases and checks every value against
+// NormalizeProfile lower-cases the values, maps aliases and checks every value against
 // its enum. It returns the cleaned profile with invalid fields reset to "" (unset) and
 // one FieldError per invalid value, named under prefix.
-func normalizeProfile(p Profile, prefix string) (Profile, []FieldError) {
+func NormalizeProfile(p Profile, prefix string) (Profile, []FieldError) {
 	var errs []FieldError
 	check := func(v *string, name string, allowed []string) {
 		s := strings.ToLower(strings.TrimSpace(*v))
@@ -123,7 +124,7 @@ func (e *Engine) storedProfile(ctx context.Context, userID int64) Profile {
 		e.log.Warn("realtime: stored profile unavailable, using defaults", "user_id", userID, "err", err)
 		return Profile{}
 	}
-	p, bad := normalizeProfile(p, "")
+	p, bad := NormalizeProfile(p, "")
 	if len(bad) > 0 {
 		e.log.Warn("realtime: stored profile has invalid values", "user_id", userID, "fields", bad)
 	}

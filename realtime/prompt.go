@@ -46,7 +46,7 @@ func (e *Engine) render(ctx context.Context, req Request) plan {
 		up.MaxTokens = req.MaxTokens
 	}
 	if req.Temperature != nil {
-		up.Temperature = *req.Temperature // an explicit 0 stays 0 (contract §11.14)
+		up.Temperature = *req.Temperature // an explicit 0 stays 0 (docs/compatibility.md, Quirk 14)
 	}
 	if req.TopP != nil {
 		up.TopP = *req.TopP
@@ -87,8 +87,9 @@ func (e *Engine) render(ctx context.Context, req Request) plan {
 }
 
 // adjustSampling tunes a task's defaults to the profile (the original's
-// _optimize_request_for_user, contract §7.3, kept integral and bounded). Explicit
-// request values are applied after it and never adjusted.
+// _optimize_request_for_user, docs/compatibility.md, "How preferences reach the model",
+// kept integral and bounded). Explicit request values are applied after it and never
+// adjusted.
 func adjustSampling(s Sampling, p Profile, maxTokens int) Sampling {
 	switch p.PythonSkillLevel {
 	case "beginner": // more room for explanations
@@ -114,7 +115,7 @@ func adjustSampling(s Sampling, p Profile, maxTokens int) Sampling {
 }
 
 // userPrompt is the user message: the question, then the code context fenced (the
-// original dropped the context, contract §11.8).
+// original dropped the context, docs/compatibility.md, Quirk 8).
 func userPrompt(prompt, context string) string {
 	if strings.TrimSpace(context) == "" {
 		return prompt

@@ -67,7 +67,7 @@ func TestAllWhenTheCallerLeaves(t *testing.T) {
 	if err != nil || ev.Done == nil || ev.Done.FinishReason != "cancelled" {
 		t.Fatalf("All after cancel: %+v %v, want a cancelled Done", ev, err)
 	}
-	waitUntil(t, "upstream aborted", func() bool { return h.e.Stats().Flights == 0 })
+	waitEngine(t, "upstream aborted", func() bool { return h.e.Stats().Flights == 0 })
 }
 
 // A private flight runs in the caller's goroutine inside All; abandoned
@@ -121,5 +121,5 @@ func TestOneShotFlightRunsInline(t *testing.T) {
 	if err != nil || ev.Done == nil || ev.Done.FinishReason != "cancelled" {
 		t.Fatalf("inline run cancelled: %+v %v", ev, err)
 	}
-	waitUntil(t, "flight gone", func() bool { return hs.e.Stats().Flights == 0 })
+	waitEngine(t, "flight gone", func() bool { return hs.e.Stats().Flights == 0 })
 }

@@ -3,8 +3,8 @@ package realtime
 import "github.com/hapa-project/hapa/vllm"
 
 // The HAPA tasks (the REST model_type) and their defaults. A task picks a LoRA adapter
-// (vllm.DefaultAdapters, contract §3.2.1) and the sampling used when the caller sets
-// nothing (contract §8.3).
+// (vllm.DefaultAdapters, docs/compatibility.md, "Request body") and the sampling used
+// when the caller sets nothing (docs/compatibility.md, "The four adapters").
 
 // TaskCompletion is the task of inline completions (FIM on the autocomplete adapter).
 const TaskCompletion = "code_completion"
@@ -21,7 +21,7 @@ type Sampling struct {
 
 // defaultSampling holds the defaults per adapter. Completions are short and nearly
 // greedy (they are cached and coalesced); generations follow the REST defaults of the
-// original request model (contract §3.2.1: 1024 tokens, 0.3, 0.95).
+// original request model (docs/compatibility.md, "Request body": 1024 tokens, 0.3, 0.95).
 var defaultSampling = map[string]Sampling{
 	vllm.AdapterAutocomplete: {MaxTokens: 64, Temperature: 0.1, TopP: 0.9},
 	vllm.AdapterPrompt:       {MaxTokens: 1024, Temperature: 0.3, TopP: 0.95},
@@ -47,5 +47,5 @@ var taskInstructions = map[string]string{
 }
 
 // generationStop ends generations of the original adapters, which were fine-tuned to
-// close with this marker (contract §8.3).
+// close with this marker (docs/compatibility.md, "The four adapters").
 var generationStop = []string{"# --- Generation Complete ---"}

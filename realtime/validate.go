@@ -106,7 +106,7 @@ func (e *Engine) validate(req *Request) *Error {
 		}
 	}
 	if req.Profile != nil {
-		p, bad := normalizeProfile(*req.Profile, "profile.")
+		p, bad := NormalizeProfile(*req.Profile, "profile.")
 		req.Profile = &p
 		fields = append(fields, bad...)
 	}

@@ -1,6 +1,8 @@
 // Package store is HAPA's persistence: sqlx over embedded SQLite (modernc.org/sqlite)
 // or PostgreSQL (lib/pq), one file per table, embedded numbered migrations per dialect,
-// and the in-memory and Redis response caches.
+// and the response caches: in memory, in Redis, and tiered (Redis in front of this
+// replica's memory, which takes over while Redis fails). store/storetest gives tests
+// real databases, Redis and a fault proxy.
 //
 // Open picks the dialect from the URL: sqlite:///relative/path, sqlite:////abs/path,
 // sqlite://:memory: (one connection, so the data lives as long as the DB), or

@@ -30,7 +30,7 @@ type Incident struct {
 }
 
 // NewIncidentID returns "INC-YYYYMMDD-XXXXXXXX": the UTC date of t and eight random
-// upper-case hex characters (DESIGN.md §5; the original used lower case).
+// upper-case hex characters (docs/api.md, "Error catalogue"; the original used lower case).
 func NewIncidentID(t time.Time) string {
 	var b [4]byte
 	rand.Read(b[:])

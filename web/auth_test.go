@@ -24,7 +24,7 @@ func TestAuthMatrix(t *testing.T) {
 	}
 	base := probeServer(t, env)
 
-	pair, err := env.srv.tokens.pair(42, "a@example.com")
+	pair, err := env.srv.tokens.Pair(42, "a@example.com")
 	if err != nil {
 		t.Fatal(err)
 	}

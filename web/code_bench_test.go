@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hapa-project/hapa/auth"
 	"github.com/hapa-project/hapa/realtime"
 	"github.com/hapa-project/hapa/store"
 )
@@ -53,7 +54,7 @@ func BenchmarkSSERelayPerToken(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer db.Close()
-	srv, err := New(Config{JWTSecret: testSecret}, Deps{DB: db, Keys: noKeys{}})
+	srv, err := New(Config{}, Deps{DB: db, Auth: newAuth(b, db)})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -81,7 +82,11 @@ func benchServer(b *testing.B, o codeOpts) (*Server, string) {
 		b.Fatal(err)
 	}
 	cb := newBackend(b, db, o)
-	srv, err := New(Config{JWTSecret: testSecret}, Deps{DB: db, Keys: store.NewAuthenticator(db.APIKeys(), time.Minute, nil), Engine: cb.engine})
+	authn, err := auth.New(auth.Config{JWTSecret: testSecret, KeyCacheTTL: time.Minute}, auth.Deps{DB: db})
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv, err := New(Config{}, Deps{DB: db, Auth: authn, Engine: cb.engine})
 	if err != nil {
 		b.Fatal(err)
 	}

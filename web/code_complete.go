@@ -9,9 +9,9 @@ import (
 	"github.com/hapa-project/hapa/realtime"
 )
 
-// completionRequest is the body of POST /api/v1/code/complete (contract §3.2.4). The
-// extension sends the code after the cursor as `context`; it is the suffix when
-// `suffix` is absent.
+// completionRequest is the body of POST /api/v1/code/complete (docs/compatibility.md,
+// "Completion"). The extension sends the code after the cursor as `context`; it is the
+// suffix when `suffix` is absent.
 type completionRequest struct {
 	Prefix         *string `json:"prefix"`
 	Suffix         *string `json:"suffix"`

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hapa-project/hapa/realtime"
+	"github.com/hapa-project/hapa/realtime/limits"
 )
 
 func TestCodeRoutesBadInput(t *testing.T) {
@@ -124,7 +124,7 @@ func TestCodeStreamCORSPreflight(t *testing.T) {
 }
 
 func TestCodeStreamRateLimited(t *testing.T) {
-	l, err := realtime.NewLimiter(realtime.LimitConfig{Rules: map[string]realtime.Rate{realtime.GroupStream: {Limit: 1, Period: time.Minute}}}, realtime.LimitDeps{})
+	l, err := limits.NewLimiter(limits.Config{Rules: map[string]limits.Rate{limits.GroupStream: {Limit: 1, Period: time.Minute}}}, limits.Deps{})
 	if err != nil {
 		t.Fatal(err)
 	}

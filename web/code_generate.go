@@ -5,9 +5,10 @@ import (
 	"time"
 )
 
-// codeGenerationResponse is the body of POST /api/v1/code/generate (contract §3.2.3).
-// The original's confidence_score (a keyword heuristic) is not sent: HAPA has no
-// model confidence to report. token_usage holds vLLM's real counts.
+// codeGenerationResponse is the body of POST /api/v1/code/generate
+// (docs/compatibility.md, "One-shot"). The original's confidence_score (a keyword
+// heuristic) is not sent: HAPA has no model confidence to report. token_usage holds
+// vLLM's real counts.
 type codeGenerationResponse struct {
 	Success            bool       `json:"success"`
 	GeneratedCode      string     `json:"generated_code"`

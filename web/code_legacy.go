@@ -8,9 +8,10 @@ import (
 	"github.com/hapa-project/hapa/realtime"
 )
 
-// legacyRequest is the ERA-A body (contract §3.3) of the landing page's
-// enhanced-stream-generate routes and of the seed README's generate-code. `stream` is
-// accepted and ignored: the stream routes always stream, generate-code never does.
+// legacyRequest is the ERA-A body (docs/compatibility.md, "Legacy routes") of the
+// landing page's enhanced-stream-generate routes and of the seed README's
+// generate-code. `stream` is accepted and ignored: the stream routes always stream,
+// generate-code never does.
 type legacyRequest struct {
 	UserQuestion *string           `json:"user_question"`
 	CodeContext  string            `json:"code_context"`

@@ -2,13 +2,13 @@ package web
 
 import "strings"
 
-// stopMarkers are strings that end a stream in the original clients (contract §9.1):
-// the extension stops reading at a line containing one of the first four and cuts the
-// rendered text at the others. A model that emits one would lose the rest of its
-// answer in the client anyway, so HAPA ends the output at the first occurrence, before
-// the marker, on every code route (SSE and one-shot alike, so both return the same
-// text). The price: Python source that contains one of these strings literally (an
-// HTML string "</s>", say) is cut there.
+// stopMarkers are strings that end a stream in the original clients
+// (docs/compatibility.md, "VS Code extension"): the extension stops reading at a line
+// containing one of the first four and cuts the rendered text at the others. A model
+// that emits one would lose the rest of its answer in the client anyway, so HAPA ends
+// the output at the first occurrence, before the marker, on every code route (SSE and
+// one-shot alike, so both return the same text). The price: Python source that contains
+// one of these strings literally (an HTML string "</s>", say) is cut there.
 var stopMarkers = []string{
 	"[END_OF_GENERATION]",
 	"<|EOT|>",

@@ -14,7 +14,7 @@ import (
 func TestCodeStreamPersonalisedJWT(t *testing.T) {
 	ce := newCodeEnv(t, codeOpts{})
 	uid := ce.newUser("dev@example.com")
-	pair, err := ce.srv.tokens.pair(uid, "dev@example.com")
+	pair, err := ce.srv.tokens.Pair(uid, "dev@example.com")
 	if err != nil {
 		t.Fatal(err)
 	}

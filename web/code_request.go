@@ -6,11 +6,13 @@ import (
 	"strings"
 
 	"github.com/hapa-project/hapa/realtime"
+	"github.com/hapa-project/hapa/realtime/limits"
 )
 
-// Field limits of the code routes (contract §3.2.1, §3.2.4, §3.3). The engine checks
-// its own limits again (one place for language and the engine's bounds); these are the
-// body-shape limits the original's request models enforced.
+// Field limits of the code routes (docs/compatibility.md, "Request body", "Completion",
+// "Legacy routes"). The engine checks its own limits again (one place for language and
+// the engine's bounds); these are the body-shape limits the original's request models
+// enforced.
 const (
 	maxPromptChars       = 4000
 	maxContextChars      = 8000
@@ -27,11 +29,12 @@ const (
 // codeLimitGroups are the rate-limit groups of the code routes: one-shot generation,
 // streaming, completion, and the default group for the information routes.
 func codeLimitGroups() (generation, stream, completion, other string) {
-	return realtime.GroupGeneration, realtime.GroupStream, realtime.GroupCompletion, realtime.GroupDefault
+	return limits.GroupGeneration, limits.GroupStream, limits.GroupCompletion, limits.GroupDefault
 }
 
 // codeGenerationRequest is the body of /code/generate and /code/generate/stream
-// (contract §3.2.1). Unknown fields are ignored. Pointers tell "absent" from zero.
+// (docs/compatibility.md, "Request body"). Unknown fields are ignored. Pointers tell
+// "absent" from zero.
 type codeGenerationRequest struct {
 	Prompt            *string           `json:"prompt"`
 	ModelType         string            `json:"model_type"`
@@ -52,7 +55,7 @@ type codeGenerationRequest struct {
 	NoCache           bool              `json:"no_cache"`
 }
 
-// modelTypes are the eight model_type values (contract §3.2.1).
+// modelTypes are the eight model_type values (docs/compatibility.md, "Request body").
 var modelTypes = []string{"code_completion", "code_generation", "code_explanation", "code_review",
 	"bug_fix", "code_optimization", "unit_test_generation", "documentation"}
 
@@ -93,7 +96,8 @@ var explanationStyles = map[string]string{
 	"minimal": "brief", "standard": "standard", "detailed": "detailed", "comprehensive": "educational",
 }
 
-// projectContexts are the profile's projectContext values (contract §7.1).
+// projectContexts are the profile's projectContext values (docs/compatibility.md,
+// "Profile fields").
 var projectContexts = []string{"web_development", "data_science", "automation", "general_purpose", "academic", "enterprise"}
 
 // profile builds the per-request profile override. The legacy fields map onto the

@@ -64,8 +64,8 @@ func seconds(d time.Duration) float64 { return d.Seconds() }
 // isoTime is the timestamp format of the code routes' bodies (UTC, RFC 3339).
 func (s *Server) isoTime() string { return s.now().UTC().Format(time.RFC3339Nano) }
 
-// collect reads a stream to its end: the whole text (stop markers cut, contract §9.1)
-// and the Done, or the terminal error.
+// collect reads a stream to its end: the whole text (stop markers cut,
+// docs/compatibility.md, "VS Code extension") and the Done, or the terminal error.
 func collect(ctx context.Context, st eventSource) (string, realtime.Done, error) {
 	defer st.Close()
 	ev, err := nextAll(ctx, st)

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/hapa-project/hapa/realtime"
-	"github.com/hapa-project/hapa/store"
 )
 
 // slowSource is a narrow fake of the relay's eventSource (the relay's timing cannot be
@@ -63,7 +62,8 @@ func (s *slowSource) Close() {
 
 func relayTo(t *testing.T, src eventSource, st sseStyle) string {
 	t.Helper()
-	srv, err := New(Config{JWTSecret: testSecret}, Deps{DB: openDB(t), Keys: noKeys{}})
+	db := openDB(t)
+	srv, err := New(Config{}, Deps{DB: db, Auth: newAuth(t, db)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +82,7 @@ func TestSSEKeepAlive(t *testing.T) {
 			events: []realtime.Event{{Text: "x = 1"}, {Done: done}},
 			delays: []time.Duration{40 * time.Second, time.Second},
 		}
-		srv, err := New(Config{JWTSecret: testSecret}, Deps{DB: db, Keys: noKeys{}})
+		srv, err := New(Config{}, Deps{DB: db, Auth: newAuth(t, db)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -133,11 +133,4 @@ func TestSSEMarkerEndsOutput(t *testing.T) {
 	if ext.text != "print(1)\n" || !ext.sawDone || strings.Contains(body, "garbage") || strings.Contains(body, "more") {
 		t.Errorf("text %q; body %q", ext.text, body)
 	}
-}
-
-// noKeys is a KeyAuthenticator for servers that never authenticate in the test.
-type noKeys struct{}
-
-func (noKeys) Authenticate(context.Context, string) (store.APIKey, error) {
-	return store.APIKey{}, store.ErrKeyUnknown
 }

@@ -46,8 +46,8 @@ func nextAll(ctx context.Context, src eventSource) (realtime.Event, error) {
 type sseStyle struct {
 	enhanced  bool   // X-Enhanced-Mode
 	textType  string // "token" (extension) or "code" (landing page)
-	extension bool   // is_complete fields on token/done (contract §9.3)
-	legacy    bool   // metadata first and stream_end last (contract §3.3)
+	extension bool   // is_complete fields on token/done (docs/compatibility.md, "SSE framing")
+	legacy    bool   // metadata first and stream_end last (docs/compatibility.md, "Legacy routes")
 }
 
 // handleCodeStream serves POST /api/v1/code/generate/stream[?enhanced=true].

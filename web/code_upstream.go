@@ -8,7 +8,7 @@ import (
 )
 
 // Upstream is what the code information routes (/code/models, /code/health) read about
-// the model servers. web does not import vllm (DESIGN.md §1): cmd/hapa adapts
+// the model servers. web does not import vllm (docs/architecture.md): cmd/hapa adapts
 // *vllm.Pool and the engine's task → adapter table to it, for instance with
 // UpstreamFunc.
 type Upstream interface {
@@ -58,7 +58,8 @@ func (s *Server) upstreamStatus(r *http.Request, up Upstream) (UpstreamStatus, b
 	return up.UpstreamStatus(ctx), true
 }
 
-// adapterDescriptions describe the four adapters (contract §8.3).
+// adapterDescriptions describe the four adapters (docs/compatibility.md, "The four
+// adapters").
 var adapterDescriptions = map[string]string{
 	"autocomplete": "Inline code completion (fill-in-the-middle)",
 	"prompt":       "Code generation from a natural-language request",

@@ -5,7 +5,8 @@ import (
 	"strings"
 )
 
-// splitCode separates a generation into code and explanation (contract §3.2.3).
+// splitCode separates a generation into code and explanation (docs/compatibility.md,
+// "One-shot").
 //
 // Fenced blocks win: when the text has ``` fences, the code is the content of the
 // Python blocks (```python, ```py, ```python3, or unlabelled), joined by a blank line,

@@ -2,8 +2,8 @@ package web
 
 import (
 	"net/http"
-	"strings"
 
+	"github.com/hapa-project/hapa/auth"
 	"github.com/hapa-project/hapa/realtime"
 )
 
@@ -24,7 +24,7 @@ func (s *Server) handleRefresh(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, v.err())
 		return
 	}
-	c, err := s.tokens.parse(req.RefreshToken, tokenRefresh)
+	c, err := s.tokens.Parse(req.RefreshToken, auth.TokenRefresh)
 	if err != nil {
 		e := realtime.NewError(realtime.CodeInvalidKey, "Invalid or expired refresh token")
 		e.Detail, e.Err = err.Error(), err
@@ -40,7 +40,7 @@ func (s *Server) handleRefresh(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, dbError(err, ""))
 		return
 	}
-	tok, err := s.tokens.access(u.ID, u.Email)
+	tok, err := s.tokens.Access(u.ID, u.Email)
 	if err != nil {
 		s.writeError(w, r, realtime.Wrap(realtime.CodeInternal, err))
 		return
@@ -52,13 +52,12 @@ func (s *Server) handleRefresh(w http.ResponseWriter, r *http.Request) {
 // the body, when sent) goes on the denylist until it expires. The denylist is in
 // memory, per replica (see denylist).
 func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
-	scheme, tok, _ := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
-	tok = strings.TrimSpace(tok)
-	if !strings.EqualFold(scheme, "Bearer") || tok == "" || strings.HasPrefix(tok, apiKeyPrefix) {
+	tok := auth.BearerToken(r)
+	if tok == "" {
 		s.writeError(w, r, realtime.NewError(realtime.CodeInvalidKey, "Send the access token as Authorization: Bearer"))
 		return
 	}
-	c, err := s.tokens.parse(tok, tokenAccess)
+	c, err := s.tokens.Parse(tok, auth.TokenAccess)
 	if err != nil {
 		e := realtime.NewError(realtime.CodeInvalidKey, "Invalid or expired token")
 		e.Detail, e.Err = err.Error(), err
@@ -68,11 +67,11 @@ func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
 	if r.ContentLength != 0 && r.Body != nil && r.Body != http.NoBody {
 		var req refreshRequest
 		if decodeJSON(r, &req) == nil && req.RefreshToken != "" {
-			if rc, err := s.tokens.parse(req.RefreshToken, tokenRefresh); err == nil && rc.UserID == c.UserID {
-				s.tokens.revoke(rc)
+			if rc, err := s.tokens.Parse(req.RefreshToken, auth.TokenRefresh); err == nil && rc.UserID == c.UserID {
+				s.tokens.Revoke(rc)
 			}
 		}
 	}
-	s.tokens.revoke(c)
+	s.tokens.Revoke(c)
 	w.WriteHeader(http.StatusNoContent)
 }

@@ -9,7 +9,8 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
-	"github.com/hapa-project/hapa/store"
+
+	"github.com/hapa-project/hapa/auth"
 )
 
 func TestDBModuleAuth(t *testing.T) {
@@ -18,7 +19,7 @@ func TestDBModuleAuth(t *testing.T) {
 	if r.StatusCode != 200 {
 		t.Fatalf("login %d %s", r.StatusCode, r.body)
 	}
-	var pair tokenPair
+	var pair auth.TokenPair
 	if err := json.Unmarshal(r.body, &pair); err != nil || pair.ExpiresIn != 1800 || pair.TokenType != "bearer" || pair.RefreshToken == "" {
 		t.Fatalf("login body %s", r.body)
 	}
@@ -97,31 +98,13 @@ func TestDBModuleAuth(t *testing.T) {
 		checkError(t, env.do("POST", "/auth/logout", nil), 401, "E4003")
 	})
 	t.Run("logout with the refresh token revokes both", func(t *testing.T) {
-		var p tokenPair
+		var p auth.TokenPair
 		_ = json.Unmarshal(env.do("POST", "/auth/login", map[string]any{"email": "ext@example.com"}).body, &p)
 		if r := env.do("POST", "/auth/logout", map[string]any{"refresh_token": p.RefreshToken}, bearer(p.AccessToken)...); r.StatusCode != 204 {
 			t.Fatalf("logout %d", r.StatusCode)
 		}
 		checkError(t, env.do("POST", "/auth/refresh", map[string]any{"refresh_token": p.RefreshToken}), 401, "E4003")
 	})
-}
-
-func TestDenylistExpiry(t *testing.T) {
-	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
-	d := newDenylist(func() time.Time { return now })
-	d.add("a", now.Add(time.Minute))
-	d.add("b", now.Add(time.Hour))
-	if !d.has("a") || !d.has("b") || d.has("c") {
-		t.Fatal("membership wrong")
-	}
-	now = now.Add(2 * time.Minute)
-	if d.has("a") || !d.has("b") {
-		t.Error("expiry not honoured")
-	}
-	d.add("c", now.Add(time.Minute)) // purges a
-	if _, ok := d.ids["a"]; ok || len(d.ids) != 2 {
-		t.Errorf("expired entry kept: %v", d.ids)
-	}
 }
 
 func TestDBModuleHandler(t *testing.T) {
@@ -146,9 +129,6 @@ func TestDBModuleHandler(t *testing.T) {
 		t.Error("DB-module handler lacks the middleware")
 	}
 }
-
-// The store's Authenticator is what cmd/hapa passes as Deps.Keys.
-var _ KeyAuthenticator = (*store.Authenticator)(nil)
 
 func TestProfileChangedHook(t *testing.T) {
 	var changed []int64

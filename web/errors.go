@@ -11,8 +11,9 @@ import (
 	"github.com/hapa-project/hapa/realtime"
 )
 
-// errorBody is the one JSON error shape (DESIGN.md §4): detail/message/error_message
-// carry the same client-facing text because the original clients read different ones.
+// errorBody is the one JSON error shape (docs/api.md, "Conventions"):
+// detail/message/error_message carry the same client-facing text because the original
+// clients read different ones.
 type errorBody struct {
 	Type         string        `json:"type,omitempty"`    // SSE routes only: "error"
 	Content      string        `json:"content,omitempty"` // SSE routes only: the message

@@ -9,8 +9,9 @@ import (
 	"testing"
 )
 
-// This file holds SSE parsers that behave like the original clients (contract §9.1,
-// §9.2), so the tests prove those clients reconstruct the generated text unchanged.
+// This file holds SSE parsers that behave like the original clients
+// (docs/compatibility.md, "VS Code extension", §9.2), so the tests prove those clients
+// reconstruct the generated text unchanged.
 
 // extChunk is what the extension's StreamingCodeGenerator hands to its sidebar.
 type extChunk struct {

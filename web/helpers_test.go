@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hapa-project/hapa/auth"
 	"github.com/hapa-project/hapa/store"
 )
 
@@ -43,7 +44,18 @@ type testEnv struct {
 	ts   *httptest.Server
 	db   *store.DB
 	logs *syncBuffer
-	keys *store.Authenticator
+	auth *auth.Authenticator
+}
+
+// newAuth is the authenticator cmd/hapa builds, over db, with a 1 ms key cache (so a
+// revocation shows at once) and testSecret for JWTs.
+func newAuth(t testing.TB, db *store.DB) *auth.Authenticator {
+	t.Helper()
+	a, err := auth.New(auth.Config{JWTSecret: testSecret, KeyCacheTTL: time.Millisecond}, auth.Deps{DB: db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
 }
 
 // openDB opens a migrated in-memory SQLite store.
@@ -65,16 +77,18 @@ func openDB(t *testing.T) *store.DB {
 func newEnv(t *testing.T, mod ...func(*Config, *Deps)) *testEnv {
 	t.Helper()
 	env := &testEnv{t: t, db: openDB(t), logs: &syncBuffer{}}
-	env.keys = store.NewAuthenticator(env.db.APIKeys(), time.Millisecond, nil)
-	cfg := Config{JWTSecret: testSecret, AllowedOrigins: []string{"http://localhost:3000", "vscode-webview://*"}, Version: "9.9.9-test"}
+	cfg := Config{AllowedOrigins: []string{"http://localhost:3000", "vscode-webview://*"}, Version: "9.9.9-test"}
 	deps := Deps{
 		Logger: slog.New(slog.NewJSONHandler(env.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		DB:     env.db,
-		Keys:   env.keys,
 	}
 	for _, m := range mod {
 		m(&cfg, &deps)
 	}
+	if deps.Auth == nil {
+		deps.Auth = newAuth(t, deps.DB)
+	}
+	env.auth = deps.Auth
 	srv, err := New(cfg, deps)
 	if err != nil {
 		t.Fatalf("web.New: %v", err)

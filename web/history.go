@@ -9,8 +9,8 @@ import (
 	"github.com/hapa-project/hapa/store"
 )
 
-// History routes (contract §6.1), scoped to the caller's user: another user's session
-// is 404, like a missing one.
+// History routes (docs/compatibility.md, "DB-module routes"), scoped to the caller's
+// user: another user's session is 404, like a missing one.
 
 type sessionItem struct {
 	store.HistorySession

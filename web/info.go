@@ -25,7 +25,8 @@ type infoBody struct {
 }
 
 // handleInfo serves GET /: what this server is and where its main routes are (the
-// original's info document, contract §3.2.5; the vLLM server URL is left out).
+// original's info document, docs/compatibility.md, "Info routes"; the vLLM server URL
+// is left out).
 func (s *Server) handleInfo(w http.ResponseWriter, r *http.Request) {
 	rep := s.report(r.Context())
 	b := infoBody{

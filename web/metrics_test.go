@@ -9,10 +9,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hapa-project/hapa/realtime"
-	"github.com/hapa-project/hapa/vllm"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/hapa-project/hapa/realtime"
+	"github.com/hapa-project/hapa/realtime/limits"
+	"github.com/hapa-project/hapa/vllm"
 )
 
 type fakeReplicas []vllm.ReplicaState
@@ -49,8 +51,8 @@ func TestMetricsEndpoint(t *testing.T) {
 	}
 	reg.MustRegister(realtime.NewScrapeCollector(fakeReplicas{{URL: "http://vllm-a:8000", Healthy: true, InFlight: 3}, {URL: "http://vllm-b:8000"}},
 		func() (int, int64) { return 7, 2 }))
-	l, _ := realtime.NewLimiter(realtime.LimitConfig{Rules: map[string]realtime.Rate{"ops": {Limit: 1, Period: time.Minute}}},
-		realtime.LimitDeps{Observer: m})
+	l, _ := limits.NewLimiter(limits.Config{Rules: map[string]limits.Rate{"ops": {Limit: 1, Period: time.Minute}}},
+		limits.Deps{Observer: m})
 	env := newEnv(t, func(_ *Config, d *Deps) {
 		d.Metrics = promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 		d.Ops = OpsDeps{Observer: m, Limiter: l}

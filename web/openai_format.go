@@ -9,10 +9,11 @@ import (
 )
 
 // Response objects of the OpenAI-compatible routes, in the field order and with the
-// explicit nulls of vLLM's output (issue 3): chat chunks "chat.completion.chunk" whose
-// first delta is {"role":"assistant","content":""}, completion chunks
-// "text_completion" with "text", the last choice chunk with finish_reason, and — only
-// when stream_options.include_usage is set — a usage chunk with "choices":[].
+// explicit nulls of vLLM's output (docs/api.md, "OpenAI-compatible routes"): chat
+// chunks "chat.completion.chunk" whose first delta is
+// {"role":"assistant","content":""}, completion chunks "text_completion" with "text",
+// the last choice chunk with finish_reason, and — only when
+// stream_options.include_usage is set — a usage chunk with "choices":[].
 
 // openAIUsage is the token accounting of a response.
 type openAIUsage struct {

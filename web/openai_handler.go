@@ -6,7 +6,9 @@ import (
 	"io"
 	"net/http"
 
+	"github.com/hapa-project/hapa/auth"
 	"github.com/hapa-project/hapa/realtime"
+	"github.com/hapa-project/hapa/realtime/limits"
 )
 
 // openAIAuthed authenticates like requireAuth (X-API-Key, or Authorization: Bearer
@@ -21,7 +23,7 @@ func (s *Server) openAIAuthed(h http.HandlerFunc) http.Handler {
 func (s *Server) openAIAdmit(w http.ResponseWriter, r *http.Request, scope, group string) *realtime.Error {
 	c, _ := callerFrom(r.Context())
 	if scope != "" {
-		if missing := missingScope(c.Scopes, []string{scope}); missing != "" {
+		if missing := auth.MissingScope(c.Scopes, []string{scope}); missing != "" {
 			return realtime.NewError(realtime.CodeForbidden, "Permission denied: the '"+missing+"' scope is required")
 		}
 	}
@@ -33,7 +35,7 @@ func (s *Server) openAIAdmit(w http.ResponseWriter, r *http.Request, scope, grou
 
 // handleOpenAIModelsList is GET /v1/models behind the default rate limit.
 func (s *Server) handleOpenAIModelsList(w http.ResponseWriter, r *http.Request) {
-	if err := s.openAIAdmit(w, r, "", realtime.GroupDefault); err != nil {
+	if err := s.openAIAdmit(w, r, "", limits.GroupDefault); err != nil {
 		s.writeOpenAIError(w, r, err)
 		return
 	}
@@ -73,12 +75,12 @@ func (s *Server) serveOpenAI(w http.ResponseWriter, r *http.Request, chat bool, 
 		s.writeOpenAIError(w, r, rerr)
 		return
 	}
-	scope, group := ScopeCodeGeneration, realtime.GroupGeneration
+	scope, group := ScopeCodeGeneration, limits.GroupGeneration
 	if p.stream {
-		group = realtime.GroupStream
+		group = limits.GroupStream
 	}
 	if !chat && m.Adapter != "" && m.Adapter == cat.Tasks[realtime.TaskCompletion] {
-		scope, group = ScopeCodeCompletion, realtime.GroupCompletion
+		scope, group = ScopeCodeCompletion, limits.GroupCompletion
 	}
 	if err := s.openAIAdmit(w, r, scope, group); err != nil {
 		s.writeOpenAIError(w, r, err)

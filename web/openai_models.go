@@ -25,7 +25,8 @@ var openAIAliases = []struct{ alias, task string }{
 }
 
 // defaultTasks is the task table used when the engine cannot report its own (a
-// realtime.Starter other than *realtime.Engine): the defaults of contract §3.2.1.
+// realtime.Starter other than *realtime.Engine): the defaults of docs/compatibility.md,
+// "Request body".
 var defaultTasks = map[string]string{
 	"code_completion": "autocomplete", "code_generation": "prompt", "code_optimization": "prompt",
 	"unit_test_generation": "prompt", "code_explanation": "comment", "code_review": "comment",

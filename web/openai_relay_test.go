@@ -15,7 +15,7 @@ import (
 // routes' tests) on synctest's clock and returns the status and body.
 func openAIRelayTo(t *testing.T, db *store.DB, src eventSource, usage bool) (int, string) {
 	t.Helper()
-	srv, err := New(Config{JWTSecret: testSecret}, Deps{DB: db, Keys: noKeys{}})
+	srv, err := New(Config{}, Deps{DB: db, Auth: newAuth(t, db)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +64,8 @@ func TestOpenAIRelayKeepAliveAndLateError(t *testing.T) {
 // A non-streaming request whose stream ends without a terminal event (io.EOF from a
 // closed source) gets a real error, not an empty 200.
 func TestOpenAIOneShotStreamEndedWithoutTerminal(t *testing.T) {
-	srv, err := New(Config{JWTSecret: testSecret}, Deps{DB: openDB(t), Keys: noKeys{}})
+	db := openDB(t)
+	srv, err := New(Config{}, Deps{DB: db, Auth: newAuth(t, db)})
 	if err != nil {
 		t.Fatal(err)
 	}

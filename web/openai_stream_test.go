@@ -11,7 +11,7 @@ import (
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/packages/ssestream"
 
-	"github.com/hapa-project/hapa/realtime"
+	"github.com/hapa-project/hapa/realtime/limits"
 	"github.com/hapa-project/hapa/vllm/sim"
 )
 
@@ -47,8 +47,8 @@ func TestOpenAIDisconnectCancelsUpstream(t *testing.T) {
 }
 
 func TestOpenAIRateLimit(t *testing.T) {
-	lim, err := realtime.NewLimiter(realtime.LimitConfig{Rules: map[string]realtime.Rate{
-		realtime.GroupGeneration: {Limit: 1, Period: time.Minute}}}, realtime.LimitDeps{})
+	lim, err := limits.NewLimiter(limits.Config{Rules: map[string]limits.Rate{
+		limits.GroupGeneration: {Limit: 1, Period: time.Minute}}}, limits.Deps{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,9 @@ import (
 	"time"
 
 	"github.com/hapa-project/hapa/realtime"
+	"github.com/hapa-project/hapa/realtime/limits"
 	"github.com/hapa-project/hapa/store"
+	"github.com/hapa-project/hapa/store/storetest"
 )
 
 func i64(v int64) *int64 { return &v }
@@ -69,12 +71,12 @@ type opsFixture struct {
 func newOpsFixture(t *testing.T, db *store.DB) *opsFixture {
 	f := &opsFixture{cache: store.NewMemoryCache(100, nil), events: realtime.NewEvents(nil, nil)}
 	f.events.Subscribe(func(ev realtime.ClusterEvent) { f.got = append(f.got, ev) })
-	l, err := realtime.NewLimiter(realtime.LimitConfig{}, realtime.LimitDeps{})
+	l, err := limits.NewLimiter(limits.Config{}, limits.Deps{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	f.env = newEnv(t, func(_ *Config, d *Deps) {
-		d.DB, d.Keys = db, store.NewAuthenticator(db.APIKeys(), time.Millisecond, nil)
+		d.DB = db
 		d.Ops = OpsDeps{Limiter: l, Cache: f.cache, Events: f.events, LastCleanup: func() time.Time { return time.Unix(1700000000, 0) }}
 		d.ConfigStatus = func() map[string]any { return map[string]any{"SECRET_KEY": "[redacted]", "PORT": 8000} }
 	})
@@ -94,7 +96,7 @@ func (f *opsFixture) get(path, key string) resp {
 }
 
 func TestOpsEndpoints(t *testing.T) {
-	for name, db := range opsDBs(t) {
+	for name, db := range storetest.DBs(t) {
 		t.Run(name, func(t *testing.T) {
 			seedOps(t, db, time.Now().UTC())
 			f := newOpsFixture(t, db)

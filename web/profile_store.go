@@ -11,8 +11,9 @@ import (
 )
 
 // savedProfile is what user_settings.profile holds: the engine's realtime.Profile
-// (camelCase JSON, contract §7.1) plus the editor-only comment trigger mode. Decoding
-// it into a plain realtime.Profile ignores the extra field.
+// (camelCase JSON, docs/compatibility.md, "Profile fields") plus the editor-only
+// comment trigger mode. Decoding it into a plain realtime.Profile ignores the extra
+// field.
 type savedProfile struct {
 	realtime.Profile
 	CommentTriggerMode string `json:"commentTriggerMode,omitempty"`

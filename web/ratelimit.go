@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/hapa-project/hapa/realtime"
+	"github.com/hapa-project/hapa/realtime/limits"
 )
 
 // limited counts each request of h in group against the caller's API key (or JWT
@@ -21,7 +22,7 @@ func (s *Server) limited(group string, h http.Handler) http.Handler {
 }
 
 // limit is limited for a handler func, for composing inside authed/sseAuthed:
-// s.authed(s.limit(realtime.GroupGeneration, s.handleCodeGenerate), gen).
+// s.authed(s.limit(limits.GroupGeneration, s.handleCodeGenerate), gen).
 func (s *Server) limit(group string, h http.HandlerFunc) http.HandlerFunc {
 	return s.rateLimit(group, false, h)
 }
@@ -52,7 +53,7 @@ type admission struct {
 	r     *http.Request
 	group string
 	ran   bool
-	d     realtime.Decision
+	d     limits.Decision
 }
 
 // admit is the realtime.Request.Admit of the request. It may run on another goroutine
@@ -103,7 +104,7 @@ func (s *Server) rateLimit(group string, sse bool, h http.HandlerFunc) http.Hand
 }
 
 // checkLimit counts the request in group and sets the X-RateLimit-* headers.
-func (s *Server) checkLimit(w http.ResponseWriter, r *http.Request, c realtime.Caller, group string) realtime.Decision {
+func (s *Server) checkLimit(w http.ResponseWriter, r *http.Request, c realtime.Caller, group string) limits.Decision {
 	d := s.deps.Ops.Limiter.Check(r.Context(), c, s.clientIP(r), group)
 	if d.Enabled {
 		setLimitHeaders(w, d)
@@ -111,7 +112,7 @@ func (s *Server) checkLimit(w http.ResponseWriter, r *http.Request, c realtime.C
 	return d
 }
 
-func setLimitHeaders(w http.ResponseWriter, d realtime.Decision) {
+func setLimitHeaders(w http.ResponseWriter, d limits.Decision) {
 	hd := w.Header()
 	hd.Set("X-RateLimit-Limit", strconv.FormatInt(d.Limit, 10))
 	hd.Set("X-RateLimit-Remaining", strconv.FormatInt(d.Remaining, 10))

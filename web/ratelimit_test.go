@@ -8,33 +8,35 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hapa-project/hapa/realtime"
-	"github.com/hapa-project/hapa/store"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/hapa-project/hapa/realtime/limits"
+	"github.com/hapa-project/hapa/store"
+	"github.com/hapa-project/hapa/store/storetest"
 )
 
-func newLimiter(t *testing.T, rdb redis.UniversalClient, prefix string, rules map[string]realtime.Rate) *realtime.Limiter {
+func newLimiter(t *testing.T, rdb redis.UniversalClient, prefix string, rules map[string]limits.Rate) *limits.Limiter {
 	t.Helper()
-	l, err := realtime.NewLimiter(realtime.LimitConfig{Rules: rules, Prefix: prefix + "rl", RedisRetry: 100 * time.Millisecond},
-		realtime.LimitDeps{Redis: rdb})
+	l, err := limits.NewLimiter(limits.Config{Rules: rules, Prefix: prefix + "rl", RedisRetry: 100 * time.Millisecond},
+		limits.Deps{Redis: rdb})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return l
 }
 
-func withLimiter(l *realtime.Limiter) func(*Config, *Deps) {
+func withLimiter(l *limits.Limiter) func(*Config, *Deps) {
 	return func(_ *Config, d *Deps) { d.Ops.Limiter = l }
 }
 
 // TestRateLimitAcrossReplicas runs two gateway instances over one Redis: the ops
 // limit of a key holds globally, another key and another group have their own.
 func TestRateLimitAcrossReplicas(t *testing.T) {
-	rdb, prefix := opsRedis(t)
-	rules := map[string]realtime.Rate{realtime.GroupOps: {Limit: 4, Period: time.Minute}}
-	shared := openDB(t) // one database, as replicas share PostgreSQL
-	auth := store.NewAuthenticator(shared.APIKeys(), time.Millisecond, nil)
-	sameDB := func(_ *Config, d *Deps) { d.DB, d.Keys = shared, auth }
+	rdb, prefix := storetest.Redis(t)
+	rules := map[string]limits.Rate{limits.GroupOps: {Limit: 4, Period: time.Minute}}
+	// One database, as replicas share PostgreSQL; each replica has its own authenticator.
+	shared := openDB(t)
+	sameDB := func(_ *Config, d *Deps) { d.DB = shared }
 	a := newEnv(t, withLimiter(newLimiter(t, rdb, prefix, rules)), sameDB)
 	b := newEnv(t, withLimiter(newLimiter(t, rdb, prefix, rules)), sameDB)
 	mkKey := func() string {
@@ -83,13 +85,13 @@ func TestRateLimitAcrossReplicas(t *testing.T) {
 // TestRateLimitRedisOutage serves through a Redis that goes away (a proxy is stopped)
 // and comes back: no request fails, and counting returns to Redis.
 func TestRateLimitRedisOutage(t *testing.T) {
-	rdb, prefix := opsRedis(t)
-	proxy := newTCPProxy(t, rdb.Options().Addr)
+	rdb, prefix := storetest.Redis(t)
+	proxy := storetest.NewProxy(t, rdb.Options().Addr)
 	opt := *rdb.Options()
-	opt.Addr, opt.MaxRetries, opt.DialTimeout = proxy.addr, -1, 200*time.Millisecond
+	opt.Addr, opt.MaxRetries, opt.DialTimeout = proxy.Addr(), -1, 200*time.Millisecond
 	viaProxy := redis.NewClient(&opt)
 	defer viaProxy.Close()
-	l := newLimiter(t, viaProxy, prefix, map[string]realtime.Rate{realtime.GroupOps: {Limit: 1000, Period: time.Minute}})
+	l := newLimiter(t, viaProxy, prefix, map[string]limits.Rate{limits.GroupOps: {Limit: 1000, Period: time.Minute}})
 	env := newEnv(t, withLimiter(l))
 	key, _ := env.newKey(nil, nil, ScopeAdmin)
 	get := func(phase string, n int) {
@@ -100,12 +102,12 @@ func TestRateLimitRedisOutage(t *testing.T) {
 		}
 	}
 	get("before", 3)
-	proxy.Stop()
+	proxy.Refuse()
 	get("redis down", 10)
 	if l.Fallbacks() < 10 {
 		t.Errorf("fallbacks = %d, want ≥ 10", l.Fallbacks())
 	}
-	proxy.Start()
+	proxy.Heal()
 	time.Sleep(150 * time.Millisecond) // past RedisRetry
 	get("recovered", 3)
 	before := l.Fallbacks()
@@ -116,7 +118,7 @@ func TestRateLimitRedisOutage(t *testing.T) {
 }
 
 func TestRateLimitAnonymousByIP(t *testing.T) {
-	l := newLimiter(t, nil, "", map[string]realtime.Rate{"t": {Limit: 2, Period: time.Minute}})
+	l := newLimiter(t, nil, "", map[string]limits.Rate{"t": {Limit: 2, Period: time.Minute}})
 	env := newEnv(t, withLimiter(l), func(_ *Config, d *Deps) {
 		d.Ops.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
 	})
@@ -161,7 +163,7 @@ func TestParseTrustedProxies(t *testing.T) {
 // BenchmarkLimitedMiddleware is the cost the rate limit adds to one request (memory
 // limiter, headers included).
 func BenchmarkLimitedMiddleware(b *testing.B) {
-	l, _ := realtime.NewLimiter(realtime.LimitConfig{Rules: map[string]realtime.Rate{"x": {Limit: 1 << 40, Period: time.Hour}}}, realtime.LimitDeps{})
+	l, _ := limits.NewLimiter(limits.Config{Rules: map[string]limits.Rate{"x": {Limit: 1 << 40, Period: time.Hour}}}, limits.Deps{})
 	s := &Server{deps: Deps{Ops: OpsDeps{Limiter: l}}}
 	h := s.limited("x", http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
 	req, _ := http.NewRequest("GET", "/x", nil)
@@ -180,9 +182,9 @@ func BenchmarkLimitedMiddleware(b *testing.B) {
 // upstream for a refused request. A request refused before the engine (a bad body)
 // is not counted.
 func TestLimitInEngine(t *testing.T) {
-	l, err := realtime.NewLimiter(realtime.LimitConfig{Rules: map[string]realtime.Rate{
-		realtime.GroupGeneration: {Limit: 2, Period: time.Minute},
-		realtime.GroupCompletion: {Limit: 1, Period: time.Minute}}}, realtime.LimitDeps{})
+	l, err := limits.NewLimiter(limits.Config{Rules: map[string]limits.Rate{
+		limits.GroupGeneration: {Limit: 2, Period: time.Minute},
+		limits.GroupCompletion: {Limit: 1, Period: time.Minute}}}, limits.Deps{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,7 +15,6 @@ type requestState struct {
 	requestID string
 	pattern   string
 	caller    *realtime.Caller
-	email     string    // JWT callers: the account's e-mail (sub claim)
 	admission admission // limitInEngine routes: the rate limit the engine runs (zero: none)
 }
 

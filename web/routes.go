@@ -3,11 +3,11 @@ package web
 import (
 	"net/http"
 
-	"github.com/hapa-project/hapa/realtime"
+	"github.com/hapa-project/hapa/realtime/limits"
 )
 
 // routes lists every URL HAPA serves; reading it tells the whole HTTP surface
-// (DESIGN.md §4). Handlers live in files named after their group.
+// (docs/api.md). Handlers live in files named after their group.
 func (s *Server) routes(mux *http.ServeMux) {
 	// Info and health (no auth).
 	mux.HandleFunc("GET /{$}", s.handleInfo)
@@ -15,15 +15,9 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/health", s.handleHealth)
 	mux.HandleFunc("GET /readyz", s.handleReady)
 
-	// Code generation, extension contract (contract §3.2) — added by the code routes:
-	//   POST /api/v1/code/generate/stream[?enhanced=true]  (SSE; errors via writeSSEError)
-	//   POST /api/v1/code/generate
-	//   POST /api/v1/code/complete
-	//   GET  /api/v1/code/models, GET /api/v1/code/health, POST /api/v1/code/test
-	// Code generation, legacy / seed README (contract §3.3, §3.9):
-	//   POST /api/v1/code/enhanced-stream-generate, POST /api/v1/enhanced-stream-generate (SSE)
-	//   POST /api/v1/generate-code
-	// ---- code routes go here ----
+	// Code generation for the VS Code extension (docs/compatibility.md, "Code generation
+	// routes"). The SSE routes answer errors as an SSE body (writeSSEError); the one-shot
+	// routes' rate limit runs inside the engine, beside a Redis cache read (limitInEngine).
 	gen, cmp := ScopeCodeGeneration, ScopeCodeCompletion
 	gGen, gStream, gCmp, gDef := codeLimitGroups()
 	up := s.codeUpstream()
@@ -35,41 +29,45 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("POST /api/v1/code/test", s.authed(s.limit(gGen, s.handleCodeTest), gen))
 	mux.Handle("GET /api/v1/code/backend/status", s.authed(s.limit(gDef, s.handleBackendStatus(up))))
 	mux.Handle("POST /api/v1/code/backend/switch", s.authed(s.limit(gDef, s.handleBackendSwitch)))
+
+	// Code generation of the landing page and the seed README (docs/compatibility.md,
+	// "Legacy routes").
 	mux.Handle("POST /api/v1/code/enhanced-stream-generate", s.sseAuthed(s.limitSSE(gStream, s.handleLegacyStream), gen))
 	mux.Handle("POST /api/v1/enhanced-stream-generate", s.sseAuthed(s.limitSSE(gStream, s.handleLegacyStream), gen))
 	mux.Handle("POST /api/v1/generate-code", s.authed(s.limitInEngine(gGen, s.handleGenerateCode), gen))
-	// ---- end of code routes ----
 
-	// Users and onboarding (extension, single prefix; contract §3.4).
-	mux.Handle("POST /api/v1/users/login", s.limit(realtime.GroupAuth, s.handleLogin))
+	// Users and onboarding (extension, single prefix; docs/compatibility.md, "Users and
+	// onboarding").
+	mux.Handle("POST /api/v1/users/login", s.limit(limits.GroupAuth, s.handleLogin))
 	mux.Handle("POST /api/v1/users/profile", s.userAuthed(s.handleProfile))
 	mux.Handle("GET /api/v1/users/me", s.userAuthed(s.handleMe))
 	mux.Handle("GET /api/v1/users/settings", s.userAuthed(s.handleSettingsGet))
 	mux.Handle("POST /api/v1/users/settings", s.userAuthed(s.handleSettingsPost))
-	mux.Handle("POST /api/v1/users/generate-api-key", s.limit(realtime.GroupAuth, s.handleGenerateKey)) // JWT/key, or e-mail with SelfSignup
+	mux.Handle("POST /api/v1/users/generate-api-key", s.limit(limits.GroupAuth, s.handleGenerateKey)) // JWT/key, or e-mail with SelfSignup
 
-	// Operations (admin scope; DESIGN.md §4) — added by the ops routes:
-	//   GET /api/v1/errors/dashboard, GET /api/v1/errors/patterns, GET /api/v1/errors/incidents/{id}
-	//   GET /api/v1/analytics/performance, DELETE /api/v1/cache/clear, GET /api/v1/config/status
-	// ---- ops routes go here ----
-	s.opsRoutes(mux) // ops: web/ops.go (also GET /openapi.json, GET /docs)
+	// Operations (admin scope, then the "ops" rate limit; docs/operations.md).
+	mux.Handle("GET /api/v1/errors/dashboard", s.opsHandler(s.handleErrorsDashboard))
+	mux.Handle("GET /api/v1/errors/patterns", s.opsHandler(s.handleErrorPatterns))
+	mux.Handle("GET /api/v1/errors/incidents/{id}", s.opsHandler(s.handleIncident))
+	mux.Handle("GET /api/v1/analytics/performance", s.opsHandler(s.handlePerformance))
+	mux.Handle("DELETE /api/v1/cache/clear", s.opsHandler(s.handleCacheClear))
+	mux.Handle("GET /api/v1/config/status", s.opsHandler(s.handleConfigStatus))
 
-	// OpenAI-compatible routes — added with the OpenAI issue:
-	//   POST /v1/chat/completions, POST /v1/completions, GET /v1/models
-	// ---- OpenAI routes go here ----
-	// Errors use OpenAI's envelope; scopes and limits depend on the model (openai_handler.go).
+	// OpenAI-compatible routes. Errors use OpenAI's envelope; scopes and limits depend
+	// on the model (openai_handler.go).
 	mux.Handle("POST /v1/chat/completions", s.openAIAuthed(s.handleOpenAIChat))
 	mux.Handle("POST /v1/completions", s.openAIAuthed(s.handleOpenAICompletions))
 	mux.Handle("GET /v1/models", s.openAIAuthed(s.handleOpenAIModelsList))
 	mux.Handle("GET /v1/models/{id...}", s.openAIAuthed(s.handleOpenAIModelsList))
-	// ---- end of OpenAI routes ----
 
-	// Observability: GET /metrics (Deps.Metrics); GET /openapi.json, GET /docs go here.
+	// Observability and the API's own description.
 	if s.deps.Metrics != nil {
 		mux.Handle("GET /metrics", s.deps.Metrics)
 	}
+	mux.HandleFunc("GET /openapi.json", s.handleOpenAPI)
+	mux.HandleFunc("GET /docs", s.handleDocs)
 
-	// Realtime WebSocket (DESIGN.md §3), built by cmd/hapa from realtime.Hub.
+	// The editor WebSocket (docs/protocol.md), served by realtime/ws's Hub.
 	if s.deps.Realtime != nil {
 		mux.Handle("GET /api/v1/realtime", s.deps.Realtime)
 	}
@@ -83,15 +81,16 @@ func (s *Server) routes(mux *http.ServeMux) {
 		mux.Handle("GET /static/", s.deps.Static)
 	}
 
-	// DB-module routes the extension calls directly (contract §6.1), on the same mux.
+	// DB-module routes the extension calls directly, on the same mux.
 	s.dbModuleRoutes(mux)
 }
 
-// dbModuleRoutes lists the DB-module routes (contract §6.1), served on the main mux
+// dbModuleRoutes lists the DB-module routes (docs/compatibility.md, "DB-module
+// routes"), served on the main mux
 // and, with dbModuleOnly's, by DBModuleHandler.
 func (s *Server) dbModuleRoutes(mux *http.ServeMux) {
-	mux.Handle("POST /auth/login", s.limit(realtime.GroupAuth, s.handleLogin))
-	mux.Handle("POST /auth/refresh", s.limit(realtime.GroupAuth, s.handleRefresh))
+	mux.Handle("POST /auth/login", s.limit(limits.GroupAuth, s.handleLogin))
+	mux.Handle("POST /auth/refresh", s.limit(limits.GroupAuth, s.handleRefresh))
 	mux.HandleFunc("POST /auth/logout", s.handleLogout)
 	mux.Handle("GET /users/me", s.userAuthed(s.handleMe))
 	mux.Handle("GET /settings/options", s.userAuthed(s.handleSettingsOptions))

@@ -3,12 +3,12 @@ package web
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"sync"
 	"time"
 
+	"github.com/hapa-project/hapa/auth"
 	"github.com/hapa-project/hapa/realtime"
 	"github.com/hapa-project/hapa/store"
 )
@@ -22,9 +22,6 @@ type Config struct {
 	BodyReadTimeout   time.Duration // time to read a request body, per request; default 30s
 	IdleTimeout       time.Duration // keep-alive idle; default 120s
 	MaxHeaderBytes    int           // default 64 KiB
-	JWTSecret         []byte        // HS256 secret (SECRET_KEY); required
-	AccessTTL         time.Duration // access token lifetime; default 30m
-	RefreshTTL        time.Duration // refresh token lifetime; default 7d
 	SelfSignup        bool          // SELF_SIGNUP: any e-mail logs in and is auto-created (development)
 	MaxKeysPerUser    int           // active API keys per user; default 5
 	KeyExpiry         time.Duration // lifetime of keys from generate-api-key; default 90d
@@ -41,8 +38,6 @@ const (
 	DefaultBodyReadTimeout   = 30 * time.Second
 	DefaultIdleTimeout       = 120 * time.Second
 	DefaultMaxHeaderBytes    = 64 << 10
-	DefaultAccessTTL         = 30 * time.Minute
-	DefaultRefreshTTL        = 7 * 24 * time.Hour
 	DefaultMaxKeysPerUser    = 5
 	DefaultKeyExpiry         = 90 * 24 * time.Hour
 	DefaultLoginDelay        = 300 * time.Millisecond
@@ -60,8 +55,6 @@ func (c Config) withDefaults() Config {
 	def(&c.ReadHeaderTimeout, DefaultReadHeaderTimeout)
 	def(&c.BodyReadTimeout, DefaultBodyReadTimeout)
 	def(&c.IdleTimeout, DefaultIdleTimeout)
-	def(&c.AccessTTL, DefaultAccessTTL)
-	def(&c.RefreshTTL, DefaultRefreshTTL)
 	def(&c.KeyExpiry, DefaultKeyExpiry)
 	def(&c.LoginDelay, DefaultLoginDelay)
 	if c.MaxHeaderBytes <= 0 {
@@ -89,7 +82,7 @@ type IncidentRecorder interface {
 type Deps struct {
 	Logger    *slog.Logger                           // default: discard
 	DB        *store.DB                              // required
-	Keys      KeyAuthenticator                       // API-key lookup (*store.Authenticator); required
+	Auth      *auth.Authenticator                    // credentials → caller, JWTs; required
 	Upstream  Upstream                               // model servers for /code/models and /code/health; nil: "not_configured"
 	Engine    realtime.Starter                       // generation engine; nil until wired (code routes answer E5005)
 	Health    func(ctx context.Context) HealthReport // dependency states; nil: database ping only
@@ -106,10 +99,8 @@ type Deps struct {
 	Metrics  http.Handler // GET /metrics
 	Static   http.Handler // GET /static/ (content-hashed console assets)
 
-	// ---- ops fields (web/ops.go) ----
-	Ops          OpsDeps               // rate limits, request metrics, operations API
+	Ops          OpsDeps               // rate limits, request metrics, operations API (web/ops.go)
 	ConfigStatus func() map[string]any // GET /api/v1/config/status: effective config, secrets redacted
-	// ---- end of ops fields ----
 }
 
 // Server is the HTTP edge: routes, middleware and handlers over Deps.
@@ -120,7 +111,7 @@ type Server struct {
 	now     func() time.Time
 	started time.Time
 	origins originPolicy
-	tokens  *tokenIssuer
+	tokens  *auth.Tokens
 	handler http.Handler // the full surface
 	dbm     http.Handler // the DB-module routes only
 
@@ -136,11 +127,8 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if deps.DB == nil {
 		errs = append(errs, errors.New("web: Deps.DB is required"))
 	}
-	if deps.Keys == nil {
-		errs = append(errs, errors.New("web: Deps.Keys is required"))
-	}
-	if len(cfg.JWTSecret) < 16 {
-		errs = append(errs, fmt.Errorf("web: JWT secret must be at least 16 bytes (got %d)", len(cfg.JWTSecret)))
+	if deps.Auth == nil {
+		errs = append(errs, errors.New("web: Deps.Auth is required"))
 	}
 	origins, err := parseOrigins(cfg.AllowedOrigins)
 	if err != nil {
@@ -158,7 +146,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		s.now = time.Now
 	}
 	s.started = s.now()
-	s.tokens = newTokenIssuer(cfg.JWTSecret, cfg.AccessTTL, cfg.RefreshTTL, s.now)
+	s.tokens = deps.Auth.Tokens()
 	full := http.NewServeMux()
 	s.routes(full)
 	s.handler = s.chain(s.dispatch(full))

@@ -9,10 +9,11 @@ import (
 )
 
 // This file is the one mapping between the stored profile (realtime.Profile field
-// values, contract §7.1) and the DB-Module's setting option ids (contract §7.2).
-// The settings routes speak catalogue v2 (what the extension's settings page sends);
-// onboarding's settings_mapping uses catalogue v1 and is read only as a fallback for
-// fields that profile_data leaves out.
+// values, docs/compatibility.md, "Profile fields") and the DB-Module's setting option
+// ids (docs/compatibility.md, "Settings catalogues"). The settings routes speak
+// catalogue v2 (what the extension's settings page sends); onboarding's
+// settings_mapping uses catalogue v1 and is read only as a fallback for fields that
+// profile_data leaves out.
 
 // Setting types of the option catalogues.
 const (
@@ -32,8 +33,8 @@ type settingOption struct {
 	OptionValue string `json:"option_value"`
 }
 
-// catalogueV2 (read-only) is the 9-row catalogue (DB-Module admin_router, backend db_init from
-// 07-16), in id order.
+// catalogueV2 (read-only) is the 9-row catalogue (DB-Module admin_router, backend
+// db_init from 07-16), in id order.
 var catalogueV2 = []settingOption{
 	{1, settingSkill, "beginner"}, {2, settingSkill, "intermediate"},
 	{3, settingStructure, "minimal"}, {4, settingStructure, "standard"}, {5, settingStructure, "detailed"},
@@ -64,7 +65,8 @@ var catalogueV1 = func() []settingOption {
 	return out
 }()
 
-// Profile enums (contract §7.1), as the engine accepts them; read-only.
+// Profile enums (docs/compatibility.md, "Profile fields"), as the engine accepts them;
+// read-only.
 var (
 	enumSkill       = []string{"beginner", "intermediate", "advanced", "expert"}
 	enumStructure   = []string{"minimal", "standard", "detailed", "comprehensive"}

@@ -8,11 +8,11 @@ import (
 	"unicode/utf8"
 )
 
-// SSE framing shared by the streaming code routes (contract §9.3). Every event is one
-// `data: <json>\n\n` written and flushed in one Write, so a reader that drops a
-// partial line (the landing page) never sees half an event. There are no `event:`,
-// `id:` or `:` comment lines: the extension appends any non-JSON line to the code.
-// Keep-alive is a bare "\n", which both client parsers skip.
+// SSE framing shared by the streaming code routes (docs/compatibility.md, "SSE
+// framing"). Every event is one `data: <json>\n\n` written and flushed in one Write, so
+// a reader that drops a partial line (the landing page) never sees half an event. There
+// are no `event:`, `id:` or `:` comment lines: the extension appends any non-JSON line
+// to the code. Keep-alive is a bare "\n", which both client parsers skip.
 
 // sseKeepAlive is the longest silence on an open stream before a bare "\n" is sent.
 const sseKeepAlive = 15 * time.Second

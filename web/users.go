@@ -148,7 +148,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	pair, err := s.tokens.pair(u.ID, u.Email)
+	pair, err := s.tokens.Pair(u.ID, u.Email)
 	if err != nil {
 		s.writeError(w, r, realtime.Wrap(realtime.CodeInternal, err))
 		return

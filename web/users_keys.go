@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hapa-project/hapa/auth"
 	"github.com/hapa-project/hapa/realtime"
 	"github.com/hapa-project/hapa/store"
 )
@@ -110,13 +111,12 @@ func (s *Server) issuedKey(r *http.Request, uid int64) (store.NewKey, error) {
 // keyOwner decides whose key generate-api-key creates (see handleGenerateKey).
 func (s *Server) keyOwner(r *http.Request, email, username string) (store.User, error) {
 	ctx := r.Context()
-	if _, _, present := credential(r); present {
-		c, cEmail, err := s.authenticate(r)
-		if err != nil {
-			return store.User{}, err
+	if _, _, present := auth.Credential(r); present {
+		c, e := s.deps.Auth.Authenticate(r)
+		if e != nil {
+			return store.User{}, e
 		}
-		st := stateFrom(ctx)
-		st.caller, st.email = &c, cEmail
+		stateFrom(ctx).caller = &c
 		if c.UserID == 0 {
 			return store.User{}, realtime.NewError(realtime.CodeForbidden, "This API key does not belong to a user account")
 		}

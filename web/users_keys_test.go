@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hapa-project/hapa/realtime"
+	"github.com/hapa-project/hapa/realtime/limits"
 	"github.com/hapa-project/hapa/store"
 )
 
@@ -32,7 +32,7 @@ func TestGenerateKeyNeverWidensTheCaller(t *testing.T) {
 	if len(perms) != 1 || perms[0] != ScopeHistory || m["expires_in_days"] != float64(2) {
 		t.Fatalf("issued key widened the caller: %s", r.body)
 	}
-	k, err := env.keys.Authenticate(ctx, m["api_key"].(string))
+	k, err := env.auth.Keys().Lookup(ctx, m["api_key"].(string))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +50,7 @@ func TestGenerateKeyNeverWidensTheCaller(t *testing.T) {
 // TestLoginsAreRateLimited: the login, refresh and key-issuing routes share the "auth"
 // group per client IP, so passwords cannot be guessed at full speed.
 func TestLoginsAreRateLimited(t *testing.T) {
-	l, err := realtime.NewLimiter(realtime.LimitConfig{Rules: map[string]realtime.Rate{realtime.GroupAuth: {Limit: 3, Period: time.Minute}}}, realtime.LimitDeps{})
+	l, err := limits.NewLimiter(limits.Config{Rules: map[string]limits.Rate{limits.GroupAuth: {Limit: 3, Period: time.Minute}}}, limits.Deps{})
 	if err != nil {
 		t.Fatal(err)
 	}

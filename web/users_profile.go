@@ -7,9 +7,9 @@ import (
 	"github.com/hapa-project/hapa/realtime"
 )
 
-// profileData is onboarding's profile_data (contract §7.1): the onboarding names, and
-// the camelCase profile names accepted as well (the onboarding name wins when both
-// are sent).
+// profileData is onboarding's profile_data (docs/compatibility.md, "Profile fields"):
+// the onboarding names, and the camelCase profile names accepted as well (the
+// onboarding name wins when both are sent).
 type profileData struct {
 	Email              string   `json:"email"`
 	Username           string   `json:"username"`

@@ -11,13 +11,13 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hapa-project/hapa/realtime"
+	"github.com/hapa-project/hapa/realtime/limits"
 	"github.com/hapa-project/hapa/vllm"
 )
 
 // Config is the effective configuration of one hapa process. Every field has an
-// environment variable (DESIGN.md §7, the seed's names and defaults) and a flag of the
-// same name in lower case with dashes (DATABASE_URL → --database-url).
+// environment variable (README, "Configuration": the seed's names and defaults) and a
+// flag of the same name in lower case with dashes (DATABASE_URL → --database-url).
 type Config struct {
 	Environment string
 	Debug       bool
@@ -216,7 +216,7 @@ func (c *Config) check() []error {
 	if _, err := vllm.ParseAdapterMap(c.VLLMAdapters); err != nil {
 		errs = append(errs, fmt.Errorf("VLLM_ADAPTERS: %w", err))
 	}
-	if _, err := realtime.ParseRules(c.RateLimitRules); err != nil {
+	if _, err := limits.ParseRules(c.RateLimitRules); err != nil {
 		errs = append(errs, fmt.Errorf("RATE_LIMIT_RULES: %w", err))
 	}
 	if c.DBModulePort != 0 && c.DBModulePort == c.Port {

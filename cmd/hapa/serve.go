@@ -98,9 +98,14 @@ func (a *app) serve(ctx context.Context) error {
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.cfg.ShutdownTimeout)
 	defer cancel()
 	var wg sync.WaitGroup
-	if a.shutdownRealtime != nil {
+	if a.hub != nil {
 		wg.Add(1)
-		go func() { defer wg.Done(); a.shutdownRealtime(sctx) }()
+		go func() {
+			defer wg.Done()
+			if err := a.hub.Shutdown(sctx); err != nil {
+				a.log.Warn("realtime sessions did not end before the deadline", "err", err)
+			}
+		}()
 	}
 	for _, l := range a.listeners {
 		wg.Add(1)

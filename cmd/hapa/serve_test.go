@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hapa-project/hapa/realtime/wsclient"
+	"github.com/hapa-project/hapa/realtime/ws/wsclient"
 )
 
 // syncBuffer is a bytes.Buffer safe for the server's logger and the test's reads.

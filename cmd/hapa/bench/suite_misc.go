@@ -8,7 +8,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/hapa-project/hapa/realtime/wsclient"
+	"github.com/hapa-project/hapa/realtime/ws/wsclient"
 )
 
 // cache is scenario (d): cache hits from memory and, when reachable, from Redis.

@@ -6,7 +6,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/hapa-project/hapa/realtime/wsclient"
+	"github.com/hapa-project/hapa/realtime/ws/wsclient"
 )
 
 // websocket is scenario (c): idle sockets' memory, then 1,000 sockets × 2 streams.

@@ -10,7 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/hapa-project/hapa/realtime/wsclient"
+	"github.com/hapa-project/hapa/realtime/ws/wsclient"
 )
 
 // WSPool is a set of open hapa.v1 sockets.

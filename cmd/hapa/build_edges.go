@@ -1,0 +1,141 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/hapa-project/hapa/admin"
+	"github.com/hapa-project/hapa/auth"
+	"github.com/hapa-project/hapa/realtime"
+	"github.com/hapa-project/hapa/realtime/ws"
+	"github.com/hapa-project/hapa/static"
+	"github.com/hapa-project/hapa/web"
+)
+
+// buildEdges builds what callers reach, in dependency order with no knot:
+// authentication, the editor socket hub, the admin console, the HTTP edge (which
+// mounts the hub and the console), its listeners, and the subscription to
+// cross-replica events.
+func (a *app) buildEdges(st *stores, up *upstream, c *core, settingsView []effective) error {
+	cfg := a.cfg
+	authn, err := auth.New(auth.Config{JWTSecret: []byte(cfg.SecretKey), KeyCacheTTL: cfg.APIKeyCacheTTL}, auth.Deps{DB: st.db})
+	if err != nil {
+		return err
+	}
+	a.addLoop("key-last-used", authn.Keys().Run)
+
+	hub, err := ws.NewHub(ws.Config{
+		MaxMessageBytes: cfg.WSMaxMessageBytes,
+		MaxStreams:      cfg.WSMaxStreams,
+		MaxConnsPerKey:  cfg.WSMaxConnsPerKey,
+		WriteTimeout:    cfg.WSWriteTimeout,
+		PingInterval:    cfg.WSPingInterval,
+		AllowedOrigins:  cfg.AllowedOrigins,
+		ServerVersion:   cfg.Version,
+	}, ws.Deps{Engine: c.engine, Auth: authn, Admit: c.limiter, Observer: c.metrics, Logger: a.log})
+	if err != nil {
+		return err
+	}
+	a.hub = hub
+
+	console, err := admin.New(admin.Config{Version: cfg.Version, TrustForwardedProto: len(cfg.TrustedProxies) > 0}, admin.Deps{
+		DB:        st.db,
+		Cache:     st.cache,
+		Upstreams: upstreams{up.pool, up.simulated},
+		Realtime:  hubStats{hub},
+		OnRevoke: func(keyID int64) {
+			if err := c.events.Publish(context.Background(), realtime.ClusterEvent{Type: realtime.EventKeyRevoked, KeyID: keyID}); err != nil {
+				a.log.Warn("revocation not published to other replicas", "key_id", keyID, "err", err)
+			}
+		},
+		Logger: a.log,
+	})
+	if err != nil {
+		return err
+	}
+
+	// /metrics is on the main port unless METRICS_ADDR gives it a listener of its own
+	// (to keep it off a public port).
+	metricsHandler := promhttp.HandlerFor(c.reg, promhttp.HandlerOpts{Registry: c.reg})
+	var mainMetrics http.Handler = metricsHandler
+	sideServer := func(h http.Handler) *http.Server { return web.NewHTTPServer(web.Config{}, h) } // defaults: no bodies
+	if cfg.MetricsAddr != "" {
+		mainMetrics = nil
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", metricsHandler)
+		if err := a.addSideListener("metrics", cfg.MetricsAddr, mux, sideServer); err != nil {
+			return err
+		}
+	}
+	if cfg.PprofAddr != "" {
+		if err := a.addSideListener("pprof", cfg.PprofAddr, pprofMux(), sideServer); err != nil {
+			return err
+		}
+	}
+
+	wcfg := web.Config{
+		AllowedOrigins: cfg.AllowedOrigins,
+		MaxBodyBytes:   cfg.MaxBodyBytes,
+		SelfSignup:     cfg.SelfSignup,
+		MaxKeysPerUser: cfg.MaxKeysPerUser,
+		KeyExpiry:      time.Duration(cfg.APIKeyExpiryDays) * 24 * time.Hour,
+		Version:        cfg.Version,
+		Environment:    cfg.Environment,
+		DemoKey:        cfg.DemoAPIKey,
+	}
+	srv, err := web.New(wcfg, web.Deps{
+		Logger:    a.log,
+		DB:        st.db,
+		Auth:      authn,
+		Engine:    c.engine,
+		Upstream:  poolStatus(up.pool, up.simulated, c.engine),
+		Health:    healthReport(st, up, c.retention),
+		Incidents: c.incidents,
+		Metrics:   mainMetrics,
+		Realtime:  hub,
+		Admin:     console,
+		// A saved profile reaches the next prompt at once: drop the cached profiles
+		// (settings saves are rare; the namespace holds only profiles).
+		ProfileChanged: func(ctx context.Context, _ int64) {
+			if _, err := st.cache.Clear(ctx, realtime.NamespaceProfiles); err != nil {
+				a.log.Warn("profile cache not cleared", "err", err)
+			}
+		},
+		Static: static.Handler(),
+		Ops: web.OpsDeps{
+			Limiter:        c.limiter,
+			TrustedProxies: cfg.TrustedProxies,
+			Cache:          st.cache,
+			Events:         c.events,
+			Observer:       c.metrics,
+			LastCleanup:    c.retention.LastCleanup,
+		},
+		ConfigStatus: func() map[string]any { return configStatus(settingsView) },
+	})
+	if err != nil {
+		return err
+	}
+
+	c.events.Subscribe(func(ev realtime.ClusterEvent) {
+		switch ev.Type {
+		case realtime.EventKeyRevoked:
+			authn.Keys().Invalidate(ev.KeyID)
+			hub.CloseKey(ev.KeyID, realtime.CodeKeyRevoked, "")
+		case realtime.EventCacheCleared:
+			st.memCache.Clear(context.Background(), ev.Namespace)
+		}
+	})
+	a.addLoop("events", c.events.Run)
+	if err := a.addListener("main", cfg.Host, cfg.Port, web.NewHTTPServer(wcfg, srv.Handler())); err != nil {
+		return err
+	}
+	if cfg.DBModulePort != 0 {
+		if err := a.addListener("db-module", cfg.Host, cfg.DBModulePort, web.NewHTTPServer(wcfg, srv.DBModuleHandler())); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,85 @@
+package main
+
+import (
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/hapa-project/hapa/realtime"
+	"github.com/hapa-project/hapa/realtime/limits"
+	"github.com/hapa-project/hapa/vllm"
+)
+
+// core is what buildEngine makes: the engine and what every edge shares with it.
+type core struct {
+	reg       *prometheus.Registry
+	metrics   *realtime.Metrics
+	incidents *realtime.IncidentRecorder
+	retention *realtime.Retention
+	limiter   *limits.Limiter
+	engine    *realtime.Engine
+	events    *realtime.Events
+}
+
+// buildEngine builds the metrics registry, the incident recorder and retention, the
+// rate limiter with token quotas, the cross-replica events and the generation engine.
+func (a *app) buildEngine(st *stores, up *upstream) (*core, error) {
+	cfg := a.cfg
+	c := &core{reg: prometheus.NewRegistry()}
+	var err error
+	if c.metrics, err = realtime.NewMetrics(realtime.MetricsConfig{NoErrorCounting: !cfg.ErrorMonitoring}, c.reg); err != nil {
+		return nil, err
+	}
+	c.incidents = realtime.NewIncidentRecorder(realtime.IncidentConfig{Disabled: !cfg.IncidentTracking}, st.db.Incidents(), c.metrics, a.log)
+	a.addLoop("incidents", c.incidents.Run)
+	c.retention = realtime.NewRetention(realtime.RetentionConfig{IncidentDays: cfg.ErrorRetentionDays, RequestLogDays: cfg.RequestLogDays},
+		st.db.Incidents(), st.db.RequestLog(), a.log)
+	a.addLoop("retention", c.retention.Run)
+
+	quotas := limits.NewQuotas(limits.QuotaConfig{}, st.rdb, a.log)
+	rules, _ := limits.ParseRules(cfg.RateLimitRules) // validated with the config
+	c.limiter, err = limits.NewLimiter(limits.Config{
+		Disabled:    !cfg.RateLimitEnabled,
+		DefaultRate: limits.Rate{Limit: int64(cfg.DefaultRateLimit), Period: time.Duration(cfg.RateLimitWindowMinutes) * time.Minute},
+		Rules:       rules,
+	}, limits.Deps{Redis: st.rdb, Quotas: quotas, Observer: c.metrics, Logger: a.log})
+	if err != nil {
+		return nil, err
+	}
+	a.addLoop("limiter", c.limiter.Run)
+
+	c.engine, err = realtime.NewEngine(realtime.EngineConfig{
+		Family:              vllm.Family(cfg.VLLMModelFamily),
+		Adapters:            mustAdapters(cfg.VLLMAdapters),
+		BaseModel:           cfg.VLLMBaseModel,
+		CacheTTL:            cfg.CacheTTL,
+		CacheMaxTemperature: cfg.CacheMaxTemperature,
+		CacheScope:          cfg.CacheScope,
+	}, realtime.EngineDeps{
+		Upstream:  up.pool,
+		Cache:     st.cache,
+		Log:       quotas.ChargeLog(st.db.RequestLog()),
+		Profiles:  profiles{st.db.Settings()},
+		Incidents: c.incidents,
+		Observer:  c.metrics,
+		Logger:    a.log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	a.addLoop("engine", c.engine.Run)
+	c.reg.MustRegister(realtime.NewScrapeCollector(up.pool, func() (int, int64) {
+		s := c.engine.Stats()
+		return s.LogQueued + s.LogPending, s.LogDropped
+	}))
+
+	// Cross-replica events: a revoked key closes its sockets and leaves the auth cache
+	// everywhere; a cache clear reaches every replica (docs/operations.md).
+	c.events = realtime.NewEvents(st.rdb, a.log)
+	return c, nil
+}
+
+func mustAdapters(s string) map[string]string {
+	m, _ := vllm.ParseAdapterMap(s)
+	return m
+}

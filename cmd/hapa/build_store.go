@@ -1,0 +1,69 @@
+package main
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/hapa-project/hapa/admin"
+	"github.com/hapa-project/hapa/realtime"
+	"github.com/hapa-project/hapa/store"
+)
+
+// stores is what buildStore makes: the database, the optional Redis client, and the
+// response cache (this replica's memory, behind Redis when configured).
+type stores struct {
+	db       *store.DB
+	rdb      redis.UniversalClient // nil without REDIS_URL
+	memCache *store.MemoryCache
+	cache    interface {
+		realtime.Cache
+		admin.CacheAdmin
+	}
+}
+
+// buildStore opens (and when allowed migrates) the database, provisions what a first
+// start needs (the demo key, the bootstrap admin) and connects Redis.
+func (a *app) buildStore(ctx context.Context, stdout io.Writer) (*stores, error) {
+	cfg := a.cfg
+	db, err := openStore(ctx, cfg, a.log)
+	if err != nil {
+		return nil, err
+	}
+	a.onClose(func() { db.Close() })
+	if err := provision(ctx, cfg, db, a.log); err != nil {
+		return nil, err
+	}
+	if err := admin.EnsureAdmin(ctx, db, cfg.AdminPassword, stdout); err != nil {
+		return nil, err
+	}
+	st := &stores{db: db, memCache: store.NewMemoryCache(cfg.MaxCacheSize, nil)}
+	st.cache = st.memCache
+	if cfg.RedisURL != "" {
+		rdb, err := store.NewRedis(cfg.RedisURL)
+		if err != nil {
+			return nil, err
+		}
+		a.onClose(func() { rdb.Close() })
+		pingRedis(ctx, rdb, a.log)
+		st.rdb = rdb
+		st.cache = store.NewTieredCache(store.NewRedisCache(rdb, "hapa:", 250*time.Millisecond), st.memCache, a.log)
+	}
+	return st, nil
+}
+
+// provision creates what a first start needs: the demo key when enabled.
+func provision(ctx context.Context, cfg Config, db *store.DB, log *slog.Logger) error {
+	if !cfg.DemoAPIKey {
+		return nil
+	}
+	log.Warn("DEMO_API_KEY_ENABLED: the public demo key of the original extension is accepted; never enable this in production")
+	_, err := db.APIKeys().EnsureKey(ctx, demoKey, store.NewKey{
+		Name:   "demo",
+		Scopes: store.Scopes{store.ScopeCodeGeneration, store.ScopeCodeCompletion, store.ScopeHistory},
+	})
+	return err
+}

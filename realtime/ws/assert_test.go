@@ -1,0 +1,12 @@
+package ws
+
+import (
+	"github.com/hapa-project/hapa/realtime"
+	"github.com/hapa-project/hapa/realtime/limits"
+)
+
+// The production types satisfy the interfaces the socket transport consumes.
+var (
+	_ Admitter = (*limits.Limiter)(nil)
+	_ Observer = (*realtime.Metrics)(nil)
+)
