@@ -90,6 +90,10 @@ type Request struct {
 	Admit func(context.Context) error
 }
 
+// Usage is a token count (prompt, completion, total), as vLLM reports it; transports
+// name it through realtime and need not import vllm.
+type Usage = vllm.Usage
+
 // Event is what a subscriber reads from a Stream: text (possibly several upstream
 // deltas merged when the reader was slower than the model), then exactly one terminal
 // event, Done or Err.
@@ -97,12 +101,15 @@ type Event struct {
 	Text string
 	Done *Done
 	Err  *Error
+	// Usage is set on an Err terminal event: the tokens delivered before the error
+	// (a Done carries its own in Done.Usage).
+	Usage *vllm.Usage
 }
 
 // Done closes a successful stream.
 type Done struct {
 	FinishReason string     // stop | length | cancelled
-	Usage        vllm.Usage // real token counts from vLLM (or the cached entry)
+	Usage        vllm.Usage // the tokens delivered to this subscriber (docs/operations.md, "Token accounting")
 	TTFT         time.Duration
 	Latency      time.Duration
 	Cached       bool

@@ -43,6 +43,27 @@ type Profiles interface {
 	Profile(ctx context.Context, userID int64) (Profile, error)
 }
 
+// QuotaReserver holds per-key token quotas (docs/operations.md, "Token quotas");
+// *limits.Quotas implements it. Keys without a quota cost it nothing.
+type QuotaReserver interface {
+	// Reserve admits an upstream generation of c that may use prompt + maxTokens
+	// tokens: it reserves them in c's quota windows at once (so concurrent requests
+	// cannot all pass on the same remaining tokens) and returns the reservation (nil
+	// for a key without a quota) and the max_tokens granted — maxTokens, or fewer
+	// when fewer are left. With too few tokens left for the prompt and one more it
+	// refuses with E4016.
+	Reserve(ctx context.Context, c Caller, prompt, maxTokens int) (Reservation, int, *Error)
+	// Check refuses with E4016 when c has used all of a quota (cache hits, which use
+	// no model tokens, are refused too then, and charged nothing).
+	Check(ctx context.Context, c Caller) *Error
+}
+
+// Reservation is the tokens reserved for one subscription. Settle replaces it with
+// what the subscription was charged (its upstream tokens), once, when it ends.
+type Reservation interface {
+	Settle(ctx context.Context, used int)
+}
+
 // Incidents records a server error and returns its incident id.
 type Incidents interface {
 	Record(ctx context.Context, e *Error, path, requestID string) string
@@ -56,8 +77,9 @@ type EngineObserver interface {
 	CacheError(ns string)
 	Coalesced()
 	// StreamDone reports one finished subscription: outcome is the finish reason
-	// (stop, length, cancelled) or the error code.
-	StreamDone(adapter string, kind Kind, outcome string, ttft, latency time.Duration, tokensIn, tokensOut int)
+	// (stop, length, cancelled) or the error code; delivered and upstream are its
+	// token counts (usage.go): served from upstream, a coalesced flight or the cache.
+	StreamDone(adapter string, kind Kind, outcome string, ttft, latency time.Duration, delivered, upstream vllm.Usage, source string)
 }
 
 // nopEngineObserver is the Observer of an engine built without one.
@@ -67,5 +89,5 @@ func (nopEngineObserver) CacheHit(string)   {}
 func (nopEngineObserver) CacheMiss(string)  {}
 func (nopEngineObserver) CacheError(string) {}
 func (nopEngineObserver) Coalesced()        {}
-func (nopEngineObserver) StreamDone(string, Kind, string, time.Duration, time.Duration, int, int) {
+func (nopEngineObserver) StreamDone(string, Kind, string, time.Duration, time.Duration, vllm.Usage, vllm.Usage, string) {
 }

@@ -11,12 +11,14 @@ import (
 )
 
 // EngineDeps are the engine's collaborators. Upstream is required; the others may be
-// nil (no cache, no request log, default profiles, no incident records, no metrics).
+// nil (no cache, no request log, default profiles, no quotas, no incident records, no
+// metrics).
 type EngineDeps struct {
 	Upstream  Upstream
 	Cache     Cache
 	Log       LogStore
 	Profiles  Profiles
+	Quota     QuotaReserver
 	Incidents Incidents
 	Observer  EngineObserver
 	Logger    *slog.Logger
@@ -59,6 +61,9 @@ type Engine struct {
 
 	rows *logWriter
 	st   counters
+
+	liveMu sync.Mutex
+	live   map[int64]map[*Stream]struct{} // open subscriptions of API keys (revoke.go)
 }
 
 // counters are the engine's plain statistics.
@@ -91,7 +96,8 @@ func NewEngine(cfg EngineConfig, deps EngineDeps) (*Engine, error) {
 		return nil, err
 	}
 	e := &Engine{cfg: cfg, deps: deps, obs: deps.Observer, log: deps.Logger,
-		adapters: cfg.adapterTable(), sampling: cfg.samplingTable(), flights: map[string]*flight{}}
+		adapters: cfg.adapterTable(), sampling: cfg.samplingTable(), flights: map[string]*flight{},
+		live: map[int64]map[*Stream]struct{}{}}
 	if e.obs == nil {
 		e.obs = nopEngineObserver{}
 	}
@@ -165,22 +171,55 @@ func (e *Engine) Start(ctx context.Context, req Request) (*Stream, error) {
 		e.countLookup(hit)
 	}
 	if hit {
-		return e.subscribe(ctx, replayFlight(e, p, ent), p, t0, false), nil
+		if q := e.deps.Quota; q != nil {
+			if err := q.Check(ctx, req.Caller); err != nil {
+				return nil, err
+			}
+		}
+		return e.subscribe(ctx, replayFlight(e, p, ent), p, t0, false, nil), nil
+	}
+	res, p, shared, err := e.reserve(ctx, p, shared)
+	if err != nil {
+		return nil, err
 	}
 	e.mu.Lock()
 	if f, ok := e.flights[key]; shared && ok && f.join() {
 		e.mu.Unlock()
 		e.st.coalesced.Add(1)
 		e.obs.Coalesced()
-		return e.subscribe(ctx, f, p, t0, true), nil
+		return e.subscribe(ctx, f, p, t0, true, res), nil
 	}
 	if e.closed.Load() {
 		e.mu.Unlock()
+		if res != nil {
+			res.Settle(context.WithoutCancel(ctx), 0)
+		}
 		return nil, NewError(CodeModelUnavailable, "The server is shutting down")
 	}
 	f := e.launch(p, key, shared)
 	e.mu.Unlock()
-	return e.subscribe(ctx, f, p, t0, false), nil
+	return e.subscribe(ctx, f, p, t0, false, res), nil
+}
+
+// reserve reserves the caller's quota for an upstream generation of p (a joiner
+// reserves too: it is charged if the launcher leaves first). When fewer tokens are
+// left than p may use, p's max_tokens is lowered to what is left and the request
+// runs on its own: it neither fills the cache nor joins or is joined by others.
+func (e *Engine) reserve(ctx context.Context, p *plan, shared bool) (Reservation, *plan, bool, error) {
+	q := e.deps.Quota
+	if q == nil || p.req.Caller.Quota == (Quota{}) {
+		return nil, p, shared, nil
+	}
+	res, granted, qerr := q.Reserve(ctx, p.req.Caller, promptEstimate(p.upstream), p.upstream.MaxTokens)
+	if qerr != nil {
+		return nil, nil, false, qerr
+	}
+	if granted < p.upstream.MaxTokens {
+		clamped := *p
+		clamped.upstream.MaxTokens = granted
+		return res, &clamped, false, nil
+	}
+	return res, p, shared, nil
 }
 
 // admitResult is Request.Admit's outcome on another goroutine; a panic in it is

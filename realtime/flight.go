@@ -58,6 +58,16 @@ type flight struct {
 	ended   chan struct{} // closed at the end when endWait is set (All)
 	endWait bool
 	end     *flightEnd // nil while running
+
+	// Token accounting (usage.go), under mu.
+	marks         []tokenMark // completion tokens read by buffer length
+	tokens        int         // completion tokens read so far
+	prompt        int         // vLLM's prompt count (0 until it gave one)
+	estimate      int         // promptEstimate of the upstream request
+	sent          bool        // the upstream request reached vLLM
+	owners        []*Stream   // subscribers in join order; owners[0] is charged upstream tokens
+	charged       int         // completion tokens charged to earlier owners
+	promptCharged bool
 }
 
 // flightEnd is how a flight finished: a finish reason with usage, or an error.
@@ -85,7 +95,8 @@ const (
 // flight.begin). The caller holds e.mu and has checked that the engine is not closed.
 // A shared flight is registered under key for identical requests to join.
 func (e *Engine) launch(p *plan, key string, shared bool) *flight {
-	f := &flight{e: e, model: p.upstream.Model, plan: p, subs: 1, notify: make(chan struct{})}
+	f := &flight{e: e, model: p.upstream.Model, plan: p, subs: 1, notify: make(chan struct{}),
+		estimate: promptEstimate(p.upstream)}
 	f.ctx, f.cancel = context.WithCancel(e.base)
 	if shared {
 		f.key = key
@@ -203,9 +214,25 @@ func (f *flight) join() bool {
 	return true
 }
 
-// leave detaches a subscriber; the last one leaving a running flight cancels it.
-func (f *flight) leave() {
+// own adds s to the flight's owners: it may be charged upstream tokens (usage.go).
+func (f *flight) own(s *Stream) {
+	if f.replay {
+		return
+	}
 	f.mu.Lock()
+	f.owners = append(f.owners, s)
+	f.mu.Unlock()
+}
+
+// leave detaches subscriber s, which has read the flight's first off bytes, and
+// returns the usage delivered to it and the upstream tokens it is charged. The last
+// subscriber leaving a running flight cancels it.
+func (f *flight) leave(s *Stream, off int) (delivered, upstream vllm.Usage) {
+	if f.replay {
+		return f.deliveredAt(off), vllm.Usage{}
+	}
+	f.mu.Lock()
+	delivered, upstream = f.deliveredAt(off), f.chargeOwner(s)
 	f.subs--
 	last := f.subs == 0 && f.end == nil
 	if last {
@@ -223,6 +250,7 @@ func (f *flight) leave() {
 		f.handOff()
 		f.unregister()
 	}
+	return delivered, upstream
 }
 
 // unregister removes the flight from the coalescing table (when it is still there).
@@ -237,18 +265,22 @@ func (f *flight) unregister() {
 	f.e.mu.Unlock()
 }
 
-// appendText adds upstream text; false when the buffer would exceed its bound.
-func (f *flight) appendText(s string) bool {
+// appendText adds upstream text and the token counts read with it (usage.go); false
+// when the buffer would exceed its bound.
+func (f *flight) appendText(s string, completion, prompt int) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if len(f.buf)+len(s) > f.e.cfg.MaxOutputBytes {
 		return false
 	}
-	if f.firstAt.IsZero() {
-		f.firstAt = time.Now()
+	if s != "" {
+		if f.firstAt.IsZero() {
+			f.firstAt = time.Now()
+		}
+		f.buf = append(f.buf, s...)
+		f.wake()
 	}
-	f.buf = append(f.buf, s...)
-	f.wake()
+	f.tokensRead(completion, prompt)
 	return true
 }
 

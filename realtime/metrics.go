@@ -7,6 +7,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/hapa-project/hapa/vllm"
 )
 
 // MetricsConfig configures Metrics. A zero field means the documented default.
@@ -30,6 +32,7 @@ type Metrics struct {
 	cacheMisses   *prometheus.CounterVec   // namespace
 	cacheErrors   *prometheus.CounterVec   // namespace
 	tokens        *prometheus.CounterVec   // adapter, direction
+	served        *prometheus.CounterVec   // adapter, direction, source
 	coalesced     prometheus.Counter
 	ttft          *prometheus.HistogramVec // adapter, kind
 	streamDur     prometheus.Histogram
@@ -66,7 +69,9 @@ func NewMetrics(cfg MetricsConfig, reg prometheus.Registerer) (*Metrics, error) 
 		cacheErrors: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hapa_cache_errors_total",
 			Help: "Cache failures (bypassed, E5002) by namespace."}, []string{"namespace"}),
 		tokens: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hapa_ai_tokens_used_total",
-			Help: "Model tokens by adapter and direction (in: prompt, out: completion), from vLLM's usage."}, []string{"adapter", "direction"}),
+			Help: "Model tokens vLLM produced, by adapter and direction (in: prompt, out: completion); cache hits and coalesced joiners add none."}, []string{"adapter", "direction"}),
+		served: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hapa_tokens_served_total",
+			Help: "Tokens delivered to callers, by adapter, direction and source (upstream, coalesced, cache); cancelled streams count what they received."}, []string{"adapter", "direction", "source"}),
 		coalesced: prometheus.NewCounter(prometheus.CounterOpts{Name: "hapa_coalesced_requests_total",
 			Help: "Requests that joined an identical in-flight generation."}),
 		ttft: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "hapa_time_to_first_token_seconds",
@@ -89,7 +94,7 @@ func NewMetrics(cfg MetricsConfig, reg prometheus.Registerer) (*Metrics, error) 
 			Help: "Incidents recorded, by catalogue code."}, []string{"code"}),
 	}
 	cs := []prometheus.Collector{m.requests, m.duration, m.errors, m.cacheHits, m.cacheMisses, m.cacheErrors,
-		m.tokens, m.coalesced, m.ttft, m.streamDur, m.streams, m.wsSessions, m.wsStreams, m.wsFrames, m.wsCloses, m.rejections, m.incidentsSeen}
+		m.tokens, m.served, m.coalesced, m.ttft, m.streamDur, m.streams, m.wsSessions, m.wsStreams, m.wsFrames, m.wsCloses, m.rejections, m.incidentsSeen}
 	if !cfg.NoRuntime {
 		cs = append(cs, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
@@ -136,18 +141,21 @@ func (m *Metrics) CacheError(ns string) { m.cacheErrors.WithLabelValues(ns).Inc(
 // Coalesced implements EngineObserver.
 func (m *Metrics) Coalesced() { m.coalesced.Inc() }
 
-// StreamDone implements EngineObserver: tokens, TTFT (streams that produced text),
-// duration and outcome of one finished subscription.
-func (m *Metrics) StreamDone(adapter string, kind Kind, outcome string, ttft, latency time.Duration, tokensIn, tokensOut int) {
+// StreamDone implements EngineObserver: tokens (upstream and delivered), TTFT (streams
+// that produced text), duration and outcome of one finished subscription.
+func (m *Metrics) StreamDone(adapter string, kind Kind, outcome string, ttft, latency time.Duration, delivered, upstream vllm.Usage, source string) {
 	if adapter == "" {
 		adapter = "unknown"
 	}
-	if tokensIn > 0 {
-		m.tokens.WithLabelValues(adapter, "in").Add(float64(tokensIn))
+	add := func(c *prometheus.CounterVec, n int, labels ...string) {
+		if n > 0 {
+			c.WithLabelValues(labels...).Add(float64(n))
+		}
 	}
-	if tokensOut > 0 {
-		m.tokens.WithLabelValues(adapter, "out").Add(float64(tokensOut))
-	}
+	add(m.tokens, upstream.PromptTokens, adapter, "in")
+	add(m.tokens, upstream.CompletionTokens, adapter, "out")
+	add(m.served, delivered.PromptTokens, adapter, "in", source)
+	add(m.served, delivered.CompletionTokens, adapter, "out", source)
 	if ttft > 0 {
 		m.ttft.WithLabelValues(adapter, string(kind)).Observe(ttft.Seconds())
 	}

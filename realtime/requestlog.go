@@ -189,12 +189,17 @@ func (w *logWriter) stats() (queued, pending int, written, dropped int64) {
 	return int(w.queueN.Load()), int(w.pendingN.Load()), w.written.Load(), w.dropped.Load()
 }
 
-// account writes the request-log row of one finished subscription and reports it.
+// account writes the request-log row of one finished subscription with its usage
+// (usage.go), settles its quota reservation and reports it. It runs when the
+// subscription ends, before its terminal event is handed out, so a key's next request
+// sees the tokens this one used.
 func (e *Engine) account(s *Stream, ev Event) {
 	r := s.meta.req
 	row := store.RequestLogRow{CreatedAt: s.t0.UTC(), RequestID: r.RequestID, KeyID: nonZero(r.Caller.KeyID),
 		UserID: nonZero(r.Caller.UserID), Route: r.Route, Kind: string(r.Kind), Adapter: s.info.Model,
-		Cached: s.info.Cached, Coalesced: s.info.Coalesced, Status: 200}
+		Cached: s.info.Cached, Coalesced: s.info.Coalesced, Status: 200,
+		TokensIn: s.usage.PromptTokens, TokensOut: s.usage.CompletionTokens,
+		UpstreamIn: s.upstream.PromptTokens, UpstreamOut: s.upstream.CompletionTokens}
 	outcome := ""
 	var ttft, latency time.Duration
 	switch {
@@ -204,15 +209,35 @@ func (e *Engine) account(s *Stream, ev Event) {
 	case ev.Done != nil:
 		d := ev.Done
 		ttft, latency, outcome = d.TTFT, d.Latency, d.FinishReason
-		row.TokensIn, row.TokensOut = d.Usage.PromptTokens, d.Usage.CompletionTokens
 		if d.FinishReason == "cancelled" {
 			row.Status = statusCancelled
 		}
 	}
 	row.TTFTMs = float64(ttft) / float64(time.Millisecond)
 	row.LatencyMs = float64(latency) / float64(time.Millisecond)
+	if s.res != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), settleTimeout)
+		s.res.Settle(ctx, s.upstream.TotalTokens)
+		cancel()
+		row.QuotaSettled = true // ChargeLog must not charge it again
+	}
 	e.rows.enqueue(row)
-	e.obs.StreamDone(row.Adapter, r.Kind, outcome, ttft, latency, row.TokensIn, row.TokensOut)
+	e.obs.StreamDone(row.Adapter, r.Kind, outcome, ttft, latency, s.usage, s.upstream, source(s.info))
+}
+
+// settleTimeout bounds a quota settlement (a Redis round trip) at a stream's end.
+const settleTimeout = time.Second
+
+// source says where a subscription's text came from: "cache", "coalesced" (a flight
+// another request launched) or "upstream".
+func source(i StreamInfo) string {
+	switch {
+	case i.Cached:
+		return "cache"
+	case i.Coalesced:
+		return "coalesced"
+	}
+	return "upstream"
 }
 
 // nonZero maps an unknown (zero) id to SQL NULL.

@@ -22,10 +22,11 @@ func (f *flight) run() {
 
 // upstreamRead is a flight's open upstream stream and what it said so far.
 type upstreamRead struct {
-	s      *vllm.Stream
-	finish string
-	usage  *vllm.Usage
-	deltas int
+	s        *vllm.Stream
+	finish   string
+	usage    vllm.Usage // the last usage vLLM sent (running, then final)
+	hasUsage bool
+	deltas   int
 }
 
 // step advances the flight by one upstream event: the first step opens the upstream
@@ -41,6 +42,9 @@ func (f *flight) step() {
 			return
 		}
 		f.up = &upstreamRead{s: s}
+		f.mu.Lock()
+		f.sent = true
+		f.mu.Unlock()
 		return
 	}
 	if end := f.advance(f.up); end != nil {
@@ -56,16 +60,21 @@ func (f *flight) advance(u *upstreamRead) *flightEnd {
 		d := u.s.Delta()
 		if d.Text != "" {
 			u.deltas++
-			if !f.appendText(d.Text) {
+		}
+		if d.Usage != nil {
+			u.usage, u.hasUsage = *d.Usage, true
+		}
+		if d.Text != "" || d.Usage != nil {
+			completion, prompt := u.deltas, 0
+			if u.hasUsage {
+				completion, prompt = max(u.usage.CompletionTokens, u.deltas), u.usage.PromptTokens
+			}
+			if !f.appendText(d.Text, completion, prompt) {
 				return &flightEnd{err: NewError(CodeModelError, "The model output exceeded the size limit")}
 			}
 		}
 		if d.FinishReason != "" {
 			u.finish = d.FinishReason
-		}
-		if d.Usage != nil {
-			us := *d.Usage
-			u.usage = &us
 		}
 		return nil
 	}
@@ -77,8 +86,11 @@ func (f *flight) advance(u *upstreamRead) *flightEnd {
 		return &flightEnd{err: f.upstreamError(f.ctx.Err(), p.req, CodeModelError)}
 	}
 	usage := u.usage
-	if usage == nil { // an upstream without include_usage: count deltas, the best guess
-		usage = &vllm.Usage{CompletionTokens: u.deltas, TotalTokens: u.deltas}
+	if !u.hasUsage { // an upstream without include_usage: count deltas, the best guess
+		f.mu.Lock()
+		prompt := f.promptTokens()
+		f.mu.Unlock()
+		usage = vllm.Usage{PromptTokens: prompt, CompletionTokens: u.deltas, TotalTokens: prompt + u.deltas}
 	}
 	finish := u.finish
 	switch finish {
@@ -87,7 +99,7 @@ func (f *flight) advance(u *upstreamRead) *flightEnd {
 	case "":
 		finish = "stop"
 	}
-	return &flightEnd{finish: finish, usage: *usage}
+	return &flightEnd{finish: finish, usage: usage}
 }
 
 // conclude ends the flight (f.stepMu held): it records a server error as an incident,
@@ -114,6 +126,11 @@ func (f *flight) conclude(end *flightEnd) {
 		ctx, cancel := context.WithTimeout(e.base, incidentTimeout)
 		e.cacheFill(ctx, f.key, ent)
 		cancel()
+	}
+	if end.err == nil { // vLLM's final count is the truth for a stream read to its end
+		f.mu.Lock()
+		f.tokensRead(end.usage.CompletionTokens, end.usage.PromptTokens)
+		f.mu.Unlock()
 	}
 	f.unregister()
 	f.finish(end)

@@ -19,14 +19,23 @@ type RequestLogRow struct {
 	Route     string    `db:"route"`
 	Kind      string    `db:"kind"`
 	Adapter   string    `db:"adapter"`
-	TokensIn  int       `db:"tokens_in"`
-	TokensOut int       `db:"tokens_out"`
-	TTFTMs    float64   `db:"ttft_ms"`
-	LatencyMs float64   `db:"latency_ms"`
-	Cached    bool      `db:"cached"`
-	Coalesced bool      `db:"coalesced"`
-	Status    int       `db:"status"`
-	ErrorCode string    `db:"error_code"`
+	TokensIn  int       `db:"tokens_in"`  // delivered to the caller (prompt)
+	TokensOut int       `db:"tokens_out"` // delivered to the caller (completion)
+	// UpstreamIn and UpstreamOut are the model tokens this request is charged for: the
+	// tokens above for the request that ran the generation, 0 for a cache hit or a
+	// coalesced joiner (docs/operations.md, "Token accounting").
+	UpstreamIn  int     `db:"upstream_tokens_in"`
+	UpstreamOut int     `db:"upstream_tokens_out"`
+	TTFTMs      float64 `db:"ttft_ms"`
+	LatencyMs   float64 `db:"latency_ms"`
+	Cached      bool    `db:"cached"`
+	Coalesced   bool    `db:"coalesced"`
+	Status      int     `db:"status"`
+	ErrorCode   string  `db:"error_code"`
+
+	// QuotaSettled marks a row whose tokens were charged to the key's quota when the
+	// request ended (not stored).
+	QuotaSettled bool `db:"-"`
 }
 
 // RequestLog is the accessor of the request_log table.
@@ -36,10 +45,13 @@ type RequestLog struct{ db *DB }
 func (db *DB) RequestLog() *RequestLog { return &RequestLog{db: db} }
 
 const requestLogColumns = `created_at, request_id, key_id, user_id, route, kind, adapter, tokens_in, tokens_out,
-	ttft_ms, latency_ms, cached, coalesced, status, error_code`
+	upstream_tokens_in, upstream_tokens_out, ttft_ms, latency_ms, cached, coalesced, status, error_code`
 
-// logBatch rows per INSERT statement (15 parameters each): the engine's batch, so a
-// busy gateway's batches are one prepared statement each.
+// requestLogParams is the number of columns an inserted row binds.
+const requestLogParams = 17
+
+// logBatch rows per INSERT statement (requestLogParams parameters each): the engine's
+// batch, so a busy gateway's batches are one prepared statement each.
 const logBatch = 256
 
 // InsertBatch writes rows in one transaction with multi-row INSERTs. A zero
@@ -59,7 +71,7 @@ func (s *RequestLog) InsertBatch(ctx context.Context, rows []RequestLogRow) erro
 	}
 	now := s.db.nowUTC()
 	err := s.db.inTx(ctx, func(tx *sqlx.Tx) error {
-		args := make([]any, 0, 15*min(len(rows), logBatch))
+		args := make([]any, 0, requestLogParams*min(len(rows), logBatch))
 		for start := 0; start < len(rows); start += logBatch {
 			chunk := rows[start:min(start+logBatch, len(rows))]
 			args = args[:0]
@@ -69,7 +81,7 @@ func (s *RequestLog) InsertBatch(ctx context.Context, rows []RequestLogRow) erro
 					at = ts(r.CreatedAt)
 				}
 				args = append(args, at, r.RequestID, r.KeyID, r.UserID, r.Route, r.Kind, r.Adapter, r.TokensIn,
-					r.TokensOut, r.TTFTMs, r.LatencyMs, r.Cached, r.Coalesced, r.Status, r.ErrorCode)
+					r.TokensOut, r.UpstreamIn, r.UpstreamOut, r.TTFTMs, r.LatencyMs, r.Cached, r.Coalesced, r.Status, r.ErrorCode)
 			}
 			var err error
 			if len(chunk) == logBatch {
@@ -86,6 +98,9 @@ func (s *RequestLog) InsertBatch(ctx context.Context, rows []RequestLogRow) erro
 	return wrap("insert request log", err)
 }
 
+// rowPlaceholders binds one row's requestLogParams columns.
+var rowPlaceholders = "(" + strings.Repeat("?, ", requestLogParams-1) + "?)"
+
 // insertSQL is the INSERT of n request-log rows.
 func insertSQL(n int) string {
 	var b strings.Builder
@@ -94,7 +109,7 @@ func insertSQL(n int) string {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+		b.WriteString(rowPlaceholders)
 	}
 	return b.String()
 }

@@ -44,5 +44,5 @@ type Usage struct {
 type Delta struct {
 	Text         string
 	FinishReason string // "", "stop", "length", "abort"
-	Usage        *Usage // set only on the final usage chunk
+	Usage        *Usage // the running usage (continuous_usage_stats), or the final usage chunk's
 }

@@ -20,15 +20,19 @@ type wireRequest struct {
 	StreamOptions streamOptions `json:"stream_options"`
 }
 
+// streamOptions asks for the usage chunk at the end and, with continuous_usage_stats,
+// for the running usage on every chunk: a stream that is cancelled is then charged
+// the tokens vLLM really produced (docs/operations.md, "Token accounting").
 type streamOptions struct {
-	IncludeUsage bool `json:"include_usage"`
+	IncludeUsage         bool `json:"include_usage"`
+	ContinuousUsageStats bool `json:"continuous_usage_stats"`
 }
 
 func encodeRequest(r Request) ([]byte, error) {
 	w := wireRequest{
 		Model: r.Model, MaxTokens: r.MaxTokens, Temperature: r.Temperature,
 		TopP: r.TopP, Stop: r.Stop, Seed: r.Seed, User: r.User,
-		Stream: true, StreamOptions: streamOptions{IncludeUsage: true},
+		Stream: true, StreamOptions: streamOptions{IncludeUsage: true, ContinuousUsageStats: true},
 	}
 	if r.Chat() {
 		w.Messages = r.Messages

@@ -18,8 +18,11 @@ type tokenUsage struct {
 	TotalTokens      int `json:"total_tokens"`
 }
 
-func usageOf(d realtime.Done) tokenUsage {
-	return tokenUsage{PromptTokens: d.Usage.PromptTokens, CompletionTokens: d.Usage.CompletionTokens, TotalTokens: d.Usage.TotalTokens}
+func usageOf(d realtime.Done) tokenUsage { return wireUsageOf(d.Usage) }
+
+// wireUsageOf is u as the code routes write it.
+func wireUsageOf(u realtime.Usage) tokenUsage {
+	return tokenUsage{PromptTokens: u.PromptTokens, CompletionTokens: u.CompletionTokens, TotalTokens: u.TotalTokens}
 }
 
 // streamMeta is the metadata of the SSE done event.

@@ -148,7 +148,7 @@ func (rl *sseRelay) handle(ev realtime.Event) bool {
 		if t := rl.cut.flush(); t != "" {
 			_ = rl.out.text(rl.style.textType, t, rl.style.extension)
 		}
-		rl.errorEvent(ev.Err)
+		rl.errorEvent(ev.Err, ev.Usage)
 		return false
 	case ev.Done != nil:
 		if t := rl.cut.flush(); t != "" {
@@ -178,9 +178,10 @@ func (rl *sseRelay) doneEvent(d *realtime.Done) {
 	_ = rl.out.doneLine()
 }
 
-// errorEvent ends a committed stream with an error event, then [DONE]. The engine
-// records 5xx incidents; one still without an id is recorded here.
-func (rl *sseRelay) errorEvent(e *realtime.Error) {
+// errorEvent ends a committed stream with an error event, then [DONE]; u (may be nil)
+// is the usage delivered before the error. The engine records 5xx incidents; one
+// still without an id is recorded here.
+func (rl *sseRelay) errorEvent(e *realtime.Error, u *realtime.Usage) {
 	_, e = rl.srv.errorPayload(rl.r, e, true) // logs, records the incident, fills the message
 	msg := e.Message
 	if msg == "" {
@@ -194,6 +195,10 @@ func (rl *sseRelay) errorEvent(e *realtime.Error) {
 	if e.IncidentID != "" {
 		rl.out.field("incident_id")
 		rl.out.buf = appendJSONString(rl.out.buf, e.IncidentID)
+	}
+	if u != nil {
+		b, _ := json.Marshal(wireUsageOf(*u))
+		rl.out.raw("usage", b)
 	}
 	rl.out.stamp()
 	rl.out.buf = append(rl.out.buf, `,"is_complete":true`...)

@@ -67,8 +67,10 @@ func TestMetricsEndpoint(t *testing.T) {
 	m.CacheHit(realtime.NamespaceResponses)
 	m.CacheMiss(realtime.NamespaceResponses)
 	m.Coalesced()
-	m.StreamDone("code_generation", realtime.KindGeneration, "stop", 80*time.Millisecond, 900*time.Millisecond, 12, 34)
-	m.StreamDone("autocomplete", realtime.KindCompletion, "E5005", 0, time.Millisecond, 0, 0)
+	used := vllm.Usage{PromptTokens: 12, CompletionTokens: 34, TotalTokens: 46}
+	m.StreamDone("code_generation", realtime.KindGeneration, "stop", 80*time.Millisecond, 900*time.Millisecond, used, used, "upstream")
+	m.StreamDone("code_generation", realtime.KindGeneration, "stop", 0, time.Millisecond, used, vllm.Usage{}, "cache")
+	m.StreamDone("autocomplete", realtime.KindCompletion, "E5005", 0, time.Millisecond, vllm.Usage{}, vllm.Usage{}, "upstream")
 	m.SessionOpened()
 	m.StreamOpened(realtime.KindCompletion)
 	m.FrameReceived("completion.create")
@@ -76,23 +78,25 @@ func TestMetricsEndpoint(t *testing.T) {
 
 	text := scrape(t, env.ts.URL)
 	for series, want := range map[string]float64{
-		`hapa_requests_total{method="GET",route="GET /health",status="200"}`:                  1,
-		`hapa_requests_total{method="GET",route="GET /api/v1/config/status",status="200"}`:    1,
-		`hapa_requests_total{method="GET",route="GET /api/v1/config/status",status="429"}`:    1,
-		`hapa_requests_total{method="GET",route="unmatched",status="404"}`:                    1,
-		`hapa_request_duration_seconds_count{method="GET",route="GET /api/v1/config/status"}`: 2,
-		`hapa_errors_total{code="E4004"}`:                                                     1,
-		`hapa_errors_total{code="E4003"}`:                                                     1,
-		`hapa_errors_total{code="E4011"}`:                                                     1,
-		`hapa_ratelimit_rejections_total{group="ops"}`:                                        1,
-		`hapa_cache_hits_total{namespace="code_generation"}`:                                  1,
-		`hapa_cache_misses_total{namespace="code_generation"}`:                                1,
-		`hapa_coalesced_requests_total`:                                                       1,
-		`hapa_ai_tokens_used_total{adapter="code_generation",direction="in"}`:                 12,
-		`hapa_ai_tokens_used_total{adapter="code_generation",direction="out"}`:                34,
-		`hapa_time_to_first_token_seconds_count{adapter="code_generation",kind="generation"}`: 1,
-		`hapa_stream_duration_seconds_count`:                                                  2,
-		`hapa_streams_total{kind="completion",outcome="E5005"}`:                               1,
+		`hapa_requests_total{method="GET",route="GET /health",status="200"}`:                    1,
+		`hapa_requests_total{method="GET",route="GET /api/v1/config/status",status="200"}`:      1,
+		`hapa_requests_total{method="GET",route="GET /api/v1/config/status",status="429"}`:      1,
+		`hapa_requests_total{method="GET",route="unmatched",status="404"}`:                      1,
+		`hapa_request_duration_seconds_count{method="GET",route="GET /api/v1/config/status"}`:   2,
+		`hapa_errors_total{code="E4004"}`:                                                       1,
+		`hapa_errors_total{code="E4003"}`:                                                       1,
+		`hapa_errors_total{code="E4011"}`:                                                       1,
+		`hapa_ratelimit_rejections_total{group="ops"}`:                                          1,
+		`hapa_cache_hits_total{namespace="code_generation"}`:                                    1,
+		`hapa_cache_misses_total{namespace="code_generation"}`:                                  1,
+		`hapa_coalesced_requests_total`:                                                         1,
+		`hapa_ai_tokens_used_total{adapter="code_generation",direction="in"}`:                   12,
+		`hapa_ai_tokens_used_total{adapter="code_generation",direction="out"}`:                  34,
+		`hapa_tokens_served_total{adapter="code_generation",direction="out",source="upstream"}`: 34,
+		`hapa_tokens_served_total{adapter="code_generation",direction="out",source="cache"}`:    34,
+		`hapa_time_to_first_token_seconds_count{adapter="code_generation",kind="generation"}`:   1,
+		`hapa_stream_duration_seconds_count`:                                                    3,
+		`hapa_streams_total{kind="completion",outcome="E5005"}`:                                 1,
 		`hapa_ws_sessions`: 1,
 		`hapa_ws_streams`:  1,
 		`hapa_upstream_in_flight{replica="http://vllm-a:8000"}`: 3,

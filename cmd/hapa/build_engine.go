@@ -42,7 +42,7 @@ func (a *app) buildEngine(st *stores, up *upstream) (*core, error) {
 		Disabled:    !cfg.RateLimitEnabled,
 		DefaultRate: limits.Rate{Limit: int64(cfg.DefaultRateLimit), Period: time.Duration(cfg.RateLimitWindowMinutes) * time.Minute},
 		Rules:       rules,
-	}, limits.Deps{Redis: st.rdb, Quotas: quotas, Observer: c.metrics, Logger: a.log})
+	}, limits.Deps{Redis: st.rdb, Observer: c.metrics, Logger: a.log})
 	if err != nil {
 		return nil, err
 	}
@@ -60,6 +60,7 @@ func (a *app) buildEngine(st *stores, up *upstream) (*core, error) {
 		Cache:     st.cache,
 		Log:       quotas.ChargeLog(st.db.RequestLog()),
 		Profiles:  profiles{st.db.Settings()},
+		Quota:     quotas,
 		Incidents: c.incidents,
 		Observer:  c.metrics,
 		Logger:    a.log,

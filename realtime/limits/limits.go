@@ -28,7 +28,6 @@ type Config struct {
 // Deps are the limiter's collaborators; all may be nil.
 type Deps struct {
 	Redis    redis.UniversalClient // nil: count in memory (one replica)
-	Quotas   *Quotas               // nil: no token quotas
 	Observer Observer              // nil: no metrics
 	Logger   *slog.Logger
 }
@@ -59,7 +58,6 @@ type Limiter struct {
 	rates  map[string]limiter.Rate
 	local  *memStore
 	remote *fallbackStore // nil without Redis
-	quotas *Quotas
 	obs    Observer
 }
 
@@ -79,7 +77,7 @@ func NewLimiter(cfg Config, deps Deps) (*Limiter, error) {
 		cfg.CleanEvery = time.Minute
 	}
 	rules := mergeRules(cfg.DefaultRate, cfg.Rules)
-	l := &Limiter{cfg: cfg, rates: map[string]limiter.Rate{}, local: newMemStore(), quotas: deps.Quotas, obs: deps.Observer}
+	l := &Limiter{cfg: cfg, rates: map[string]limiter.Rate{}, local: newMemStore(), obs: deps.Observer}
 	var errs []error
 	for g, r := range rules {
 		if r.Limit <= 0 || r.Period <= 0 {
@@ -141,9 +139,8 @@ func Subject(c realtime.Caller, clientIP string) string {
 	return "anonymous"
 }
 
-// Check counts one request of c (or of clientIP when c is anonymous) in group and
-// then checks c's token quota (groups that consume tokens only). Unknown groups
-// use the "default" rule.
+// Check counts one request of c (or of clientIP when c is anonymous) in group. Unknown
+// groups use the "default" rule. Token quotas are the engine's (Quotas.Reserve).
 func (l *Limiter) Check(ctx context.Context, c realtime.Caller, clientIP, group string) Decision {
 	if l.cfg.Disabled {
 		return Decision{Group: group}
@@ -172,9 +169,6 @@ func (l *Limiter) Check(ctx context.Context, c realtime.Caller, clientIP, group 
 		d.Err = e
 		return d
 	}
-	if l.quotas != nil && tokenGroup(group) {
-		d.Err = l.quotas.Check(ctx, c)
-	}
 	return d
 }
 
@@ -190,12 +184,6 @@ func (l *Limiter) Fallbacks() int64 {
 		return 0
 	}
 	return l.remote.fallbacks.Load()
-}
-
-// tokenGroup reports whether requests of group consume model tokens (and so are
-// subject to quotas).
-func tokenGroup(group string) bool {
-	return group == GroupGeneration || group == GroupStream || group == GroupCompletion
 }
 
 type nopObserver struct{}

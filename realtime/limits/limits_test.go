@@ -280,13 +280,16 @@ func TestQuotasRedisOutage(t *testing.T) {
 
 func TestTypedNilRedis(t *testing.T) {
 	var rdb *redis.Client // REDIS_URL unset in cmd/hapa
-	l, err := NewLimiter(Config{}, Deps{Redis: rdb, Quotas: NewQuotas(QuotaConfig{}, rdb, nil)})
+	l, err := NewLimiter(Config{}, Deps{Redis: rdb})
 	if err != nil {
 		t.Fatal(err)
 	}
 	c := realtime.Caller{KeyID: 1, Quota: realtime.Quota{TokensPerDay: 10}}
 	if d := l.Check(context.Background(), c, "", GroupStream); d.Err != nil || d.Global {
 		t.Fatalf("%+v", d)
+	}
+	if _, _, e := NewQuotas(QuotaConfig{}, rdb, nil).Reserve(context.Background(), c, 1, 5); e != nil {
+		t.Fatalf("quota with a typed nil Redis: %v", e)
 	}
 	if err := realtime.NewEvents(rdb, nil).Publish(context.Background(), realtime.ClusterEvent{Type: realtime.EventKeyRevoked}); err != nil {
 		t.Fatal(err)

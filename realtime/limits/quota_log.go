@@ -10,19 +10,21 @@ import (
 	"github.com/hapa-project/hapa/store"
 )
 
-// chargingLog is a LogStore that charges each written row's tokens to its key's quota
-// windows once the row is stored. Charging after the write means a batch that is
-// retried is charged once, and while the database is down usage is not charged.
+// chargingLog is a LogStore that charges each written row's upstream tokens to its
+// key's quota windows once the row is stored — the rows of keys without a quota: a
+// key with one was charged through its reservation when the request ended
+// (QuotaSettled). Charging after the write means a batch that is retried is charged
+// once, and while the database is down that usage is not charged.
 type chargingLog struct {
 	inner realtime.LogStore
 	q     *Quotas
 }
 
-// ChargeLog wraps the engine's request log so that every finished request's real
-// usage (tokens in + out, as vLLM reported them) is charged to its API key:
-// EngineDeps.Log = quotas.ChargeLog(db.RequestLog()). Keys are charged whether or
-// not they have a quota (one pipelined Redis call per batch), so a quota set later
-// applies to usage already counted in the window.
+// ChargeLog wraps the engine's request log so that every finished request's upstream
+// tokens (prompt + completion, as vLLM reported them; none for cache hits) are
+// counted for its API key: EngineDeps.Log = quotas.ChargeLog(db.RequestLog()). Keys
+// without a quota are counted too (one pipelined Redis call per batch), so a quota set
+// later applies to usage already counted in the window.
 func (q *Quotas) ChargeLog(inner realtime.LogStore) realtime.LogStore {
 	return &chargingLog{inner: inner, q: q}
 }
@@ -44,8 +46,8 @@ func (q *Quotas) chargeRows(ctx context.Context, rows []store.RequestLogRow) {
 	}
 	sums := map[string]add{}
 	for _, r := range rows {
-		n := int64(r.TokensIn + r.TokensOut)
-		if r.KeyID == nil || *r.KeyID <= 0 || n <= 0 {
+		n := int64(r.UpstreamIn + r.UpstreamOut)
+		if r.KeyID == nil || *r.KeyID <= 0 || n <= 0 || r.QuotaSettled {
 			continue
 		}
 		at := r.CreatedAt

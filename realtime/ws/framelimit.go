@@ -90,7 +90,7 @@ func (s *session) rejectFrame(ev ClientEvent, perr *realtime.Error, notify bool,
 		_, inFlight := s.streams[ev.ID]
 		s.mu.Unlock()
 		if !inFlight { // a stream.error would end the live stream of that id
-			s.push(EventStreamError, streamErrorFrame(ev.ID, e))
+			s.push(EventStreamError, streamErrorFrame(ev.ID, e, nil))
 			return
 		}
 	}

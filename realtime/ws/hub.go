@@ -129,8 +129,9 @@ func (h *Hub) snapshot() []*session {
 }
 
 // CloseKey closes every socket of the API key with 4001; code (E4007 revoked, E4006
-// expired) and reason go into the close reason. It returns how many sockets it closed.
-// The revoke path and the Redis pub/sub subscriber call it.
+// expired) and reason go into the close reason, and each stream still open gets a
+// stream.error with code first. It returns how many sockets it closed. The revoke
+// path and the Redis pub/sub subscriber call it.
 func (h *Hub) CloseKey(keyID int64, code realtime.Code, reason string) int {
 	if reason == "" {
 		reason = realtime.Lookup(code).Message
@@ -138,7 +139,7 @@ func (h *Hub) CloseKey(keyID int64, code realtime.Code, reason string) int {
 	n := 0
 	for _, s := range h.snapshot() {
 		if s.caller.KeyID == keyID {
-			s.closeWith(CloseAuthRevoked, string(code)+": "+reason)
+			s.closeWithError(CloseAuthRevoked, string(code)+": "+reason, realtime.NewError(code, reason))
 			n++
 		}
 	}
@@ -166,8 +167,10 @@ func (h *Hub) Shutdown(ctx context.Context) error {
 		case <-tick.C:
 		}
 	}
+	cut := realtime.NewError(realtime.CodeModelUnavailable, "The server restarted before the stream finished; retry")
+	cut.RetryAfter = h.cfg.ReconnectAfter
 	for _, s := range all {
-		s.closeWith(websocket.StatusServiceRestart, "server restart")
+		s.closeWithError(websocket.StatusServiceRestart, "server restart", cut)
 	}
 	done := make(chan struct{})
 	go func() { h.wg.Wait(); close(done) }()

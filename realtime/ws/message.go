@@ -204,7 +204,7 @@ func wireError(e *realtime.Error) WireError {
 		RetryAfterMS: e.RetryAfter.Milliseconds(), IncidentID: e.IncidentID, Details: e.Fields}
 }
 
-// wireUsage is vllm.Usage on the wire.
+// wireUsage is realtime.Usage on the wire.
 type wireUsage struct {
 	PromptTokens     int `json:"prompt_tokens"`
 	CompletionTokens int `json:"completion_tokens"`
@@ -263,9 +263,15 @@ func doneFrame(id string, d realtime.Done) []byte {
 		Cached: ptr(d.Cached)}.encode()
 }
 
-func streamErrorFrame(id string, e *realtime.Error) []byte {
+// streamErrorFrame ends stream id with e; u (may be nil) is the usage delivered before
+// it (a stream revoked, cut at shutdown or failed mid-way is charged that).
+func streamErrorFrame(id string, e *realtime.Error, u *realtime.Usage) []byte {
 	we := wireError(e)
-	return serverEvent{Type: EventStreamError, ID: id, Error: &we}.encode()
+	ev := serverEvent{Type: EventStreamError, ID: id, Error: &we}
+	if u != nil {
+		ev.Usage = &wireUsage{u.PromptTokens, u.CompletionTokens, u.TotalTokens}
+	}
+	return ev.encode()
 }
 
 // errorFrame answers a client event that was not accepted. retry_after_ms is set for

@@ -89,7 +89,7 @@ func TestServerFrames(t *testing.T) {
 		{"delta keeps empty-looking text", deltaFrame("g1", 3, " "), `{"type":"stream.delta","id":"g1","seq":3,"text":" "}`},
 		{"done", doneFrame("g1", realtime.Done{FinishReason: "length"}),
 			`{"type":"stream.done","id":"g1","finish_reason":"length","usage":{"prompt_tokens":0,"completion_tokens":0,"total_tokens":0},"ttft_ms":0,"latency_ms":0,"cached":false}`},
-		{"stream.error", streamErrorFrame("g1", &realtime.Error{Code: realtime.CodeRateLimited, Message: "slow down", RetryAfter: 1500e6}),
+		{"stream.error", streamErrorFrame("g1", &realtime.Error{Code: realtime.CodeRateLimited, Message: "slow down", RetryAfter: 1500e6}, nil),
 			`{"type":"stream.error","id":"g1","error":{"code":"E4004","message":"slow down","retryable":true,"retry_after_ms":1500}}`},
 		{"error echoes event_id", errorFrame("e1", realtime.NewError(realtime.CodeConflict, "dup")),
 			`{"type":"error","event_id":"e1","error":{"code":"E4012","message":"dup","retryable":false}}`},

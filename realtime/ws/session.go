@@ -60,7 +60,8 @@ type session struct {
 	closeMu     sync.Mutex
 	closeCode   websocket.StatusCode
 	closeReason string
-	closeReq    chan struct{} // closed by closeWith: the writer flushes and closes
+	closeErr    *realtime.Error // the terminal error of streams still open at the close
+	closeReq    chan struct{}   // closed by closeWith: the writer flushes and closes
 	closeOnce   sync.Once
 	readDone    chan struct{} // closed when the reader has ended: the writer stops
 }
@@ -170,8 +171,21 @@ func (s *session) closeStatus() (websocket.StatusCode, string) {
 	return s.closeCode, s.closeReason
 }
 
-// closeWith asks the writer to flush what is queued and close with code. It never blocks.
+// closeWith asks the writer to flush what is queued and close with code. It never
+// blocks. Streams still open end with a cancelled stream.done first.
 func (s *session) closeWith(code websocket.StatusCode, reason string) {
+	s.closeWithError(code, reason, nil)
+}
+
+// closeWithError is closeWith whose open streams end with stream.error e instead (a
+// revoked key, a shutdown deadline): every accepted create gets its terminal frame
+// before the close.
+func (s *session) closeWithError(code websocket.StatusCode, reason string, e *realtime.Error) {
+	s.closeMu.Lock()
+	if s.closeCode == 0 && e != nil {
+		s.closeErr = e
+	}
+	s.closeMu.Unlock()
 	s.setClose(code, reason)
 	s.closeOnce.Do(func() { close(s.closeReq) })
 	s.out.poke() // an idle socket has no writer running: start one to close
@@ -231,11 +245,16 @@ func (s *session) writeLoop() {
 	}
 }
 
-// closeConn cancels the streams, flushes what is queued and closes with the recorded
-// code. The close handshake may read the client's reply itself (a parked reader does
-// not), so it holds peekMu against the reader's look into the read buffer.
+// closeConn cancels the streams, waits (at most terminalWait) for their terminal
+// frames to be queued, flushes what is queued and closes with the recorded code. The
+// close handshake may read the client's reply itself (a parked reader does not), so
+// it holds peekMu against the reader's look into the read buffer.
 func (s *session) closeConn(batch []outFrame) {
-	s.cancelStreams()
+	s.closeMu.Lock()
+	e := s.closeErr
+	s.closeMu.Unlock()
+	s.cancelStreams(e)
+	s.awaitStreams(terminalWait)
 	if err := s.writeBatch(false, s.out.take(batch[:0])); err != nil {
 		s.closeNow()
 		return

@@ -75,7 +75,7 @@ func (s *session) revalidate() {
 	switch {
 	case e == nil:
 	case e.Code == realtime.CodeInvalidKey || e.Code == realtime.CodeKeyExpired || e.Code == realtime.CodeKeyRevoked:
-		s.closeWith(CloseAuthRevoked, string(e.Code)+": "+e.Message)
+		s.closeWithError(CloseAuthRevoked, string(e.Code)+": "+e.Message, e)
 		return
 	case s.ctx.Err() == nil:
 		s.log.Warn("realtime: key revalidation failed; keeping the socket", "err", e)

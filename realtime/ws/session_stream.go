@@ -29,8 +29,9 @@ type wsStream struct {
 	cancel context.CancelFunc
 
 	// guarded by session.mu
-	cancelled bool // stream.cancel, replace or session end: the terminal is "cancelled"
-	ended     bool // the terminal frame is queued
+	cancelled bool            // stream.cancel, replace or session end: the terminal is "cancelled"
+	abort     *realtime.Error // the session closes with this error: the terminal is stream.error
+	ended     bool            // the terminal frame is queued
 	outcome   string
 }
 
@@ -74,7 +75,7 @@ func (s *session) create(ev ClientEvent) {
 		s.mu.Unlock()
 		e := realtime.NewError(realtime.CodeModelUnavailable, "server is restarting; reconnect")
 		e.RetryAfter = s.hub.cfg.ReconnectAfter
-		s.push(EventStreamError, streamErrorFrame(ev.ID, e))
+		s.push(EventStreamError, streamErrorFrame(ev.ID, e, nil))
 		return
 	}
 	active := 0
@@ -90,7 +91,7 @@ func (s *session) create(ev ClientEvent) {
 	if active >= s.hub.cfg.MaxStreams {
 		s.mu.Unlock()
 		s.push(EventStreamError, streamErrorFrame(ev.ID, realtime.NewError(realtime.CodeTooManyStreams,
-			"at most "+strconv.Itoa(s.hub.cfg.MaxStreams)+" concurrent streams per socket")))
+			"at most "+strconv.Itoa(s.hub.cfg.MaxStreams)+" concurrent streams per socket"), nil))
 		return
 	}
 	ctx, cancel := context.WithCancel(s.ctx)
@@ -134,36 +135,48 @@ func (s *session) runStream(st *wsStream, req realtime.Request, group string) {
 	defer s.recoverPanic()
 	began := time.Now()
 	var ttft time.Duration
-	cancelled := func() (realtime.Done, bool) {
+	// done queues a Done, or the session's close error when it cut the stream.
+	done := func(d realtime.Done) {
+		s.mu.Lock()
+		abort := st.abort
+		s.mu.Unlock()
+		if abort != nil && d.FinishReason == "cancelled" {
+			s.finish(st, streamErrorFrame(st.id, abort, &d.Usage), "error")
+			return
+		}
+		s.finish(st, doneFrame(st.id, d), outcomeOf(d.FinishReason))
+	}
+	fail := func(err error, u *realtime.Usage) {
 		s.mu.Lock()
 		c := st.cancelled
 		s.mu.Unlock()
-		return realtime.Done{FinishReason: "cancelled", TTFT: ttft, Latency: time.Since(began)}, c || s.ctx.Err() != nil
-	}
-	fail := func(err error) {
-		if d, ok := cancelled(); ok {
-			s.finish(st, doneFrame(st.id, d), "cancelled")
+		if c || s.ctx.Err() != nil {
+			d := realtime.Done{FinishReason: "cancelled", TTFT: ttft, Latency: time.Since(began)}
+			if u != nil {
+				d.Usage = *u
+			}
+			done(d)
 			return
 		}
 		e := realtime.AsError(err)
 		if e.Server() && e.IncidentID == "" { // the engine logged and recorded the rest once per flight
 			s.log.Error("realtime: stream failed", "id", st.id, "err", e)
 		}
-		s.finish(st, streamErrorFrame(st.id, e), "error")
+		s.finish(st, streamErrorFrame(st.id, e, u), "error")
 	}
 	if scope := scopeFor(st.kind); !s.caller.HasScope(scope) {
-		fail(realtime.NewError(realtime.CodeForbidden, "Permission denied: the '"+scope+"' scope is required"))
+		fail(realtime.NewError(realtime.CodeForbidden, "Permission denied: the '"+scope+"' scope is required"), nil)
 		return
 	}
 	if a := s.hub.deps.Admit; a != nil {
 		if e := a.Admit(st.ctx, s.caller, group); e != nil {
-			fail(e)
+			fail(e, nil)
 			return
 		}
 	}
 	src, err := s.hub.start(st.ctx, req)
 	if err != nil {
-		fail(err)
+		fail(err, nil)
 		return
 	}
 	defer src.Close() // leaves the flight at once; upstream closes unless a coalesced peer remains
@@ -175,7 +188,7 @@ func (s *session) runStream(st *wsStream, req realtime.Request, group string) {
 			if errors.Is(err, io.EOF) {
 				err = realtime.Wrap(realtime.CodeInternal, errors.New("stream ended without a terminal event"))
 			}
-			fail(err)
+			fail(err, nil)
 			return
 		}
 		if ev.Text != "" {
@@ -193,10 +206,10 @@ func (s *session) runStream(st *wsStream, req realtime.Request, group string) {
 			if d.Latency == 0 { // a Done without timings (test sources); measure here
 				d.Latency, d.TTFT = time.Since(began), ttft
 			}
-			s.finish(st, doneFrame(st.id, d), outcomeOf(d.FinishReason))
+			done(d)
 			return
 		case ev.Err != nil:
-			fail(ev.Err)
+			fail(ev.Err, ev.Usage)
 			return
 		}
 	}
@@ -238,14 +251,35 @@ func (s *session) release(out *outStream) {
 	s.hub.streamClosed(st.kind, st.outcome)
 }
 
-// cancelStreams cancels every stream of the session (close requested).
-func (s *session) cancelStreams() {
+// cancelStreams cancels every stream of the session (close requested); with e, the
+// streams still open end with stream.error e instead of a cancelled stream.done.
+func (s *session) cancelStreams(e *realtime.Error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, st := range s.streams {
 		if !st.ended {
 			st.cancelled = true
+			if e != nil {
+				st.abort = e
+			}
 		}
 		st.cancel()
+	}
+}
+
+// terminalWait bounds how long a closing session waits for its cancelled streams to
+// queue their terminal frames (they do within milliseconds: the engine ends a
+// cancelled subscription at once).
+const terminalWait = time.Second
+
+// awaitStreams waits until every stream goroutine has ended, at most d.
+func (s *session) awaitStreams(d time.Duration) {
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
 	}
 }

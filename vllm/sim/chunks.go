@@ -16,6 +16,12 @@ type chunkWriter struct {
 	created int64
 	model   string
 	chat    bool
+
+	// continuous (stream_options.continuous_usage_stats) puts the running usage on
+	// every chunk: prompt, and completion as the tokens sent so far.
+	continuous bool
+	prompt     int
+	completion int
 }
 
 func (c *chunkWriter) head() {
@@ -35,9 +41,8 @@ func (c *chunkWriter) head() {
 // role is the chat stream's first chunk.
 func (c *chunkWriter) role() []byte {
 	c.head()
-	c.buf = append(c.buf, `{"index":0,"delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}]}`...)
-	c.buf = append(c.buf, "\n\n"...)
-	return c.buf
+	c.buf = append(c.buf, `{"index":0,"delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}]`...)
+	return c.tail(false)
 }
 
 // text is one token chunk; finish is "" while generating; stop is the matched stop
@@ -53,8 +58,8 @@ func (c *chunkWriter) text(t, finish, stop string) []byte {
 			c.buf = append(c.buf, `,"stop_reason":`...)
 			c.buf = appendNullable(c.buf, stop)
 		}
-		c.buf = append(c.buf, "}]}\n\n"...)
-		return c.buf
+		c.buf = append(c.buf, "}]"...)
+		return c.tail(false)
 	}
 	c.buf = append(c.buf, `{"index":0,"text":`...)
 	c.buf = appendJSONString(c.buf, t)
@@ -62,14 +67,26 @@ func (c *chunkWriter) text(t, finish, stop string) []byte {
 	c.buf = appendNullable(c.buf, finish)
 	c.buf = append(c.buf, `,"stop_reason":`...)
 	c.buf = appendNullable(c.buf, stop)
-	c.buf = append(c.buf, "}],\"usage\":null}\n\n"...)
+	c.buf = append(c.buf, "}]"...)
+	return c.tail(true)
+}
+
+// tail closes a choice chunk: the running usage when continuous, else "usage":null
+// where vLLM writes it (completions, not chat).
+func (c *chunkWriter) tail(nullUsage bool) []byte {
+	switch {
+	case c.continuous:
+		c.buf = append(c.buf, `,"usage":`...)
+		c.buf = c.usageObject(c.prompt, c.completion)
+	case nullUsage:
+		c.buf = append(c.buf, `,"usage":null`...)
+	}
+	c.buf = append(c.buf, "}\n\n"...)
 	return c.buf
 }
 
-// usage is the include_usage chunk: no choices.
-func (c *chunkWriter) usage(prompt, completion int) []byte {
-	c.head()
-	c.buf = append(c.buf, `],"usage":{"prompt_tokens":`...)
+func (c *chunkWriter) usageObject(prompt, completion int) []byte {
+	c.buf = append(c.buf, `{"prompt_tokens":`...)
 	c.buf = strconv.AppendInt(c.buf, int64(prompt), 10)
 	c.buf = append(c.buf, `,"total_tokens":`...)
 	c.buf = strconv.AppendInt(c.buf, int64(prompt+completion), 10)
@@ -78,7 +95,15 @@ func (c *chunkWriter) usage(prompt, completion int) []byte {
 	if !c.chat {
 		c.buf = append(c.buf, `,"prompt_tokens_details":null`...)
 	}
-	c.buf = append(c.buf, "}}\n\n"...)
+	return append(c.buf, '}')
+}
+
+// usage is the include_usage chunk: no choices.
+func (c *chunkWriter) usage(prompt, completion int) []byte {
+	c.head()
+	c.buf = append(c.buf, `],"usage":`...)
+	c.buf = c.usageObject(prompt, completion)
+	c.buf = append(c.buf, "}\n\n"...)
 	return c.buf
 }
 

@@ -73,7 +73,8 @@ func (s *Server) serveCompletion(chat bool) http.HandlerFunc {
 			return
 		}
 		g := &gen{s: s, j: j, f: f, rng: rng, out: s.plan(j), start: time.Now()}
-		g.cw = chunkWriter{id: requestID(j.chat, rng), created: time.Now().Unix(), model: j.model, chat: j.chat}
+		g.cw = chunkWriter{id: requestID(j.chat, rng), created: time.Now().Unix(), model: j.model, chat: j.chat,
+			continuous: j.continuous, prompt: j.promptTokens}
 		if f.ErrorInStreamRate > 0 && rng.Float64() < f.ErrorInStreamRate {
 			g.errorAt = len(g.out.pieces) / 2
 		} else {

@@ -25,7 +25,8 @@ type apiRequest struct {
 	N                   *int            `json:"n"`
 	Stream              bool            `json:"stream"`
 	StreamOptions       *struct {
-		IncludeUsage bool `json:"include_usage"`
+		IncludeUsage         bool `json:"include_usage"`
+		ContinuousUsageStats bool `json:"continuous_usage_stats"`
 	} `json:"stream_options"`
 }
 
@@ -45,6 +46,7 @@ type job struct {
 	stop         []string
 	stream       bool
 	includeUsage bool
+	continuous   bool // continuous_usage_stats: the running usage on every chunk
 	outputSeed   uint64
 }
 
@@ -79,6 +81,7 @@ func (s *Server) parseJob(body []byte, chat bool) (*job, *httpError) {
 	}
 	j := &job{chat: chat, stream: req.Stream, model: req.Model}
 	j.includeUsage = req.StreamOptions != nil && req.StreamOptions.IncludeUsage
+	j.continuous = j.includeUsage && req.StreamOptions.ContinuousUsageStats
 	var herr *httpError
 	if chat {
 		j.prompt, herr = renderMessages(req.Messages)

@@ -235,3 +235,44 @@ func TestDeterminismAndAdapters(t *testing.T) {
 		t.Error("another seed changed nothing")
 	}
 }
+
+// With stream_options.continuous_usage_stats (as HAPA asks) every chunk carries the
+// running usage, as vLLM's does: the prompt count and the tokens sent so far, this
+// chunk's included; the final usage chunk agrees.
+func TestContinuousUsage(t *testing.T) {
+	_, url := start(t, Config{Seed: 1})
+	for _, tt := range []struct{ name, path, body string }{
+		{"completion", "/v1/completions", `{"model":"autocomplete","prompt":"def f(x):\n","max_tokens":20,"stream":true,"stream_options":{"include_usage":true,"continuous_usage_stats":true}}`},
+		{"chat", "/v1/chat/completions", `{"model":"prompt","messages":[{"role":"user","content":"sort a list"}],"max_tokens":20,"stream":true,"stream_options":{"include_usage":true,"continuous_usage_stats":true}}`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, body := post(t, url+tt.path, tt.body)
+			data := sseData(t, body)
+			data = data[:len(data)-1] // [DONE]
+			final := decode(t, data[len(data)-1])["usage"].(map[string]any)
+			prompt := final["prompt_tokens"].(float64)
+			sent := 0.0
+			for _, d := range data[:len(data)-1] {
+				m := decode(t, d)
+				u, ok := m["usage"].(map[string]any)
+				if !ok {
+					t.Fatalf("chunk without running usage: %s", d)
+				}
+				ch := m["choices"].([]any)[0].(map[string]any)
+				text, _ := ch["text"].(string)
+				if delta, ok := ch["delta"].(map[string]any); ok {
+					text, _ = delta["content"].(string)
+				}
+				if text != "" {
+					sent++
+				}
+				if u["prompt_tokens"] != prompt || u["completion_tokens"] != sent || u["total_tokens"] != prompt+sent {
+					t.Fatalf("running usage %v after %v tokens: %s", u, sent, d)
+				}
+			}
+			if final["completion_tokens"] != sent {
+				t.Fatalf("final usage %v, %v tokens sent", final, sent)
+			}
+		})
+	}
+}

@@ -70,6 +70,9 @@ func (g *gen) stream(ctx context.Context, w http.ResponseWriter) {
 		if i == len(pieces)-1 && g.out.stop == "" {
 			finish = g.out.finish
 		}
+		if p != "" {
+			g.cw.completion = g.sent + 1 // this chunk's token is counted in its own usage
+		}
 		if !send(g.cw.text(p, finish, stop)) || ctx.Err() != nil {
 			g.abort()
 			return

@@ -1,0 +1,17 @@
+-- Token accounting: what a request was charged as model tokens, beside what it was
+-- delivered (tokens_in/out). Rows written before this kept one figure: a row that ran
+-- its own generation was charged what it was delivered; a cache hit or a coalesced
+-- joiner nothing.
+ALTER TABLE request_log ADD COLUMN upstream_tokens_in INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE request_log ADD COLUMN upstream_tokens_out INTEGER NOT NULL DEFAULT 0;
+UPDATE request_log SET upstream_tokens_in = tokens_in, upstream_tokens_out = tokens_out
+	WHERE cached = 0 AND coalesced = 0;
+
+-- Logged-out JWTs (access and refresh), by token id, until they expire: every replica
+-- refuses them, also after a restart.
+CREATE TABLE revoked_tokens (
+	jti        TEXT     PRIMARY KEY,
+	user_id    INTEGER  NOT NULL DEFAULT 0,
+	expires_at DATETIME NOT NULL
+);
+CREATE INDEX revoked_tokens_expires_at ON revoked_tokens (expires_at);
