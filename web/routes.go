@@ -14,6 +14,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /health", s.handleHealth)
 	mux.HandleFunc("GET /api/v1/health", s.handleHealth)
 	mux.HandleFunc("GET /readyz", s.handleReady)
+	mux.HandleFunc("GET /livez", s.handleLive)
 
 	// Code generation, extension contract (contract §3.2) — added by the code routes:
 	//   POST /api/v1/code/generate/stream[?enhanced=true]  (SSE; errors via writeSSEError)

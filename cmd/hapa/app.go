@@ -51,12 +51,13 @@ func (a *app) closeAll() {
 // and binds every listener (so a busy port fails here, synchronously).
 func build(ctx context.Context, cfg Config, settingsView []effective, log *slog.Logger, stdout io.Writer) (a *app, err error) {
 	a = &app{cfg: cfg, log: log}
+	built := a // a is nil once an error is returned
 	defer func() {
 		if err != nil {
-			for _, l := range a.listeners {
+			for _, l := range built.listeners {
 				l.ln.Close()
 			}
-			a.closeAll()
+			built.closeAll()
 		}
 	}()
 
