@@ -52,22 +52,25 @@ SCHEMA_LOC  := deploy/schemas/{{ .ResourceKind }}{{ .KindSuffix }}.json
 MANIFEST_SETS := --set secrets.existingSecret=hapa-secrets --set migrations.job=false --set ingress.enabled=true
 MANIFEST_HEAD := "\# Rendered from deploy/helm/hapa by \`make manifests\` (helm template hapa $(MANIFEST_SETS) --skip-tests); do not edit."
 
-# helm lint --strict, helm template with the default and the full values, each checked
-# by kubeconform -strict against deploy/schemas; fails when deploy/kubernetes/hapa.yaml,
-# the chart's copy of the alert rules or the schemas are not what the sources give.
+# helm lint --strict and helm template with the default values and with each
+# deploy/helm/hapa/ci/*-values.yaml, every render checked by kubeconform -strict against
+# deploy/schemas; fails when deploy/kubernetes/hapa.yaml, the chart's copy of the alert
+# rules or the schemas are not what their sources give.
 chart-check:
-	@mkdir -p $(CHART_OUT)
+	@rm -rf $(CHART_OUT) && mkdir -p $(CHART_OUT)/render
 	$(TOOLS) helm lint --strict $(CHART)
-	$(TOOLS) helm lint --strict $(CHART) -f $(CHART)/ci/full-values.yaml
-	$(TOOLS) helm template hapa $(CHART) > $(CHART_OUT)/default.yaml
-	$(TOOLS) helm template hapa $(CHART) -f $(CHART)/ci/full-values.yaml > $(CHART_OUT)/full.yaml
-	$(TOOLS) kubeconform -strict -summary -schema-location '$(SCHEMA_LOC)' $(CHART_OUT)/default.yaml $(CHART_OUT)/full.yaml
+	$(TOOLS) helm template hapa $(CHART) > $(CHART_OUT)/render/default.yaml
+	@for v in $(CHART)/ci/*-values.yaml; do \
+		echo "helm lint --strict / helm template -f $$v"; \
+		$(TOOLS) helm lint --strict --quiet $(CHART) -f $$v >/dev/null && \
+		$(TOOLS) helm template hapa $(CHART) -f $$v > $(CHART_OUT)/render/$$(basename $$v) || exit 1; \
+	done
 	@{ echo $(MANIFEST_HEAD); $(TOOLS) helm template hapa $(CHART) $(MANIFEST_SETS) --skip-tests; } > $(CHART_OUT)/manifests.yaml
 	@cmp -s $(CHART_OUT)/manifests.yaml deploy/kubernetes/hapa.yaml || { diff -u deploy/kubernetes/hapa.yaml $(CHART_OUT)/manifests.yaml | head -40; echo "deploy/kubernetes/hapa.yaml is stale: run make manifests"; exit 1; }
 	@cmp -s deploy/prometheus/alerts.yml $(CHART)/files/alerts.yml || { echo "$(CHART)/files/alerts.yml differs from deploy/prometheus/alerts.yml: run make manifests"; exit 1; }
-	@rm -rf $(CHART_OUT)/schemas && cd tools && $(GO) run ./schemagen -out ../$(CHART_OUT)/schemas
+	@cd tools && $(GO) run ./schemagen -out ../$(CHART_OUT)/schemas
 	@diff -r deploy/schemas $(CHART_OUT)/schemas >/dev/null || { echo "deploy/schemas is stale: run make schemas"; exit 1; }
-	$(TOOLS) kubeconform -strict -summary -schema-location '$(SCHEMA_LOC)' deploy/kubernetes/hapa.yaml
+	$(TOOLS) kubeconform -strict -summary -schema-location '$(SCHEMA_LOC)' $(CHART_OUT)/render/*.yaml deploy/kubernetes/hapa.yaml
 
 # Renders deploy/kubernetes/hapa.yaml and copies the alert rules into the chart.
 manifests:
