@@ -264,15 +264,20 @@ func TestImageDefaultConfiguration(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	var logs bytes.Buffer
+	logs := &lockedBuffer{}
 	serve := exec.CommandContext(ctx, bin, "serve")
-	serve.Dir, serve.Env, serve.Stdout, serve.Stderr = dir, env, &logs, &logs
+	serve.Dir, serve.Env, serve.Stdout, serve.Stderr = dir, env, logs, logs
 	if err := serve.Start(); err != nil {
 		t.Fatal(err)
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- serve.Wait() }()
-	defer func() {
+	stopped := false
+	stop := func() {
+		if stopped {
+			return
+		}
+		stopped = true
 		serve.Process.Signal(syscall.SIGTERM)
 		select {
 		case err := <-exited:
@@ -283,7 +288,8 @@ func TestImageDefaultConfiguration(t *testing.T) {
 			serve.Process.Kill()
 			t.Error("serve did not stop on SIGTERM")
 		}
-	}()
+	}
+	defer stop()
 
 	// The HEALTHCHECK, as Docker runs it: the same environment, the exec form.
 	var health []byte
@@ -314,9 +320,28 @@ func TestImageDefaultConfiguration(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, strings.TrimPrefix(dataDir, "/"))); err == nil {
 		t.Errorf("a database directory was made below the WORKDIR: DATABASE_URL is relative")
 	}
+	stop() // the log is complete once serve has stopped
 	if !strings.Contains(logs.String(), `"sqlite":"`+want+`"`) {
 		t.Errorf("the start-up log does not name %s:\n%s", want, logs.String())
 	}
+}
+
+// lockedBuffer collects a child's output while the test reads it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 // TestImageMissingDataDirectory: when the data directory is not there (a volume that is
