@@ -1,3 +1,6 @@
+// Tools of `make chart-check` (docs/kubernetes.md, "What CI checks"), pinned apart from
+// the server's go.mod: helm and kubeconform, run with `go tool -modfile=tools/go.mod`,
+// and the Kubernetes and prometheus-operator types that tools/schemagen reads.
 module github.com/hapa-project/hapa/tools
 
 go 1.26.8
