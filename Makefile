@@ -5,7 +5,7 @@ LDFLAGS  := -s -w -X main.version=$(VERSION)
 BIN      := bin/hapa
 PKGS     := ./...
 
-.PHONY: all build run test test-short lint fmt generate check-generated docker bench clean
+.PHONY: all build run test test-short lint fmt generate check-generated docker bench clean chart-check manifests schemas
 
 all: build
 
@@ -18,7 +18,7 @@ run: build
 	SELF_SIGNUP=$${SELF_SIGNUP:-true} DEMO_API_KEY_ENABLED=$${DEMO_API_KEY_ENABLED:-true} AUTO_MIGRATE=$${AUTO_MIGRATE:-true} \
 	STRUCTURED_LOGGING=$${STRUCTURED_LOGGING:-false} ./$(BIN) serve
 
-test: lint check-generated
+test: lint check-generated chart-check
 	$(GO) test -race -count=1 -timeout 20m $(PKGS)
 
 test-short:
@@ -40,6 +40,46 @@ check-generated:
 		$(GO) tool templ generate >/dev/null && \
 		git diff --exit-code -- '*_templ.go' || { echo "generated templ code is stale: run make generate"; exit 1; }; \
 	fi
+
+# Kubernetes: the Helm chart, its plain render and the schemas it is checked against
+# (docs/kubernetes.md). helm and kubeconform are pinned Go modules in tools/go.mod, built
+# by `go tool` on first use (minutes on 2 cores, then cached).
+TOOLS       := $(GO) tool -modfile=tools/go.mod
+CHART       := deploy/helm/hapa
+CHART_OUT   := bin/chart-check
+SCHEMA_LOC  := deploy/schemas/{{ .ResourceKind }}{{ .KindSuffix }}.json
+# The plain manifests: the chart with your own Secret and migrations at start.
+MANIFEST_SETS := --set secrets.existingSecret=hapa-secrets --set migrations.job=false --set ingress.enabled=true
+MANIFEST_HEAD := "\# Rendered from deploy/helm/hapa by \`make manifests\` (helm template hapa $(MANIFEST_SETS) --skip-tests); do not edit."
+
+# helm lint --strict and helm template with the default values and with each
+# deploy/helm/hapa/ci/*-values.yaml, every render checked by kubeconform -strict against
+# deploy/schemas; fails when deploy/kubernetes/hapa.yaml, the chart's copy of the alert
+# rules or the schemas are not what their sources give.
+chart-check:
+	@rm -rf $(CHART_OUT) && mkdir -p $(CHART_OUT)/render
+	$(TOOLS) helm lint --strict $(CHART)
+	$(TOOLS) helm template hapa $(CHART) > $(CHART_OUT)/render/default.yaml
+	@for v in $(CHART)/ci/*-values.yaml; do \
+		echo "helm lint --strict / helm template -f $$v"; \
+		$(TOOLS) helm lint --strict --quiet $(CHART) -f $$v >/dev/null && \
+		$(TOOLS) helm template hapa $(CHART) -f $$v > $(CHART_OUT)/render/$$(basename $$v) || exit 1; \
+	done
+	@{ echo $(MANIFEST_HEAD); $(TOOLS) helm template hapa $(CHART) $(MANIFEST_SETS) --skip-tests; } > $(CHART_OUT)/manifests.yaml
+	@cmp -s $(CHART_OUT)/manifests.yaml deploy/kubernetes/hapa.yaml || { diff -u deploy/kubernetes/hapa.yaml $(CHART_OUT)/manifests.yaml | head -40; echo "deploy/kubernetes/hapa.yaml is stale: run make manifests"; exit 1; }
+	@cmp -s deploy/prometheus/alerts.yml $(CHART)/files/alerts.yml || { echo "$(CHART)/files/alerts.yml differs from deploy/prometheus/alerts.yml: run make manifests"; exit 1; }
+	@cd tools && $(GO) run ./schemagen -out ../$(CHART_OUT)/schemas
+	@diff -r deploy/schemas $(CHART_OUT)/schemas >/dev/null || { echo "deploy/schemas is stale: run make schemas"; exit 1; }
+	$(TOOLS) kubeconform -strict -summary -schema-location '$(SCHEMA_LOC)' $(CHART_OUT)/render/*.yaml deploy/kubernetes/hapa.yaml
+
+# Renders deploy/kubernetes/hapa.yaml and copies the alert rules into the chart.
+manifests:
+	cp deploy/prometheus/alerts.yml $(CHART)/files/alerts.yml
+	{ echo $(MANIFEST_HEAD); $(TOOLS) helm template hapa $(CHART) $(MANIFEST_SETS) --skip-tests; } > deploy/kubernetes/hapa.yaml
+
+# Regenerates deploy/schemas from the Kubernetes and prometheus-operator Go types.
+schemas:
+	cd tools && $(GO) run ./schemagen -out ../deploy/schemas
 
 docker:
 	docker build -t hapa:$(VERSION) --build-arg VERSION=$(VERSION) .

@@ -24,6 +24,7 @@ func apiOps() []apiOp {
 		{"GET", "/health", "health", "Health: status, version, uptime, services, last_cleanup", "", "", nil, false, ""},
 		{"GET", "/api/v1/health", "health", "Health (same as /health)", "", "", nil, false, ""},
 		{"GET", "/readyz", "health", "Readiness: 200 when the database answers", "", "", nil, false, ""},
+		{"GET", "/livez", "health", "Liveness: 200 while the process answers (no dependency is checked)", "", "", nil, false, ""},
 
 		{"POST", "/api/v1/code/generate/stream", "code", "Stream a code generation (SSE, one data: line per event)", "key", "CodeGenerationRequest", []string{"enhanced"}, true, "stream"},
 		{"POST", "/api/v1/code/generate", "code", "Generate code (one response)", "key", "CodeGenerationRequest", nil, false, "generation"},

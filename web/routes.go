@@ -14,6 +14,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /health", s.handleHealth)
 	mux.HandleFunc("GET /api/v1/health", s.handleHealth)
 	mux.HandleFunc("GET /readyz", s.handleReady)
+	mux.HandleFunc("GET /livez", s.handleLive)
 
 	// Code generation for the VS Code extension (docs/compatibility.md, "Code generation
 	// routes"). The SSE routes answer errors as an SSE body (writeSSEError); the one-shot

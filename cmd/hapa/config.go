@@ -120,7 +120,7 @@ func settings() []setting {
 		{"MAX_WORKERS", "0", false, "GOMAXPROCS when > 0", integer(func(c *Config) *int { return &c.MaxWorkers }, 0, 1024)},
 		{"GC_MIN_HEAP_MB", "16", false, "the Go collector's smallest heap goal, MiB: fewer collections while the live heap is small (0 = Go's own 4 MiB; GOGC still applies above it)", integer(func(c *Config) *int { return &c.GCMinHeapMB }, 0, 1<<20)},
 
-		{"DATABASE_URL", "sqlite:///./data/hapa.db", true, "sqlite:///path, sqlite://:memory: or postgres://…", dburl(func(c *Config) *string { return &c.DatabaseURL })},
+		{"DATABASE_URL", "sqlite:///./data/hapa.db", true, "sqlite:////abs/path.db (four slashes: absolute), sqlite:///rel/path.db (relative to the working directory), sqlite://:memory: or postgres://…", dburl(func(c *Config) *string { return &c.DatabaseURL })},
 		{"AUTO_MIGRATE", "false", false, "apply PostgreSQL migrations at start (fresh SQLite is always migrated)", boolean(func(c *Config) *bool { return &c.AutoMigrate })},
 		{"REDIS_URL", "", true, "redis://… for the shared cache, limiter and events (empty = in-process)", redisurl(func(c *Config) *string { return &c.RedisURL })},
 

@@ -20,6 +20,14 @@ func cmdMigrate(ctx context.Context, args []string, getenv func(string) string, 
 	if err != nil {
 		return err
 	}
+	if err := prepareSQLite(cfg.DatabaseURL, func(t sqliteTarget) {
+		if t.Warning != "" {
+			fmt.Fprintln(stdout, "warning:", t.Warning)
+		}
+		fmt.Fprintln(stdout, "sqlite file", t.Abs)
+	}); err != nil {
+		return err
+	}
 	db, err := store.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return err
@@ -54,6 +62,14 @@ func cmdMigrate(ctx context.Context, args []string, getenv func(string) string, 
 // SQLite database is always migrated (so `make run` needs nothing), PostgreSQL only with
 // AUTO_MIGRATE=true. A database with pending migrations is refused otherwise.
 func openStore(ctx context.Context, cfg Config, log *slog.Logger) (*store.DB, error) {
+	if err := prepareSQLite(cfg.DatabaseURL, func(t sqliteTarget) {
+		if t.Warning != "" {
+			log.Warn(t.Warning)
+		}
+		log.Info("database", "sqlite", t.Abs)
+	}); err != nil {
+		return nil, err
+	}
 	db, err := store.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return nil, err

@@ -18,6 +18,7 @@ const usage = `usage: hapa <command> [flags]
 commands:
   serve            run the gateway (default)
   migrate          apply database migrations
+  health           probe a running gateway (/readyz): exit 0 ready, 1 not
   keys create      create an API key (printed once)
   keys list        list API keys
   keys revoke ID   revoke an API key (id or display prefix)
@@ -41,6 +42,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return cmdServe(ctx, args, getenv, stdout)
 	case "migrate":
 		return cmdMigrate(ctx, args, getenv, stdout)
+	case "health":
+		return cmdHealth(ctx, args, getenv, stdout)
 	case "keys":
 		return cmdKeys(ctx, args, getenv, stdout)
 	case "admin":
