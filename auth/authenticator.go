@@ -20,6 +20,9 @@ type Config struct {
 	RefreshTTL    time.Duration // refresh token lifetime; default 7d
 	KeyCacheTTL   time.Duration // API_KEY_CACHE_TTL: how long a key lookup is reused; default 10s
 	RevalidateTTL time.Duration // a live socket's key row is read at most this often; default 10s
+	// CheckInterval (REVOCATION_CHECK_INTERVAL) is how often Watch re-reads revoked
+	// keys and logged-out tokens from the database; default 5s.
+	CheckInterval time.Duration
 }
 
 // Defaults of Config.
@@ -28,6 +31,7 @@ const (
 	DefaultRefreshTTL    = 7 * 24 * time.Hour
 	DefaultKeyCacheTTL   = 10 * time.Second
 	DefaultRevalidateTTL = 10 * time.Second
+	DefaultCheckInterval = 5 * time.Second
 )
 
 func (c Config) withDefaults() Config {
@@ -40,6 +44,7 @@ func (c Config) withDefaults() Config {
 	def(&c.RefreshTTL, DefaultRefreshTTL)
 	def(&c.KeyCacheTTL, DefaultKeyCacheTTL)
 	def(&c.RevalidateTTL, DefaultRevalidateTTL)
+	def(&c.CheckInterval, DefaultCheckInterval)
 	return c
 }
 
@@ -85,7 +90,7 @@ func New(cfg Config, deps Deps) (*Authenticator, error) {
 	}
 	return &Authenticator{cfg: cfg, db: deps.DB, now: now,
 		keys:   NewKeys(deps.DB.APIKeys(), cfg.KeyCacheTTL, now),
-		tokens: NewTokens(cfg.JWTSecret, cfg.AccessTTL, cfg.RefreshTTL, now),
+		tokens: NewTokens(cfg.JWTSecret, cfg.AccessTTL, cfg.RefreshTTL, now, deps.DB.RevokedTokens()),
 		seen:   map[int64]keyCheck{}}, nil
 }
 

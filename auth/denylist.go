@@ -8,30 +8,40 @@ import (
 // denylistMax bounds the denylist; when full, the entries closest to expiry go first.
 const denylistMax = 100_000
 
-// denylist holds the ids (jti) of logged-out tokens until they expire. It is in memory
-// and per replica: a token logged out on one replica stays valid on the others until
-// its expiry (at most the access TTL, 30 minutes by default). Expired entries are
-// purged on insert.
+// denylist is this replica's view of the logged-out token ids (jti) and login session
+// ids (sid), each until the token it names expires. The revoked_tokens table is the
+// record all replicas share: it is loaded at start, re-read every
+// REVOCATION_CHECK_INTERVAL (watch.go), and a logout on another replica arrives at
+// once through the events bus when Redis is configured. Checking a token is a map
+// lookup; the database is never read per request.
 type denylist struct {
-	mu  sync.Mutex
-	ids map[string]time.Time
-	now func() time.Time
+	mu      sync.Mutex
+	ids     map[string]time.Time
+	now     func() time.Time
+	sweepAt int // purge expired entries when the map reaches this size
 }
 
 func newDenylist(now func() time.Time) *denylist {
-	return &denylist{ids: make(map[string]time.Time), now: now}
+	return &denylist{ids: make(map[string]time.Time), now: now, sweepAt: 1024}
 }
 
+// add denies id until exp (a later expiry of the same id wins).
 func (d *denylist) add(id string, exp time.Time) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	now := d.now()
-	for k, e := range d.ids {
-		if !e.After(now) {
-			delete(d.ids, k)
-		}
+	if !exp.After(now) {
+		return
 	}
-	if len(d.ids) >= denylistMax {
+	if len(d.ids) >= d.sweepAt {
+		for k, e := range d.ids {
+			if !e.After(now) {
+				delete(d.ids, k)
+			}
+		}
+		d.sweepAt = max(2*len(d.ids), 1024)
+	}
+	if _, ok := d.ids[id]; !ok && len(d.ids) >= denylistMax {
 		var oldest string
 		var oldestExp time.Time
 		for k, e := range d.ids {
@@ -41,10 +51,15 @@ func (d *denylist) add(id string, exp time.Time) {
 		}
 		delete(d.ids, oldest)
 	}
-	d.ids[id] = exp
+	if cur, ok := d.ids[id]; !ok || exp.After(cur) {
+		d.ids[id] = exp
+	}
 }
 
 func (d *denylist) has(id string) bool {
+	if id == "" {
+		return false
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	exp, ok := d.ids[id]

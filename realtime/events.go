@@ -13,30 +13,32 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// EventsChannel is the Redis pub/sub channel of cross-replica events.
-const EventsChannel = "hapa:events"
-
-// Event types carried on EventsChannel.
+// Event types carried on the events channel (the Redis prefix + "events": pub/sub
+// ignores Redis's database number, so the prefix keeps deployments apart).
 const (
-	EventKeyRevoked   = "key_revoked"   // KeyID: close the key's sockets, drop it from auth caches
+	EventKeyRevoked   = "key_revoked"   // KeyID: end the key's streams and sockets, drop it from auth caches
+	EventTokenRevoked = "token_revoked" // TokenID until Expires: a logged-out JWT or login session
 	EventCacheCleared = "cache_cleared" // Namespace ("" = all): clear the local cache
 )
 
 // ClusterEvent is one cross-replica event. Origin identifies the publishing replica,
 // which has already applied the event locally and ignores its own echo.
 type ClusterEvent struct {
-	Type      string `json:"type"`
-	KeyID     int64  `json:"key_id,omitempty"`
-	Namespace string `json:"namespace,omitempty"`
-	Origin    string `json:"origin,omitempty"`
+	Type      string    `json:"type"`
+	KeyID     int64     `json:"key_id,omitempty"`
+	TokenID   string    `json:"token_id,omitempty"`
+	Expires   time.Time `json:"expires,omitzero"`
+	Namespace string    `json:"namespace,omitempty"`
+	Origin    string    `json:"origin,omitempty"`
 }
 
 // Events publishes and delivers ClusterEvents: a publish runs this replica's handlers
-// at once and, with Redis, reaches every other replica through EventsChannel. Run
+// at once and, with Redis, reaches every other replica through the channel. Run
 // keeps the subscription, reconnecting after failures. Delivery is at most once: an
 // event published while a replica is disconnected from Redis is not replayed to it.
 type Events struct {
-	rdb    redis.UniversalClient
+	rdb     redis.UniversalClient
+	channel string
 	origin string
 	log    *slog.Logger
 
@@ -44,12 +46,13 @@ type Events struct {
 	handlers []func(ClusterEvent)
 }
 
-// NewEvents builds the event bus; rdb nil means one replica (local delivery only).
-func NewEvents(rdb redis.UniversalClient, log *slog.Logger) *Events {
+// NewEvents builds the event bus on Redis channel prefix+"events"; rdb nil means one
+// replica (local delivery only).
+func NewEvents(rdb redis.UniversalClient, prefix string, log *slog.Logger) *Events {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Events{rdb: nilRedis(rdb), origin: replicaID(), log: log}
+	return &Events{rdb: nilRedis(rdb), channel: prefix + "events", origin: replicaID(), log: log}
 }
 
 // Subscribe adds a handler for every event, local or remote. Handlers run on the
@@ -83,7 +86,7 @@ func (e *Events) Publish(ctx context.Context, ev ClusterEvent) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	if err := e.rdb.Publish(ctx, EventsChannel, b).Err(); err != nil {
+	if err := e.rdb.Publish(ctx, e.channel, b).Err(); err != nil {
 		return errors.Join(errors.New("realtime: publish event"), err)
 	}
 	return nil
@@ -112,7 +115,7 @@ func (e *Events) Run(ctx context.Context) error {
 
 // receive runs one subscription until it fails; it reports whether it was confirmed.
 func (e *Events) receive(ctx context.Context) (confirmed bool) {
-	ps := e.rdb.Subscribe(ctx, EventsChannel)
+	ps := e.rdb.Subscribe(ctx, e.channel)
 	defer ps.Close()
 	// go-redis does not interrupt a blocked read when ctx ends; closing does.
 	stop := context.AfterFunc(ctx, func() { ps.Close() })

@@ -30,7 +30,7 @@ func (l *eventLog) count(typ string) int {
 }
 
 func TestEventsLocal(t *testing.T) {
-	e := NewEvents(nil, nil)
+	e := NewEvents(nil, "", nil)
 	var got eventLog
 	e.Subscribe(got.add)
 	if err := e.Publish(context.Background(), ClusterEvent{Type: EventCacheCleared, Namespace: "code_generation"}); err != nil {
@@ -42,20 +42,22 @@ func TestEventsLocal(t *testing.T) {
 }
 
 func TestEventsAcrossReplicas(t *testing.T) {
-	rdb, _ := storetest.Redis(t)
+	rdb, prefix := storetest.Redis(t)
 	proxy := storetest.NewProxy(t, rdb.Options().Addr)
 	opt := *rdb.Options()
 	opt.Addr = proxy.Addr()
 	viaProxy := redis.NewClient(&opt)
 	defer viaProxy.Close()
 
-	a, b := NewEvents(rdb, nil), NewEvents(viaProxy, nil)
-	var gotA, gotB eventLog
+	a, b := NewEvents(rdb, prefix, nil), NewEvents(viaProxy, prefix, nil)
+	other := NewEvents(rdb, prefix+"other:", nil) // another deployment on the same Redis
+	var gotA, gotB, gotOther eventLog
 	a.Subscribe(gotA.add)
 	b.Subscribe(gotB.add)
+	other.Subscribe(gotOther.add)
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
-	for _, e := range []*Events{a, b} {
+	for _, e := range []*Events{a, b, other} {
 		wg.Add(1)
 		go func() { defer wg.Done(); e.Run(ctx) }()
 	}
@@ -80,4 +82,7 @@ func TestEventsAcrossReplicas(t *testing.T) {
 	time.Sleep(200 * time.Millisecond)
 	proxy.Heal() // … and resubscribes
 	publishUntil(EventCacheCleared)
+	if n := gotOther.count(EventKeyRevoked) + gotOther.count(EventCacheCleared); n != 0 {
+		t.Errorf("a deployment with another prefix received %d of these events", n)
+	}
 }

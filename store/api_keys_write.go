@@ -138,3 +138,20 @@ func (s *APIKeys) CreateForUser(ctx context.Context, userID int64, limit int, nk
 	}
 	return plain, k, wrap("create key for user", err)
 }
+
+// EndedKey is a key that stopped working: revoked, or past its expiry.
+type EndedKey struct {
+	ID      int64 `db:"id"`
+	Revoked bool  `db:"revoked"`
+}
+
+// EndedSince returns the keys revoked at or after since, or whose expiry falls between
+// since and now: what a replica must stop serving (its open streams and sockets)
+// when no Redis event told it.
+func (s *APIKeys) EndedSince(ctx context.Context, since time.Time) ([]EndedKey, error) {
+	out := []EndedKey{}
+	now := s.db.nowUTC()
+	q := s.db.x.Rebind(`SELECT id, CASE WHEN revoked_at IS NULL THEN 0 ELSE 1 END AS revoked FROM api_keys
+		WHERE revoked_at >= ? OR (expires_at >= ? AND expires_at <= ?)`)
+	return out, wrap("ended keys", s.db.x.SelectContext(ctx, &out, q, ts(since), ts(since), now))
+}

@@ -40,7 +40,7 @@ func (s *Server) handleRefresh(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, dbError(err, ""))
 		return
 	}
-	tok, err := s.tokens.Access(u.ID, u.Email)
+	tok, err := s.tokens.Access(u.ID, u.Email, c.SessionID)
 	if err != nil {
 		s.writeError(w, r, realtime.Wrap(realtime.CodeInternal, err))
 		return
@@ -48,9 +48,10 @@ func (s *Server) handleRefresh(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, tok)
 }
 
-// handleLogout serves POST /auth/logout: the bearer access token (and a refresh_token in
-// the body, when sent) goes on the denylist until it expires. The denylist is in
-// memory, per replica (see denylist).
+// handleLogout serves POST /auth/logout: the bearer access token's login session — its
+// access and refresh tokens — is refused from now on by every replica, also after a
+// restart (auth.Tokens.Revoke); so is the session of a refresh_token sent in the body.
+// 503 E5003 when the database cannot record it.
 func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
 	tok := auth.BearerToken(r)
 	if tok == "" {
@@ -67,11 +68,17 @@ func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
 	if r.ContentLength != 0 && r.Body != nil && r.Body != http.NoBody {
 		var req refreshRequest
 		if decodeJSON(r, &req) == nil && req.RefreshToken != "" {
-			if rc, err := s.tokens.Parse(req.RefreshToken, auth.TokenRefresh); err == nil && rc.UserID == c.UserID {
-				s.tokens.Revoke(rc)
+			if rc, err := s.tokens.Parse(req.RefreshToken, auth.TokenRefresh); err == nil && rc.UserID == c.UserID && (rc.SessionID == "" || rc.SessionID != c.SessionID) {
+				if err := s.tokens.Revoke(r.Context(), rc); err != nil {
+					s.writeError(w, r, realtime.Wrap(realtime.CodeDatabaseError, err))
+					return
+				}
 			}
 		}
 	}
-	s.tokens.Revoke(c)
+	if err := s.tokens.Revoke(r.Context(), c); err != nil {
+		s.writeError(w, r, realtime.Wrap(realtime.CodeDatabaseError, err))
+		return
+	}
 	w.WriteHeader(http.StatusNoContent)
 }

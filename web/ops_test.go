@@ -69,7 +69,7 @@ type opsFixture struct {
 }
 
 func newOpsFixture(t *testing.T, db *store.DB) *opsFixture {
-	f := &opsFixture{cache: store.NewMemoryCache(100, nil), events: realtime.NewEvents(nil, nil)}
+	f := &opsFixture{cache: store.NewMemoryCache(100, nil), events: realtime.NewEvents(nil, "", nil)}
 	f.events.Subscribe(func(ev realtime.ClusterEvent) { f.got = append(f.got, ev) })
 	l, err := limits.NewLimiter(limits.Config{}, limits.Deps{})
 	if err != nil {

@@ -72,7 +72,7 @@ func (a *app) build(ctx context.Context, settingsView []effective, stdout io.Wri
 	if err != nil {
 		return err
 	}
-	return a.buildEdges(st, up, core, settingsView)
+	return a.buildEdges(ctx, st, up, core, settingsView)
 }
 
 // addListener binds host:port for srv.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/hapa-project/hapa/admin"
 	"github.com/hapa-project/hapa/auth"
 	"github.com/hapa-project/hapa/realtime"
+	"github.com/hapa-project/hapa/realtime/limits"
 	"github.com/hapa-project/hapa/realtime/ws"
 	"github.com/hapa-project/hapa/static"
 	"github.com/hapa-project/hapa/web"
@@ -19,14 +21,24 @@ import (
 // authentication, the editor socket hub, the admin console, the HTTP edge (which
 // mounts the hub and the console), its listeners, and the subscription to
 // cross-replica events.
-func (a *app) buildEdges(st *stores, up *upstream, c *core, settingsView []effective) error {
+func (a *app) buildEdges(ctx context.Context, st *stores, up *upstream, c *core, settingsView []effective) error {
 	cfg := a.cfg
-	authn, err := auth.New(auth.Config{JWTSecret: []byte(cfg.SecretKey), KeyCacheTTL: cfg.APIKeyCacheTTL}, auth.Deps{DB: st.db})
+	authn, err := auth.New(auth.Config{JWTSecret: []byte(cfg.SecretKey), KeyCacheTTL: cfg.APIKeyCacheTTL,
+		CheckInterval: cfg.RevocationCheck}, auth.Deps{DB: st.db})
 	if err != nil {
 		return err
 	}
+	if err := authn.Load(ctx); err != nil {
+		return fmt.Errorf("load logged-out tokens: %w", err)
+	}
 	a.addLoop("key-last-used", authn.Keys().Run)
 
+	var leases ws.ConnLeases // the socket cap per key counts every replica's sockets through Redis
+	if st.rdb != nil {
+		sockets := limits.NewSockets(limits.SocketConfig{Prefix: cfg.RedisPrefix + "ws"}, st.rdb, a.log)
+		a.addLoop("socket-leases", sockets.Run)
+		leases = sockets
+	}
 	hub, err := ws.NewHub(ws.Config{
 		MaxMessageBytes: cfg.WSMaxMessageBytes,
 		MaxStreams:      cfg.WSMaxStreams,
@@ -35,7 +47,7 @@ func (a *app) buildEdges(st *stores, up *upstream, c *core, settingsView []effec
 		PingInterval:    cfg.WSPingInterval,
 		AllowedOrigins:  cfg.AllowedOrigins,
 		ServerVersion:   cfg.Version,
-	}, ws.Deps{Engine: c.engine, Auth: authn, Admit: c.limiter, Observer: c.metrics, Logger: a.log})
+	}, ws.Deps{Engine: c.engine, Auth: authn, Admit: c.limiter, Leases: leases, Observer: c.metrics, Logger: a.log})
 	if err != nil {
 		return err
 	}
@@ -119,16 +131,32 @@ func (a *app) buildEdges(st *stores, up *upstream, c *core, settingsView []effec
 		return err
 	}
 
+	// Revocation on every replica and transport (docs/operations.md, "Running several
+	// replicas"): at once through the events bus, and from the database every
+	// REVOCATION_CHECK_INTERVAL whether or not an event came.
+	endKey := func(keyID int64, e *realtime.Error) {
+		c.engine.RevokeKey(keyID, e) // SSE, /v1 and socket streams end with e
+		hub.CloseKey(keyID, e.Code, "")
+	}
+	authn.Tokens().OnRevoke = func(id string, exp time.Time) {
+		ev := realtime.ClusterEvent{Type: realtime.EventTokenRevoked, TokenID: id, Expires: exp}
+		if err := c.events.Publish(context.Background(), ev); err != nil {
+			a.log.Warn("logout not published to other replicas (they read it from the database)", "err", err)
+		}
+	}
 	c.events.Subscribe(func(ev realtime.ClusterEvent) {
 		switch ev.Type {
 		case realtime.EventKeyRevoked:
 			authn.Keys().Invalidate(ev.KeyID)
-			hub.CloseKey(ev.KeyID, realtime.CodeKeyRevoked, "")
+			endKey(ev.KeyID, realtime.NewError(realtime.CodeKeyRevoked, ""))
+		case realtime.EventTokenRevoked:
+			authn.Tokens().Deny(ev.TokenID, ev.Expires)
 		case realtime.EventCacheCleared:
 			st.memCache.Clear(context.Background(), ev.Namespace)
 		}
 	})
 	a.addLoop("events", c.events.Run)
+	a.addLoop("revocations", func(ctx context.Context) error { return authn.Watch(ctx, a.log, endKey) })
 	if err := a.addListener("main", cfg.Host, cfg.Port, web.NewHTTPServer(wcfg, srv.Handler())); err != nil {
 		return err
 	}

@@ -36,12 +36,13 @@ func (a *app) buildEngine(st *stores, up *upstream) (*core, error) {
 		st.db.Incidents(), st.db.RequestLog(), a.log)
 	a.addLoop("retention", c.retention.Run)
 
-	quotas := limits.NewQuotas(limits.QuotaConfig{}, st.rdb, a.log)
+	quotas := limits.NewQuotas(limits.QuotaConfig{Prefix: cfg.RedisPrefix + "q"}, st.rdb, a.log)
 	rules, _ := limits.ParseRules(cfg.RateLimitRules) // validated with the config
 	c.limiter, err = limits.NewLimiter(limits.Config{
 		Disabled:    !cfg.RateLimitEnabled,
 		DefaultRate: limits.Rate{Limit: int64(cfg.DefaultRateLimit), Period: time.Duration(cfg.RateLimitWindowMinutes) * time.Minute},
 		Rules:       rules,
+		Prefix:      cfg.RedisPrefix + "rl",
 	}, limits.Deps{Redis: st.rdb, Observer: c.metrics, Logger: a.log})
 	if err != nil {
 		return nil, err
@@ -76,7 +77,7 @@ func (a *app) buildEngine(st *stores, up *upstream) (*core, error) {
 
 	// Cross-replica events: a revoked key closes its sockets and leaves the auth cache
 	// everywhere; a cache clear reaches every replica (docs/operations.md).
-	c.events = realtime.NewEvents(st.rdb, a.log)
+	c.events = realtime.NewEvents(st.rdb, cfg.RedisPrefix, a.log)
 	return c, nil
 }
 

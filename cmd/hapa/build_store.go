@@ -50,7 +50,7 @@ func (a *app) buildStore(ctx context.Context, stdout io.Writer) (*stores, error)
 		a.onClose(func() { rdb.Close() })
 		pingRedis(ctx, rdb, a.log)
 		st.rdb = rdb
-		st.cache = store.NewTieredCache(store.NewRedisCache(rdb, "hapa:", 250*time.Millisecond), st.memCache, a.log)
+		st.cache = store.NewTieredCache(store.NewRedisCache(rdb, cfg.RedisPrefix, 250*time.Millisecond), st.memCache, a.log)
 	}
 	return st, nil
 }

@@ -45,6 +45,9 @@ type Config struct {
 	DatabaseURL string
 	AutoMigrate bool
 	RedisURL    string
+	RedisPrefix string
+
+	RevocationCheck time.Duration
 
 	CacheTTL            time.Duration
 	MaxCacheSize        int
@@ -123,6 +126,8 @@ func settings() []setting {
 		{"DATABASE_URL", "sqlite:///./data/hapa.db", true, "sqlite:////abs/path.db (four slashes: absolute), sqlite:///rel/path.db (relative to the working directory), sqlite://:memory: or postgres://…", dburl(func(c *Config) *string { return &c.DatabaseURL })},
 		{"AUTO_MIGRATE", "false", false, "apply PostgreSQL migrations at start (fresh SQLite is always migrated)", boolean(func(c *Config) *bool { return &c.AutoMigrate })},
 		{"REDIS_URL", "", true, "redis://… for the shared cache, limiter and events (empty = in-process)", redisurl(func(c *Config) *string { return &c.RedisURL })},
+		{"REDIS_PREFIX", "", false, "prefix of every Redis key and pub/sub channel, so deployments sharing a Redis server never meet (empty = hapa:<database name>:)", str(func(c *Config) *string { return &c.RedisPrefix })},
+		{"REVOCATION_CHECK_INTERVAL", "5s", false, "how often each replica re-reads key revocations and logouts from the database (they arrive at once through Redis when it is set)", duration(func(c *Config) *time.Duration { return &c.RevocationCheck })},
 
 		{"CACHE_TTL", "1800", false, "response cache lifetime, seconds", seconds(func(c *Config) *time.Duration { return &c.CacheTTL })},
 		{"MAX_CACHE_SIZE", "1000", false, "in-memory cache entries", integer(func(c *Config) *int { return &c.MaxCacheSize }, 0, 10_000_000)},
@@ -227,6 +232,9 @@ func (c *Config) check() []error {
 
 // finish derives dependent defaults.
 func (c *Config) finish() {
+	if c.RedisPrefix == "" {
+		c.RedisPrefix = "hapa:" + databaseName(c.DatabaseURL) + ":"
+	}
 	if c.VLLMFirstToken == 0 {
 		c.VLLMFirstToken = c.RequestTimeout
 	}

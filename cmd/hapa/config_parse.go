@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/netip"
 	"net/url"
+	"path"
 	"strconv"
 	"strings"
 	"time"
@@ -294,4 +295,27 @@ func unquote(v string) (string, error) {
 		v = strings.TrimSpace(v[:i])
 	}
 	return v, nil
+}
+
+// databaseName names the database of a DATABASE_URL for the default REDIS_PREFIX: the
+// PostgreSQL database (and its search_path schema, when one is given), or the SQLite
+// file's name without its extension ("memory" for :memory:).
+func databaseName(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "hapa"
+	}
+	name := strings.Trim(u.Path, "/")
+	if u.Scheme == "sqlite" {
+		name = strings.TrimSuffix(path.Base(u.Opaque+u.Host+u.Path), path.Ext(u.Path))
+		if strings.Contains(raw, ":memory:") {
+			name = "memory"
+		}
+	} else if sp := u.Query().Get("search_path"); sp != "" {
+		name += "." + sp
+	}
+	if name == "" || name == "." || name == "/" {
+		return "hapa"
+	}
+	return name
 }

@@ -137,3 +137,28 @@ func TestPrintConfigRedacts(t *testing.T) {
 		t.Errorf("missing non-secret parts:\n%s", out)
 	}
 }
+
+// TestRedisPrefix: deployments that share a Redis server but not a database get
+// different prefixes by default; REDIS_PREFIX wins.
+func TestRedisPrefix(t *testing.T) {
+	for db, want := range map[string]string{
+		"postgres://hapa@db:5432/prod?sslmode=disable":      "hapa:prod:",
+		"postgresql://hapa@db/staging":                      "hapa:staging:",
+		"postgres://postgres@127.0.0.1/test?search_path=t1": "hapa:test.t1:",
+		"sqlite:///./data/hapa.db":                          "hapa:hapa:",
+		"sqlite:////var/lib/hapa/other.db":                  "hapa:other:",
+		"sqlite://:memory:":                                 "hapa:memory:",
+	} {
+		c, err := loadConfig(env(map[string]string{"DATABASE_URL": db}), nil, nil)
+		if err != nil {
+			t.Fatalf("%s: %v", db, err)
+		}
+		if c.RedisPrefix != want {
+			t.Errorf("DATABASE_URL=%s: prefix %q, want %q", db, c.RedisPrefix, want)
+		}
+	}
+	c, err := loadConfig(env(map[string]string{"REDIS_PREFIX": "team-a:"}), nil, nil)
+	if err != nil || c.RedisPrefix != "team-a:" {
+		t.Fatalf("REDIS_PREFIX: %q %v", c.RedisPrefix, err)
+	}
+}

@@ -104,20 +104,21 @@ func cmdKeys(ctx context.Context, args []string, getenv func(string) string, std
 }
 
 // announceRevocation tells running replicas through Redis, when configured, so they
-// close the key's sockets and drop it from their caches at once; without Redis a
-// replica notices within API_KEY_CACHE_TTL (sockets within their revalidation period).
+// end the key's streams and sockets and drop it from their caches at once; without
+// Redis each replica reads the revocation from the database within
+// REVOCATION_CHECK_INTERVAL.
 func announceRevocation(ctx context.Context, cfg Config, id int64, stdout io.Writer) {
 	if cfg.RedisURL == "" {
-		fmt.Fprintf(stdout, "running servers stop accepting it within API_KEY_CACHE_TTL (%s)\n", cfg.APIKeyCacheTTL)
+		fmt.Fprintf(stdout, "running servers end its streams and refuse it within REVOCATION_CHECK_INTERVAL (%s)\n", cfg.RevocationCheck)
 		return
 	}
 	rdb, err := store.NewRedis(cfg.RedisURL)
 	if err == nil {
 		defer rdb.Close()
-		err = realtime.NewEvents(rdb, nil).Publish(ctx, realtime.ClusterEvent{Type: realtime.EventKeyRevoked, KeyID: id})
+		err = realtime.NewEvents(rdb, cfg.RedisPrefix, nil).Publish(ctx, realtime.ClusterEvent{Type: realtime.EventKeyRevoked, KeyID: id})
 	}
 	if err != nil {
-		fmt.Fprintf(stdout, "warning: could not notify running servers through Redis (%v); they notice within %s\n", err, cfg.APIKeyCacheTTL)
+		fmt.Fprintf(stdout, "warning: could not notify running servers through Redis (%v); they notice within %s\n", err, cfg.RevocationCheck)
 	}
 }
 

@@ -104,7 +104,7 @@ func call(t *testing.T, method, url, key, body string) (int, map[string]any) {
 	return resp.StatusCode, m
 }
 
-// TestServeEndToEnd is issue 2's acceptance path: a fresh SQLite file, the built-in
+// TestServeEndToEnd is the first-run path of the README: a fresh SQLite file, the built-in
 // simulator, a key made with `hapa keys create`, used, revoked, refused with E4007.
 func TestServeEndToEnd(t *testing.T) {
 	dbURL := "sqlite:///" + filepath.Join(t.TempDir(), "hapa.db")

@@ -291,7 +291,7 @@ func TestTypedNilRedis(t *testing.T) {
 	if _, _, e := NewQuotas(QuotaConfig{}, rdb, nil).Reserve(context.Background(), c, 1, 5); e != nil {
 		t.Fatalf("quota with a typed nil Redis: %v", e)
 	}
-	if err := realtime.NewEvents(rdb, nil).Publish(context.Background(), realtime.ClusterEvent{Type: realtime.EventKeyRevoked}); err != nil {
+	if err := realtime.NewEvents(rdb, "", nil).Publish(context.Background(), realtime.ClusterEvent{Type: realtime.EventKeyRevoked}); err != nil {
 		t.Fatal(err)
 	}
 }

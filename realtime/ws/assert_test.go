@@ -7,6 +7,7 @@ import (
 
 // The production types satisfy the interfaces the socket transport consumes.
 var (
-	_ Admitter = (*limits.Limiter)(nil)
-	_ Observer = (*realtime.Metrics)(nil)
+	_ Admitter   = (*limits.Limiter)(nil)
+	_ ConnLeases = (*limits.Sockets)(nil)
+	_ Observer   = (*realtime.Metrics)(nil)
 )

@@ -84,6 +84,14 @@ type Observer interface {
 	FrameSent(eventType string, bytes int)
 }
 
+// ConnLeases counts a key's sockets across replicas for MaxConnsPerKey;
+// *limits.Sockets implements it. Acquire's error means it cannot tell (no Redis): the
+// hub then counts this replica's sockets only.
+type ConnLeases interface {
+	Acquire(ctx context.Context, key, session string, max int) (bool, error)
+	Release(key, session string)
+}
+
 // Deps are the hub's collaborators. Engine and Auth are required.
 //
 // Auth authenticates the upgrade (X-API-Key, Authorization: Bearer, or the
@@ -94,7 +102,8 @@ type Observer interface {
 type Deps struct {
 	Engine   realtime.Starter
 	Auth     *auth.Authenticator
-	Admit    Admitter // nil: no limits
+	Admit    Admitter   // nil: no limits
+	Leases   ConnLeases // nil: MaxConnsPerKey counts this replica's sockets
 	Logger   *slog.Logger
 	Observer Observer // nil: none
 }

@@ -50,7 +50,7 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	conn.SetReadLimit(h.cfg.MaxMessageBytes)
 	s := newSession(h, conn, wc, caller)
-	if code, reason := h.register(s); code != 0 {
+	if code, reason := h.register(r.Context(), s); code != 0 {
 		_ = conn.Close(code, reason)
 		return
 	}

@@ -79,33 +79,75 @@ func connKey(c realtime.Caller) string {
 	return "u" + strconv.FormatInt(c.UserID, 10)
 }
 
-// register adds s unless the hub is closing (1012) or the key has too many sockets (4029).
-func (h *Hub) register(s *session) (websocket.StatusCode, string) {
+// register adds s unless the hub is closing (1012) or the key has too many sockets
+// (4029): MaxConnsPerKey on all replicas together when Leases answers, on this one
+// otherwise.
+func (h *Hub) register(ctx context.Context, s *session) (websocket.StatusCode, string) {
+	tooMany := string(realtime.CodeTooManyConns) + ": too many connections for this key"
+	k, max := connKey(s.caller), h.cfg.MaxConnsPerKey
+	h.mu.Lock()
+	if h.closing {
+		h.mu.Unlock()
+		return websocket.StatusServiceRestart, "server restart"
+	}
+	if max > 0 && h.perKey[k] >= max {
+		h.mu.Unlock()
+		return CloseTooManyConns, tooMany
+	}
+	h.perKey[k]++ // this replica's slot, held while the cluster is asked
+	h.mu.Unlock()
+	if max > 0 && h.deps.Leases != nil {
+		ok, err := h.deps.Leases.Acquire(ctx, k, s.id, max)
+		if err == nil && !ok {
+			h.dropSlot(k)
+			return CloseTooManyConns, tooMany
+		}
+		s.leased = err == nil
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closing {
+		h.perKey[k]--
 		return websocket.StatusServiceRestart, "server restart"
 	}
-	k := connKey(s.caller)
-	if h.cfg.MaxConnsPerKey > 0 && h.perKey[k] >= h.cfg.MaxConnsPerKey {
-		return CloseTooManyConns, string(realtime.CodeTooManyConns) + ": too many connections for this key"
-	}
-	h.perKey[k]++
 	h.sessions[s] = struct{}{}
 	h.wg.Add(1)
 	h.obs.SessionOpened()
 	return 0, ""
 }
 
-func (h *Hub) unregister(s *session) {
+func (h *Hub) dropSlot(k string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	delete(h.sessions, s)
-	k := connKey(s.caller)
 	if h.perKey[k]--; h.perKey[k] <= 0 {
 		delete(h.perKey, k)
 	}
+}
+
+func (h *Hub) unregister(s *session) {
+	if s.leased {
+		h.deps.Leases.Release(connKey(s.caller), s.id)
+	}
+	h.mu.Lock()
+	delete(h.sessions, s)
+	h.mu.Unlock()
+	h.dropSlot(connKey(s.caller))
 	h.wg.Done()
+}
+
+// Keys returns the API keys that have open sockets on this replica.
+func (h *Hub) Keys() []int64 {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	seen := map[int64]bool{}
+	out := []int64{}
+	for s := range h.sessions {
+		if id := s.caller.KeyID; id != 0 && !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	return out
 }
 
 func (h *Hub) streamOpened(k realtime.Kind) {

@@ -54,6 +54,7 @@ type session struct {
 	parkTok    uint64      // the reader's poller registration; 0 while a reader runs
 	armed      bool        // the socket is in the poller's set
 	closed     bool        // closeNow or end ran: no parking, no timer re-arming
+	leased     bool        // holds a cluster-wide socket lease (Deps.Leases)
 
 	peekMu      sync.Mutex // the reader's look into the read buffer vs. the close handshake
 	stopClose   func() bool

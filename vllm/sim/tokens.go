@@ -52,3 +52,7 @@ func appendPieces(dst []string, s string) []string {
 	}
 	return dst
 }
+
+// CountTokens counts the tokens of s as the simulator splits text (its usage counts
+// these): a test that received text from it knows how many tokens that was.
+func CountTokens(s string) int { return countTokens(s) }

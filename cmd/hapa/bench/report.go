@@ -32,7 +32,7 @@ type Table struct {
 	Rows   [][]string
 }
 
-// Goal is one target of issue 9 and what the run measured against it.
+// Goal is one performance target (docs/performance.md) and what the run measured against it.
 type Goal struct {
 	Name     string
 	Target   string

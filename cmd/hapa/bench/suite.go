@@ -71,8 +71,8 @@ func RaiseNoFile(n uint64) (uint64, error) {
 	return want.Cur, nil
 }
 
-// RunSuite runs every scenario of issue 9 against child processes of o.Bin and returns
-// the report. A failing scenario is reported as such; the others still run.
+// RunSuite runs every scenario of docs/performance.md against child processes of o.Bin
+// and returns the report. A failing scenario is reported as such; the others still run.
 func RunSuite(ctx context.Context, o SuiteOpts) (*Report, error) {
 	if o.Scale <= 0 {
 		o.Scale = 1
