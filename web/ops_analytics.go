@@ -15,7 +15,8 @@ type adapterPerf struct {
 	TTFTP50  float64 `json:"ttft_p50"`
 	TTFTP99  float64 `json:"ttft_p99"`
 	Tokens   int64   `json:"tokens"`
-	Errors   int     `json:"errors"`
+	Errors   int     `json:"errors"`    // failed requests; cancels are not errors
+	Cancel   int     `json:"cancelled"` // HAPA addition: requests the client left (status 499)
 }
 
 type percentiles struct {
@@ -33,7 +34,9 @@ type modelUsage struct {
 // handlePerformance serves GET /api/v1/analytics/performance?period=1h|24h|7d|30d
 // (default 24h). Every number comes from the request log of the period (one row per
 // engine request: REST and WebSocket generations and completions): times in
-// milliseconds, percentiles nearest-rank, tokens as vLLM reported them.
+// milliseconds, percentiles nearest-rank, tokens as vLLM reported them, all computed in
+// SQL (store.RequestLog.Stats). A request the client left (status 499) is a cancel:
+// counted in cancelled and cancel_rate, never in errors or error_rate.
 func (s *Server) handlePerformance(w http.ResponseWriter, r *http.Request) {
 	name, span, _, err := period(r)
 	if err != nil {
@@ -62,6 +65,10 @@ func (s *Server) handlePerformance(w http.ResponseWriter, r *http.Request) {
 		LatencyMs         percentiles            `json:"latency_ms"`
 		TTFTMs            percentiles            `json:"ttft_ms"`
 		PerAdapter        map[string]adapterPerf `json:"per_adapter"`
+		// HAPA additions
+		Errors     int     `json:"errors"`
+		Cancelled  int     `json:"cancelled"`
+		CancelRate float64 `json:"cancel_rate"`
 	}{Period: name, Since: now.Add(-span).Format(time.RFC3339), Until: now.Format(time.RFC3339),
 		Requests: t.Requests, AvgResponseTime: round2(t.AvgLatencyMs),
 		RequestsPerMinute: round2(float64(t.Requests) / span.Minutes()),
@@ -73,6 +80,7 @@ func (s *Server) handlePerformance(w http.ResponseWriter, r *http.Request) {
 		LatencyMs:  percentiles{round2(t.P50LatencyMs), round2(t.P99LatencyMs)},
 		TTFTMs:     percentiles{round2(t.P50TTFTMs), round2(t.P99TTFTMs)},
 		PerAdapter: map[string]adapterPerf{},
+		Errors:     t.Errors, Cancelled: t.Cancelled, CancelRate: ratio(t.Cancelled, t.Requests),
 	}
 	for _, a := range sum.ByAdapter {
 		name := a.Adapter
@@ -80,7 +88,8 @@ func (s *Server) handlePerformance(w http.ResponseWriter, r *http.Request) {
 			name = "unknown"
 		}
 		out.PerAdapter[name] = adapterPerf{Requests: a.Requests, P50: round2(a.P50LatencyMs), P99: round2(a.P99LatencyMs),
-			TTFTP50: round2(a.P50TTFTMs), TTFTP99: round2(a.P99TTFTMs), Tokens: a.TokensIn + a.TokensOut, Errors: a.Errors}
+			TTFTP50: round2(a.P50TTFTMs), TTFTP99: round2(a.P99TTFTMs), Tokens: a.TokensIn + a.TokensOut, Errors: a.Errors,
+			Cancel: a.Cancelled}
 	}
 	writeJSON(w, http.StatusOK, out)
 }
