@@ -37,7 +37,7 @@ func (h *Handler) liveView(r *http.Request) LiveView {
 		v.Unavailable = "The request log is not connected to the console."
 		return v
 	}
-	s, err := h.deps.Usage.Summary(ctx, UsageFilter{Since: now.Add(-liveWindow), Until: now})
+	s, err := h.deps.Usage.Summary(ctx, UsageFilter{Since: now.Add(-liveWindow)})
 	if err != nil {
 		h.log.Warn("admin: usage summary", "err", err)
 		v.Unavailable = "The request log could not be read."
@@ -46,9 +46,10 @@ func (h *Handler) liveView(r *http.Request) LiveView {
 	mins := liveWindow.Minutes()
 	v.RequestsPerMin = ftoa(float64(s.Requests)/mins, 1)
 	v.TokensPerSec = ftoa(float64(s.TokensOut)/liveWindow.Seconds(), 1)
-	v.ErrorRate, v.CacheHitRate = "–", "–"
-	if s.Requests > 0 {
+	v.ErrorRate, v.CancelRate, v.CacheHitRate = "–", "–", "–"
+	if s.Requests > 0 { // a cancel (the client left) is not an error
 		v.ErrorRate = pct(float64(s.Errors) / float64(s.Requests))
+		v.CancelRate = pct(float64(s.Cancelled) / float64(s.Requests))
 		v.CacheHitRate = pct(float64(s.Cached) / float64(s.Requests))
 	}
 	v.LatencyP50, v.LatencyP99 = ms(s.LatencyP50), ms(s.LatencyP99)
