@@ -18,12 +18,13 @@ func (h *Handler) overviewLive(w http.ResponseWriter, r *http.Request) {
 }
 
 // liveView computes the overview's figures: rates over the last five minutes of the
-// request log, the hub's sockets and streams, replica health, and requests per
-// minute over the last hour.
+// request log (shared by every replica), this replica's sockets and streams (its hub's,
+// labelled with Config.Replica), the upstream replicas' health as this replica sees it,
+// and requests per minute over the last hour.
 func (h *Handler) liveView(r *http.Request) LiveView {
 	ctx := r.Context()
 	now := h.now()
-	v := LiveView{UpdatedAt: now, Sockets: "–", Streams: "–"}
+	v := LiveView{UpdatedAt: now, Sockets: "–", Streams: "–", Replica: h.cfg.Replica}
 	if h.deps.Realtime != nil {
 		st := h.deps.Realtime.Stats()
 		v.Sockets, v.Streams = itoa(st.Sessions), itoa(st.Streams)
