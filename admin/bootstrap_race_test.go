@@ -3,6 +3,7 @@ package admin
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -10,9 +11,12 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/hapa-project/hapa/auth"
 	"github.com/hapa-project/hapa/store"
 	"github.com/hapa-project/hapa/store/storetest"
+	"github.com/hapa-project/hapa/web"
 )
 
 // TestEnsureAdminConcurrentStarts is several replicas starting together on a fresh
@@ -89,5 +93,24 @@ func ensureAdminRace(t *testing.T, u string) {
 	}
 	if code := login(password + "x"); code != http.StatusUnauthorized {
 		t.Fatalf("a wrong password: %d", code)
+	}
+	// … and to the API, as the DB-module login.
+	authn, err := auth.New(auth.Config{JWTSecret: []byte("bootstrap-race-secret-0123456789")}, auth.Deps{DB: first})
+	if err != nil {
+		t.Fatal(err)
+	}
+	api, err := web.New(web.Config{LoginDelay: time.Millisecond}, web.Deps{DB: first, Auth: authn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := json.Marshal(map[string]string{"email": DefaultAdminEmail, "password": password})
+	req := httptest.NewRequest("POST", "/auth/login", bytes.NewReader(body))
+	rec := httptest.NewRecorder()
+	api.Handler().ServeHTTP(rec, req)
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &tok); rec.Code != http.StatusOK || err != nil || tok.AccessToken == "" {
+		t.Fatalf("POST /auth/login with the printed password: %d %s", rec.Code, rec.Body)
 	}
 }
