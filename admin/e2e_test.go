@@ -296,6 +296,13 @@ func TestConsoleInChromium(t *testing.T) {
 		}
 		tb.shot("overview")
 		tb.open("/admin/errors?period=24h", "incidents-table")
+		// The playground's cancel is a cancel, not an internal error.
+		if run(tb, "E5004 row", chromedp.Evaluate[bool](`!!document.querySelector('[data-testid="code-row"][data-code="E5004"]')`)) {
+			t.Error("a client cancel is listed as E5004")
+		}
+		if note := tb.text("errors-cancelled"); hasRealtimeClient() && strings.HasPrefix(note, "Cancelled by the client: 0 ") {
+			t.Errorf("the playground's cancel is not counted: %q", note)
+		}
 		tb.shot("errors")
 		tb.do("incident", chromedp.Click(chromedp.CSS(`[data-testid="incident-row"] a`)), chromedp.WaitVisible(byID("incident-detail")))
 		tb.shot("incident")
