@@ -20,7 +20,7 @@ func (h *Handler) cachePage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) cacheView(r *http.Request) CacheView {
-	v := CacheView{Connected: h.deps.Cache != nil}
+	v := CacheView{Connected: h.deps.Cache != nil, Replica: h.cfg.Replica}
 	if !v.Connected {
 		return v
 	}

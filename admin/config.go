@@ -2,7 +2,9 @@ package admin
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"os"
 	"time"
 
 	"github.com/hapa-project/hapa/store"
@@ -30,6 +32,10 @@ type Config struct {
 	TrustForwardedProto bool
 	// Version is shown in the footer.
 	Version string
+	// Replica names this process on the figures that are its own rather than the
+	// cluster's — open sockets, active streams, cache hits and misses (docs/admin.md,
+	// "Figures of this replica"). Default: the host name and the process id.
+	Replica string
 }
 
 func (c Config) withDefaults() Config {
@@ -47,6 +53,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.PlaygroundKeyTTL <= 0 {
 		c.PlaygroundKeyTTL = time.Hour
+	}
+	if c.Replica == "" {
+		c.Replica = DefaultReplica()
 	}
 	return c
 }
@@ -94,8 +103,18 @@ type Realtime interface {
 	Stats() SocketStats
 }
 
-// SocketStats counts this replica's open editor sockets and their streams.
+// SocketStats counts this replica's open editor sockets and their streams (not the
+// cluster's: the console labels them with Config.Replica).
 type SocketStats struct {
 	Sessions int
 	Streams  int
+}
+
+// DefaultReplica is Config.Replica's default: "<host name> (pid <n>)".
+func DefaultReplica() string {
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "unknown host"
+	}
+	return fmt.Sprintf("%s (pid %d)", host, os.Getpid())
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
+	"github.com/hapa-project/hapa/admin"
 	"github.com/hapa-project/hapa/static"
 	"github.com/hapa-project/hapa/store"
 )
@@ -258,6 +259,12 @@ func TestConsoleInChromium(t *testing.T) {
 	t.Run("clear cache", func(t *testing.T) {
 		tb.t = t
 		tb.open("/admin/cache", "cache-table")
+		if got := tb.text("cache-hits-head"); !strings.Contains(got, "this replica") {
+			t.Errorf("hits header %q", got)
+		}
+		if got, want := tb.text("replica-id"), admin.DefaultReplica(); got != want {
+			t.Errorf("cache page names replica %q, want %q", got, want)
+		}
 		tb.shot("cache")
 		tb.do("confirm step", chromedp.Click(byID("cache-clear-all")), chromedp.WaitVisible(byID("cache-confirm")))
 		tb.shot("cache-confirm")
@@ -273,8 +280,29 @@ func TestConsoleInChromium(t *testing.T) {
 		// htmx (under the CSP) replaces the live section within a poll interval.
 		tb.do("mark", chromedp.Evaluate[chromedp.Void](`document.querySelector("#live").dataset.stale = "1"`))
 		tb.waitJS("live refresh", `(() => { const l = document.querySelector("#live"); return !!l && !l.dataset.stale && l.querySelector("time").dataset.local === "1"; })()`)
+		// Sockets and streams are this replica's own, and say so (after a refresh too).
+		tb.do("replica labels visible", chromedp.WaitVisible(byID("stat-sockets-scope")), chromedp.WaitVisible(byID("stat-streams-scope")),
+			chromedp.WaitVisible(byID("replica-id")))
+		for _, id := range []string{"stat-sockets-scope", "stat-streams-scope"} {
+			if got := tb.text(id); got != "this replica" {
+				t.Errorf("%s = %q", id, got)
+			}
+		}
+		if got, want := tb.text("replica-id"), admin.DefaultReplica(); got != want {
+			t.Errorf("overview names replica %q, want %q", got, want)
+		}
+		if note := tb.text("replica-note"); !strings.Contains(note, "this replica's own") {
+			t.Errorf("replica note %q", note)
+		}
 		tb.shot("overview")
 		tb.open("/admin/errors?period=24h", "incidents-table")
+		// The playground's cancel is a cancel, not an internal error.
+		if run(tb, "E5004 row", chromedp.Evaluate[bool](`!!document.querySelector('[data-testid="code-row"][data-code="E5004"]')`)) {
+			t.Error("a client cancel is listed as E5004")
+		}
+		if note := tb.text("errors-cancelled"); hasRealtimeClient() && strings.HasPrefix(note, "Cancelled by the client: 0 ") {
+			t.Errorf("the playground's cancel is not counted: %q", note)
+		}
 		tb.shot("errors")
 		tb.do("incident", chromedp.Click(chromedp.CSS(`[data-testid="incident-row"] a`)), chromedp.WaitVisible(byID("incident-detail")))
 		tb.shot("incident")

@@ -2,6 +2,7 @@ package admin
 
 import (
 	"net/http"
+	"slices"
 	"time"
 )
 
@@ -30,7 +31,11 @@ func (h *Handler) errorsPage(w http.ResponseWriter, r *http.Request) {
 			p = ep
 		}
 	}
-	v := ErrorsView{Period: p.Name, PeriodLabel: p.Label}
+	class := ErrorClasses[0]
+	if c := r.URL.Query().Get("class"); slices.Contains(ErrorClasses, c) {
+		class = c
+	}
+	v := ErrorsView{Period: p.Name, PeriodLabel: p.Label, Class: class, Classes: ErrorClasses}
 	for _, ep := range errorPeriods {
 		v.Periods = append(v.Periods, ep.Name)
 	}
@@ -42,13 +47,13 @@ func (h *Handler) errorsPage(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	since := h.now().Add(-p.Span)
-	codes, err := h.deps.Incidents.Codes(ctx, since)
+	counts, err := h.deps.Incidents.Errors(ctx, since, class)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	for _, cc := range codes {
-		v.Codes = append(v.Codes, cc)
+	v.Codes, v.Cancelled, v.Requests = counts.Codes, counts.Cancelled, counts.Requests
+	for _, cc := range counts.Codes {
 		v.Total += cc.Count
 	}
 	series, err := h.deps.Incidents.Series(ctx, since, p.Step)

@@ -18,12 +18,13 @@ func (h *Handler) overviewLive(w http.ResponseWriter, r *http.Request) {
 }
 
 // liveView computes the overview's figures: rates over the last five minutes of the
-// request log, the hub's sockets and streams, replica health, and requests per
-// minute over the last hour.
+// request log (shared by every replica), this replica's sockets and streams (its hub's,
+// labelled with Config.Replica), the upstream replicas' health as this replica sees it,
+// and requests per minute over the last hour.
 func (h *Handler) liveView(r *http.Request) LiveView {
 	ctx := r.Context()
 	now := h.now()
-	v := LiveView{UpdatedAt: now, Sockets: "–", Streams: "–"}
+	v := LiveView{UpdatedAt: now, Sockets: "–", Streams: "–", Replica: h.cfg.Replica}
 	if h.deps.Realtime != nil {
 		st := h.deps.Realtime.Stats()
 		v.Sockets, v.Streams = itoa(st.Sessions), itoa(st.Streams)
@@ -37,7 +38,7 @@ func (h *Handler) liveView(r *http.Request) LiveView {
 		v.Unavailable = "The request log is not connected to the console."
 		return v
 	}
-	s, err := h.deps.Usage.Summary(ctx, UsageFilter{Since: now.Add(-liveWindow), Until: now})
+	s, err := h.deps.Usage.Summary(ctx, UsageFilter{Since: now.Add(-liveWindow)})
 	if err != nil {
 		h.log.Warn("admin: usage summary", "err", err)
 		v.Unavailable = "The request log could not be read."
@@ -46,9 +47,10 @@ func (h *Handler) liveView(r *http.Request) LiveView {
 	mins := liveWindow.Minutes()
 	v.RequestsPerMin = ftoa(float64(s.Requests)/mins, 1)
 	v.TokensPerSec = ftoa(float64(s.TokensOut)/liveWindow.Seconds(), 1)
-	v.ErrorRate, v.CacheHitRate = "–", "–"
-	if s.Requests > 0 {
+	v.ErrorRate, v.CancelRate, v.CacheHitRate = "–", "–", "–"
+	if s.Requests > 0 { // a cancel (the client left) is not an error
 		v.ErrorRate = pct(float64(s.Errors) / float64(s.Requests))
+		v.CancelRate = pct(float64(s.Cancelled) / float64(s.Requests))
 		v.CacheHitRate = pct(float64(s.Cached) / float64(s.Requests))
 	}
 	v.LatencyP50, v.LatencyP99 = ms(s.LatencyP50), ms(s.LatencyP99)

@@ -1,70 +1,41 @@
 package admin
 
 import (
-	"cmp"
 	"context"
-	"slices"
 	"time"
 
+	"github.com/hapa-project/hapa/realtime"
 	"github.com/hapa-project/hapa/store"
 )
 
-// storeUsage is the default Usage: it aggregates store's request log in Go. It reads
-// the whole window, so the console keeps its windows to an hour (overview) or a week
-// (user pages).
+// storeUsage is the default Usage: store's request log, aggregated in SQL
+// (store.RequestLog.Stats and Buckets).
 type storeUsage struct {
 	db  *store.DB
 	now func() time.Time
 }
 
 func (u storeUsage) Summary(ctx context.Context, f UsageFilter) (UsageSummary, error) {
-	if f.UserID == 0 {
-		ts, err := u.db.RequestLog().Summary(ctx, f.Since, "")
-		if err != nil {
-			return UsageSummary{}, err
-		}
-		t := ts.Total
-		return UsageSummary{Requests: int64(t.Requests), Errors: int64(t.Errors), Cached: int64(t.CacheHits),
-			TokensIn: t.TokensIn, TokensOut: t.TokensOut, LatencyP50: t.P50LatencyMs, LatencyP99: t.P99LatencyMs,
-			TTFTP50: t.P50TTFTMs, TTFTP99: t.P99TTFTMs}, nil
-	}
-	rows, err := u.db.RequestLog().Since(ctx, f.Since, "", 0)
+	ts, err := u.db.RequestLog().Stats(ctx, store.LogFilter{Since: f.Since, Until: f.Until, UserID: f.UserID})
 	if err != nil {
 		return UsageSummary{}, err
 	}
-	var s UsageSummary
-	var lat, ttft []float64
-	for _, r := range rows {
-		if r.UserID == nil || *r.UserID != f.UserID || (!f.Until.IsZero() && !r.CreatedAt.Before(f.Until)) {
-			continue
-		}
-		s.Requests++
-		if r.Status >= 400 || r.ErrorCode != "" {
-			s.Errors++
-		}
-		if r.Cached {
-			s.Cached++
-		}
-		s.TokensIn += int64(r.TokensIn)
-		s.TokensOut += int64(r.TokensOut)
-		lat = append(lat, r.LatencyMs)
-		if r.TTFTMs > 0 {
-			ttft = append(ttft, r.TTFTMs)
-		}
-	}
-	s.LatencyP50, s.LatencyP99 = store.Percentile(lat, 50), store.Percentile(lat, 99)
-	s.TTFTP50, s.TTFTP99 = store.Percentile(ttft, 50), store.Percentile(ttft, 99)
-	return s, nil
+	t := ts.Total
+	return UsageSummary{Requests: int64(t.Requests), Errors: int64(t.Errors), Cancelled: int64(t.Cancelled),
+		Cached: int64(t.CacheHits), TokensIn: t.TokensIn, TokensOut: t.TokensOut, LatencyP50: t.P50LatencyMs,
+		LatencyP99: t.P99LatencyMs, TTFTP50: t.P50TTFTMs, TTFTP99: t.P99TTFTMs}, nil
 }
 
 func (u storeUsage) Series(ctx context.Context, since time.Time, step time.Duration) ([]Bucket, error) {
-	rows, err := u.db.RequestLog().Since(ctx, since, "", 0)
+	bs, err := u.db.RequestLog().Buckets(ctx, store.LogFilter{Since: since}, u.now(), step)
 	if err != nil {
 		return nil, err
 	}
-	return bucketize(since, u.now(), step, len(rows), func(i int) (time.Time, bool) {
-		return rows[i].CreatedAt, rows[i].Status >= 400 || rows[i].ErrorCode != ""
-	}), nil
+	out := make([]Bucket, len(bs))
+	for i, b := range bs {
+		out[i] = Bucket{Start: b.Start, Count: b.Requests, Errors: b.Failed}
+	}
+	return out, nil
 }
 
 // storeIncidents is the default Incidents, on store's incidents table.
@@ -87,23 +58,20 @@ func (s storeIncidents) ByID(ctx context.Context, id string) (Incident, error) {
 	return incidentView(r), err
 }
 
-func (s storeIncidents) Codes(ctx context.Context, since time.Time) ([]CodeCount, error) {
-	counts, err := s.db.Incidents().CountByCode(ctx, since)
+func (s storeIncidents) Errors(ctx context.Context, since time.Time, class string) (ErrorCounts, error) {
+	c, ok := store.ParseErrorClass(class)
+	if !ok {
+		c = store.ClassAll
+	}
+	rep, err := realtime.ReportErrors(ctx, s.db, since, c)
 	if err != nil {
-		return nil, err
+		return ErrorCounts{}, err
 	}
-	spans, err := s.db.Incidents().FirstLast(ctx)
-	if err != nil {
-		return nil, err
+	out := ErrorCounts{Cancelled: int64(rep.Cancelled), Requests: int64(rep.Requests), Codes: make([]CodeCount, 0, len(rep.Codes))}
+	for _, cc := range rep.Codes {
+		out.Codes = append(out.Codes, CodeCount{Code: string(cc.Code), Description: cc.Description, Count: int64(cc.Count),
+			FirstSeen: cc.First, LastSeen: cc.Last})
 	}
-	out := make([]CodeCount, 0, len(counts))
-	for code, n := range counts {
-		sp := spans[code]
-		out = append(out, CodeCount{Code: code, Count: int64(n), FirstSeen: sp.First, LastSeen: sp.Last})
-	}
-	slices.SortFunc(out, func(a, b CodeCount) int {
-		return cmp.Or(cmp.Compare(b.Count, a.Count), cmp.Compare(a.Code, b.Code))
-	})
 	return out, nil
 }
 
@@ -131,24 +99,4 @@ func (s storeIncidents) Series(ctx context.Context, since time.Time, step time.D
 func incidentView(r store.Incident) Incident {
 	return Incident{ID: r.ID, Code: r.Code, CreatedAt: r.CreatedAt, Path: r.Path, RequestID: r.RequestID,
 		Message: r.Message, Detail: r.Detail, Status: r.Status, HTTPStatus: r.HTTPStatus}
-}
-
-// bucketize counts n events (time and failure of event i from at) into steps from
-// since to until, including empty steps.
-func bucketize(since, until time.Time, step time.Duration, n int, at func(int) (time.Time, bool)) []Bucket {
-	count := max(int((until.Sub(since)+step-1)/step), 1)
-	out := make([]Bucket, count)
-	for i := range out {
-		out[i].Start = since.Add(time.Duration(i) * step)
-	}
-	for i := range n {
-		t, failed := at(i)
-		if j := int(t.Sub(since) / step); j >= 0 && j < count {
-			out[j].Count++
-			if failed {
-				out[j].Errors++
-			}
-		}
-	}
-	return out
 }

@@ -5,7 +5,8 @@ import (
 	"time"
 )
 
-// UsageFilter selects request-log rows: [Since, Until), optionally one user.
+// UsageFilter selects request-log rows: [Since, Until) (a zero Until: no end),
+// optionally of one user.
 type UsageFilter struct {
 	Since  time.Time
 	Until  time.Time
@@ -16,7 +17,8 @@ type UsageFilter struct {
 // milliseconds; percentiles are 0 when there are no rows.
 type UsageSummary struct {
 	Requests   int64
-	Errors     int64 // rows with status >= 500 or an error code
+	Errors     int64 // failed rows: an error status or code, not a cancel
+	Cancelled  int64 // rows of requests the client left (status 499): not errors
 	Cached     int64
 	TokensIn   int64
 	TokensOut  int64
@@ -56,21 +58,35 @@ type Incident struct {
 	HTTPStatus int
 }
 
-// CodeCount is how often one error code occurred, with its first and last time.
+// CodeCount is how often one error code occurred in a period, with its first and last
+// time there.
 type CodeCount struct {
-	Code      string
-	Count     int64
-	FirstSeen time.Time
-	LastSeen  time.Time
+	Code        string
+	Description string
+	Count       int64
+	FirstSeen   time.Time
+	LastSeen    time.Time
 }
+
+// ErrorCounts are the errors of a period: the codes of one class (ErrorClasses) from
+// every place errors are kept, most frequent first, and the cancels apart.
+type ErrorCounts struct {
+	Codes     []CodeCount
+	Cancelled int64 // requests the client left (status 499): not errors
+	Requests  int64 // request-log rows of the period
+}
+
+// ErrorClasses are the choices of the errors page's class filter.
+var ErrorClasses = []string{"all", "4xx", "5xx"}
 
 // Incidents answers the errors page. ByID returns an error matching store.ErrNotFound
 // for an unknown id.
 type Incidents interface {
 	Recent(ctx context.Context, limit int) ([]Incident, error)
 	ByID(ctx context.Context, id string) (Incident, error)
-	// Codes counts incidents per code since the given time, most frequent first.
-	Codes(ctx context.Context, since time.Time) ([]CodeCount, error)
+	// Errors counts the errors of a class ("all", "4xx" or "5xx") since the given
+	// time: failed requests, incidents and client errors (realtime.ReportErrors).
+	Errors(ctx context.Context, since time.Time, class string) (ErrorCounts, error)
 	// Series counts incidents per step since the given time, oldest first.
 	Series(ctx context.Context, since time.Time, step time.Duration) ([]Bucket, error)
 }

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"errors"
-	"io/fs"
 	"slices"
 	"strings"
 	"testing"
@@ -112,10 +111,10 @@ func TestMigrateConcurrent(t *testing.T) {
 				mustNoErr(t, <-errs)
 				n += <-total
 			}
-			files, err := fs.ReadDir(embeddedMigrations, "migrations/"+string(db.Dialect()))
+			files, err := migrationFiles(db.migrations)
 			mustNoErr(t, err)
 			if n != len(files) {
-				t.Fatalf("concurrent migrations applied %d files in total, want each of the %d once", n, len(files))
+				t.Fatalf("concurrent migrations applied %d files in total, want %d (each once)", n, len(files))
 			}
 		})
 	}

@@ -92,7 +92,7 @@ func (s *Server) generate(ctx context.Context, req realtime.Request) (string, re
 	if a.s != nil {
 		req.Admit = a.admit
 	}
-	st, err := s.deps.Engine.Start(ctx, req)
+	st, err := s.startStream(ctx, req)
 	if a.s != nil {
 		a.headers()
 	}

@@ -71,7 +71,7 @@ func (s *Server) streamCode(w http.ResponseWriter, r *http.Request, req realtime
 		s.writeSSEError(w, r, errNoEngine())
 		return
 	}
-	stream, err := s.deps.Engine.Start(r.Context(), req)
+	stream, err := s.startStream(r.Context(), req)
 	if err != nil {
 		s.writeSSEError(w, r, err)
 		return

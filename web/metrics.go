@@ -11,9 +11,11 @@ import (
 // metrics records every request in Deps.Ops.Observer after it finishes: route pattern
 // (never the raw path), method, status, duration, and the catalogue code of JSON error
 // bodies (read from the first bytes written, where writeError puts error_code).
+// Client errors of requests without a request-log row also go to
+// Deps.Ops.ClientErrors (countClientError).
 func (s *Server) metrics(next http.Handler) http.Handler {
 	obs := s.deps.Ops.Observer
-	if obs == nil {
+	if obs == nil && s.deps.Ops.ClientErrors == nil {
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -24,9 +26,14 @@ func (s *Server) metrics(next http.Handler) http.Handler {
 		if status == 0 {
 			status = http.StatusOK
 		}
-		obs.Request(stateFrom(r.Context()).pattern, r.Method, status, time.Since(start))
+		if obs != nil {
+			obs.Request(stateFrom(r.Context()).pattern, r.Method, status, time.Since(start))
+		}
 		if sw.code != "" {
-			obs.Error(sw.code)
+			if obs != nil {
+				obs.Error(sw.code)
+			}
+			s.countClientError(r.Context(), sw.code)
 		}
 	})
 }

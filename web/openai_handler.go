@@ -91,7 +91,7 @@ func (s *Server) serveOpenAI(w http.ResponseWriter, r *http.Request, chat bool, 
 		return
 	}
 	req := openAIEngineRequest(r, p, m)
-	stream, err := s.deps.Engine.Start(r.Context(), req)
+	stream, err := s.startStream(r.Context(), req)
 	if err != nil {
 		s.writeOpenAIError(w, r, err)
 		return

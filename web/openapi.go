@@ -45,10 +45,10 @@ func apiOps() []apiOp {
 		{"POST", "/api/v1/users/settings", "users", "Update the user's settings", "user", "Settings", nil, false, "default"},
 		{"POST", "/api/v1/users/generate-api-key", "users", "Issue an API key (shown once)", "user", "", nil, false, "default"},
 
-		{"GET", "/api/v1/errors/dashboard", "operations", "Error dashboard: totals, 24h error rate, top codes, recent incidents", "admin", "", nil, false, "ops"},
+		{"GET", "/api/v1/errors/dashboard", "operations", "Error dashboard: totals, 24h error and cancel rates, top codes (class=4xx|5xx|all), recent incidents", "admin", "", []string{"class"}, false, "ops"},
 		{"GET", "/api/v1/errors/patterns", "operations", "Incidents per code and time bucket (5m/1h/6h/1d for 1h/24h/7d/30d)", "admin", "", []string{"period"}, false, "ops"},
 		{"GET", "/api/v1/errors/incidents/{id}", "operations", "One incident by id (INC-YYYYMMDD-XXXXXXXX)", "admin", "", nil, false, "ops"},
-		{"GET", "/api/v1/analytics/performance", "operations", "Latency, TTFT, throughput, cache hit rate and tokens from the request log", "admin", "", []string{"period"}, false, "ops"},
+		{"GET", "/api/v1/analytics/performance", "operations", "Latency, TTFT, throughput, cache hit, error and cancel rates and tokens from the request log", "admin", "", []string{"period"}, false, "ops"},
 		{"DELETE", "/api/v1/cache/clear", "operations", "Clear a cache (cache_type, confirm:true required)", "admin", "CacheClearRequest", []string{"confirm"}, false, "ops"},
 		{"GET", "/api/v1/config/status", "operations", "Effective configuration, secrets redacted, and rate-limit rules", "admin", "", nil, false, "ops"},
 

@@ -20,6 +20,7 @@ type OpsDeps struct {
 	Events         EventPublisher   // *realtime.Events: cache_cleared reaches the other replicas
 	Observer       RequestObserver  // *realtime.Metrics: request counts, durations, error codes
 	LastCleanup    func() time.Time // (*realtime.Retention).LastCleanup, shown by the config status
+	ClientErrors   ClientErrorTally // *realtime.ClientErrorTally: 4xx answers without a request-log row
 }
 
 // RateLimiter counts a request of a caller (or client IP) in a route group;

@@ -15,7 +15,8 @@ type adapterPerf struct {
 	TTFTP50  float64 `json:"ttft_p50"`
 	TTFTP99  float64 `json:"ttft_p99"`
 	Tokens   int64   `json:"tokens"`
-	Errors   int     `json:"errors"`
+	Errors   int     `json:"errors"`    // failed requests; cancels are not errors
+	Cancel   int     `json:"cancelled"` // HAPA addition: requests the client left (status 499)
 }
 
 type percentiles struct {
@@ -23,17 +24,22 @@ type percentiles struct {
 	P99 float64 `json:"p99"`
 }
 
+// modelUsage is the model tokens vLLM produced (upstream: cache hits and coalesced
+// joiners add none), and the tokens delivered to callers (served), which they add to.
 type modelUsage struct {
 	TotalTokens         int64   `json:"total_tokens"`
 	PromptTokens        int64   `json:"prompt_tokens"`
 	CompletionTokens    int64   `json:"completion_tokens"`
 	AvgTokensPerRequest float64 `json:"avg_tokens_per_request"`
+	ServedTokens        int64   `json:"served_tokens"`
 }
 
 // handlePerformance serves GET /api/v1/analytics/performance?period=1h|24h|7d|30d
 // (default 24h). Every number comes from the request log of the period (one row per
 // engine request: REST and WebSocket generations and completions): times in
-// milliseconds, percentiles nearest-rank, tokens as vLLM reported them.
+// milliseconds, percentiles nearest-rank, tokens as vLLM reported them, all computed in
+// SQL (store.RequestLog.Stats). A request the client left (status 499) is a cancel:
+// counted in cancelled and cancel_rate, never in errors or error_rate.
 func (s *Server) handlePerformance(w http.ResponseWriter, r *http.Request) {
 	name, span, _, err := period(r)
 	if err != nil {
@@ -47,7 +53,7 @@ func (s *Server) handlePerformance(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	t := sum.Total
-	tokens := t.TokensIn + t.TokensOut
+	tokens := t.UpstreamIn + t.UpstreamOut
 	out := struct {
 		Period            string                 `json:"period"`
 		Since             string                 `json:"since"`
@@ -62,17 +68,23 @@ func (s *Server) handlePerformance(w http.ResponseWriter, r *http.Request) {
 		LatencyMs         percentiles            `json:"latency_ms"`
 		TTFTMs            percentiles            `json:"ttft_ms"`
 		PerAdapter        map[string]adapterPerf `json:"per_adapter"`
+		// HAPA additions
+		Errors     int     `json:"errors"`
+		Cancelled  int     `json:"cancelled"`
+		CancelRate float64 `json:"cancel_rate"`
 	}{Period: name, Since: now.Add(-span).Format(time.RFC3339), Until: now.Format(time.RFC3339),
 		Requests: t.Requests, AvgResponseTime: round2(t.AvgLatencyMs),
 		RequestsPerMinute: round2(float64(t.Requests) / span.Minutes()),
 		CacheHitRate:      ratio(t.CacheHits, t.Requests),
 		CoalescedRate:     ratio(t.Coalesced, t.Requests),
 		ErrorRate:         ratio(t.Errors, t.Requests),
-		AIModelUsage: modelUsage{TotalTokens: tokens, PromptTokens: t.TokensIn, CompletionTokens: t.TokensOut,
+		AIModelUsage: modelUsage{TotalTokens: tokens, PromptTokens: t.UpstreamIn, CompletionTokens: t.UpstreamOut,
+			ServedTokens:        t.TokensIn + t.TokensOut,
 			AvgTokensPerRequest: round2(float64(tokens) / float64(max(t.Requests, 1)))},
 		LatencyMs:  percentiles{round2(t.P50LatencyMs), round2(t.P99LatencyMs)},
 		TTFTMs:     percentiles{round2(t.P50TTFTMs), round2(t.P99TTFTMs)},
 		PerAdapter: map[string]adapterPerf{},
+		Errors:     t.Errors, Cancelled: t.Cancelled, CancelRate: ratio(t.Cancelled, t.Requests),
 	}
 	for _, a := range sum.ByAdapter {
 		name := a.Adapter
@@ -80,7 +92,8 @@ func (s *Server) handlePerformance(w http.ResponseWriter, r *http.Request) {
 			name = "unknown"
 		}
 		out.PerAdapter[name] = adapterPerf{Requests: a.Requests, P50: round2(a.P50LatencyMs), P99: round2(a.P99LatencyMs),
-			TTFTP50: round2(a.P50TTFTMs), TTFTP99: round2(a.P99TTFTMs), Tokens: a.TokensIn + a.TokensOut, Errors: a.Errors}
+			TTFTP50: round2(a.P50TTFTMs), TTFTP99: round2(a.P99TTFTMs), Tokens: a.UpstreamIn + a.UpstreamOut, Errors: a.Errors,
+			Cancel: a.Cancelled}
 	}
 	writeJSON(w, http.StatusOK, out)
 }

@@ -2,9 +2,7 @@ package web
 
 import (
 	"cmp"
-	"context"
 	"errors"
-	"math"
 	"net/http"
 	"slices"
 	"time"
@@ -50,57 +48,47 @@ type incidentSummary struct {
 	Path       string `json:"path"`
 }
 
-// handleErrorsDashboard serves GET /api/v1/errors/dashboard. total_errors counts the
-// incidents on record (server errors within ERROR_RETENTION_DAYS); errors_last_24h and
-// top_error_codes count the failed requests of the request log in the last 24 hours
-// plus the incidents of that window that have no request-log row (routes outside the
-// engine); error_rate is failed / all request-log rows of the last 24 hours.
+// errorClass reads ?class=4xx|5xx|all (default all); anything else is 422 E4008.
+func errorClass(r *http.Request) (store.ErrorClass, error) {
+	c, ok := store.ParseErrorClass(r.URL.Query().Get("class"))
+	if !ok {
+		e := realtime.NewError(realtime.CodeOutOfRange, "class must be one of 4xx, 5xx, all")
+		e.Fields = []realtime.FieldError{{Field: "class", Message: "must be one of 4xx, 5xx, all", Code: realtime.CodeOutOfRange}}
+		return "", e
+	}
+	return c, nil
+}
+
+// handleErrorsDashboard serves GET /api/v1/errors/dashboard?class=4xx|5xx|all. Every
+// figure is counted in SQL (realtime.ReportErrors over store.DB.ErrorFigures):
+// total_errors counts the incidents on record (server errors within
+// ERROR_RETENTION_DAYS); errors_last_24h and top_error_codes count the errors of the
+// class in the last 24 hours — failed request-log rows, incidents of requests without
+// one, and the client errors of requests without one; error_rate is the failed
+// request-log rows of the class over all request-log rows. A cancel (status 499) is no
+// error: cancelled_last_24h and cancel_rate count them.
 func (s *Server) handleErrorsDashboard(w http.ResponseWriter, r *http.Request) {
+	class, err := errorClass(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	ctx := r.Context()
-	since := s.now().Add(-24 * time.Hour)
 	inc := s.deps.DB.Incidents()
 	total, err := inc.Total(ctx)
 	if err != nil {
 		s.writeError(w, r, realtime.Wrap(realtime.CodeDatabaseError, err))
 		return
 	}
-	rows, err := s.deps.DB.RequestLog().Since(ctx, since, "", 0)
+	rep, err := realtime.ReportErrors(ctx, s.deps.DB, s.now().Add(-24*time.Hour), class)
 	if err != nil {
 		s.writeError(w, r, realtime.Wrap(realtime.CodeDatabaseError, err))
 		return
-	}
-	window, err := incidentsSince(ctx, inc, since)
-	if err != nil {
-		s.writeError(w, r, realtime.Wrap(realtime.CodeDatabaseError, err))
-		return
-	}
-	counts := map[string]int{}
-	logged := map[string]bool{}
-	failed := 0
-	for _, row := range rows {
-		if row.Status >= 400 || row.ErrorCode != "" {
-			failed++
-			counts[cmp.Or(row.ErrorCode, string(statusCode(row.Status)))]++
-			if row.RequestID != "" {
-				logged[row.RequestID] = true
-			}
-		}
-	}
-	errs24 := failed
-	for _, in := range window {
-		if in.RequestID == "" || !logged[in.RequestID] {
-			errs24++
-			counts[in.Code]++
-		}
 	}
 	recent, err := inc.Recent(ctx, 10)
 	if err != nil {
 		s.writeError(w, r, realtime.Wrap(realtime.CodeDatabaseError, err))
 		return
-	}
-	rate := 0.0
-	if len(rows) > 0 {
-		rate = math.Round(float64(failed)/float64(len(rows))*1e4) / 1e4
 	}
 	out := struct {
 		TotalErrors     int               `json:"total_errors"`
@@ -110,38 +98,25 @@ func (s *Server) handleErrorsDashboard(w http.ResponseWriter, r *http.Request) {
 		TopErrorCodes   []codeCount       `json:"top_error_codes"`
 		RecentIncidents []incidentSummary `json:"recent_incidents"`
 		GeneratedAt     string            `json:"generated_at"`
-	}{TotalErrors: total, ErrorsLast24h: errs24, RequestsLast24h: len(rows), ErrorRate: rate,
-		TopErrorCodes: topCodes(counts, 10), RecentIncidents: []incidentSummary{}, GeneratedAt: s.now().UTC().Format(time.RFC3339)}
+		// HAPA additions
+		Class               store.ErrorClass `json:"class"`
+		CancelledLast24h    int              `json:"cancelled_last_24h"`
+		CancelRate          float64          `json:"cancel_rate"`
+		ClientErrorsLast24h int              `json:"client_errors_last_24h"`
+		ServerErrorsLast24h int              `json:"server_errors_last_24h"`
+	}{TotalErrors: total, ErrorsLast24h: rep.Errors, RequestsLast24h: rep.Requests,
+		ErrorRate:     ratio(rep.Failed, rep.Requests),
+		TopErrorCodes: []codeCount{}, RecentIncidents: []incidentSummary{}, GeneratedAt: s.now().UTC().Format(time.RFC3339),
+		Class: class, CancelledLast24h: rep.Cancelled, CancelRate: ratio(rep.Cancelled, rep.Requests),
+		ClientErrorsLast24h: rep.ClientErrors, ServerErrorsLast24h: rep.ServerErrors}
+	for _, c := range rep.Codes[:min(10, len(rep.Codes))] {
+		out.TopErrorCodes = append(out.TopErrorCodes, codeCount{Code: string(c.Code), Count: c.Count, Description: c.Description})
+	}
 	for _, in := range recent {
 		out.RecentIncidents = append(out.RecentIncidents, incidentSummary{IncidentID: in.ID, ErrorCode: in.Code,
 			Timestamp: in.CreatedAt.UTC().Format(time.RFC3339), Status: in.Status, Path: in.Path})
 	}
 	writeJSON(w, http.StatusOK, out)
-}
-
-// incidentsSince returns the incidents created at or after since (newest first).
-// Recent is bounded, so this reads at most 10,000 rows.
-func incidentsSince(ctx context.Context, inc *store.Incidents, since time.Time) ([]store.Incident, error) {
-	all, err := inc.Recent(ctx, 10000)
-	if err != nil {
-		return nil, err
-	}
-	i := slices.IndexFunc(all, func(in store.Incident) bool { return in.CreatedAt.Before(since) })
-	if i >= 0 {
-		all = all[:i]
-	}
-	return all, nil
-}
-
-// statusCode names a request-log row without an error code by the catalogue code of
-// its status.
-func statusCode(status int) realtime.Code {
-	for _, c := range realtime.Catalogue() {
-		if c.HTTPStatus == status {
-			return c.Code
-		}
-	}
-	return realtime.CodeInternal
 }
 
 // topCodes sorts counts by count (then code) and keeps the first n.

@@ -38,6 +38,9 @@ func seedOps(t *testing.T, db *store.DB, now time.Time) []store.Incident {
 		if i == 9 {
 			r.Status, r.ErrorCode, r.TokensOut, r.TTFTMs = 422, "E4008", 0, 0
 		}
+		if !r.Cached { // a cache hit is served tokens, not model tokens
+			r.UpstreamIn, r.UpstreamOut = r.TokensIn, r.TokensOut
+		}
 		rows = append(rows, r)
 	}
 	if err := db.RequestLog().InsertBatch(ctx, rows); err != nil {
@@ -173,7 +176,7 @@ func TestOpsEndpoints(t *testing.T) {
 					t.Errorf("performance: %s", f.get("/api/v1/analytics/performance?period=1h", f.admin).body)
 				}
 				u := m["ai_model_usage"].(map[string]any)
-				if u["total_tokens"] != 260.0 || u["avg_tokens_per_request"] != 26.0 {
+				if u["total_tokens"] != 230.0 || u["served_tokens"] != 260.0 || u["avg_tokens_per_request"] != 23.0 {
 					t.Errorf("ai_model_usage %v", u)
 				}
 				lat, ttft := m["latency_ms"].(map[string]any), m["ttft_ms"].(map[string]any)

@@ -16,6 +16,7 @@ type requestState struct {
 	pattern   string
 	caller    *realtime.Caller
 	admission admission // limitInEngine routes: the rate limit the engine runs (zero: none)
+	logged    bool      // the engine started a stream: the request has a request-log row
 }
 
 type stateKey struct{}

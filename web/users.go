@@ -40,18 +40,32 @@ func errLoginFailed() error {
 	return realtime.NewError(realtime.CodeInvalidKey, "Invalid e-mail or password")
 }
 
-// validEmail records a missing or malformed e-mail and returns it normalised.
+// validEmail records a missing or malformed e-mail and returns it normalised. A
+// domain without a dot (admin@localhost, the account a first start creates) is an
+// address here, so such an account can sign in; self-signup does not create one
+// (signupEmail).
 func validEmail(v *validator, field, email string) string {
 	email = strings.TrimSpace(email)
 	if !v.requiredString(field, email) || !v.maxLen(field, email, 254) {
 		return ""
 	}
 	a, err := mail.ParseAddress(email)
-	if err != nil || a.Address != email || !strings.Contains(email[strings.LastIndexByte(email, '@'):], ".") {
+	if err != nil || a.Address != email {
 		v.add(field, realtime.CodeOutOfRange, "must be an e-mail address")
 		return ""
 	}
 	return strings.ToLower(email)
+}
+
+// signupEmail refuses to create an account whose domain has no dot (422 E4008):
+// self-signup makes accounts only for addresses that can be real mailboxes elsewhere.
+func signupEmail(email string) error {
+	if strings.Contains(email[strings.LastIndexByte(email, '@')+1:], ".") {
+		return nil
+	}
+	var v validator
+	v.add("email", realtime.CodeOutOfRange, "must be an e-mail address")
+	return v.err()
 }
 
 // authenticateUser is the login decision. With SelfSignup any e-mail logs in and an
@@ -63,6 +77,9 @@ func (s *Server) authenticateUser(ctx context.Context, email, username, password
 	u, err := s.deps.DB.Users().ByEmail(ctx, email)
 	switch {
 	case errors.Is(err, store.ErrNotFound) && s.cfg.SelfSignup:
+		if err := signupEmail(email); err != nil {
+			return store.User{}, err
+		}
 		u, err = s.deps.DB.Users().Create(ctx, store.User{Email: email, Name: strings.TrimSpace(username)})
 		if errors.Is(err, store.ErrConflict) { // a concurrent first login created it
 			u, err = s.deps.DB.Users().ByEmail(ctx, email)

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -91,4 +92,39 @@ func TestGenerateKeyRules(t *testing.T) {
 func TestUsersOversizeBody(t *testing.T) {
 	env := newEnv(t, selfSignup, func(c *Config, _ *Deps) { c.MaxBodyBytes = 256 })
 	checkError(t, env.do("POST", "/api/v1/users/login", `{"email":"a@b.co","username":"`+strings.Repeat("x", 300)+`"}`), 413, "E4010")
+}
+
+// The account a first start creates, admin@localhost, signs in through the API like
+// any other; self-signup still creates no account on a dotless domain.
+func TestLoginDotlessDomain(t *testing.T) {
+	ctx := context.Background()
+	hash, err := store.HashPassword("bootstrap-pass")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, opts := range map[string][]func(*Config, *Deps){
+		"password login": {func(c *Config, _ *Deps) { c.LoginDelay = time.Millisecond }},
+		"self-signup":    {selfSignup, func(c *Config, _ *Deps) { c.LoginDelay = time.Millisecond }},
+	} {
+		t.Run(name, func(t *testing.T) {
+			env := newEnv(t, opts...)
+			id := env.newUser("admin@localhost")
+			if err := env.db.Users().SetPassword(ctx, id, &hash); err != nil {
+				t.Fatal(err)
+			}
+			for _, path := range []string{"/auth/login", "/api/v1/users/login"} {
+				r := env.do("POST", path, map[string]any{"email": "Admin@localhost", "password": "bootstrap-pass"})
+				if r.StatusCode != 200 || r.json(t)["access_token"] == "" {
+					t.Fatalf("%s: %d %s", path, r.StatusCode, r.body)
+				}
+			}
+			checkError(t, env.do("POST", "/auth/login", map[string]any{"email": "admin@localhost", "password": "wrong"}), 401, "E4003")
+		})
+	}
+	env := newEnv(t, selfSignup)
+	checkError(t, env.do("POST", "/auth/login", map[string]any{"email": "new@localhost"}), 422, "E4008")
+	checkError(t, env.do("POST", "/api/v1/users/generate-api-key", map[string]any{"email": "new@localhost"}), 422, "E4008")
+	if _, err := env.db.Users().ByEmail(ctx, "new@localhost"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("self-signup created a dotless account: %v", err)
+	}
 }

@@ -98,6 +98,10 @@ func (a *app) buildEdges(ctx context.Context, st *stores, up *upstream, c *core,
 		Environment:    cfg.Environment,
 		DemoKey:        cfg.DemoAPIKey,
 	}
+	// Client errors without a request-log row, counted for the error dashboard of
+	// every replica (docs/operations.md, "Operations API").
+	clientErrors := realtime.NewClientErrorTally(realtime.ClientErrorConfig{Disabled: !cfg.ErrorMonitoring}, st.db.ClientErrors(), a.log)
+	a.addLoop("client-errors", clientErrors.Run)
 	srv, err := web.New(wcfg, web.Deps{
 		Logger:    a.log,
 		DB:        st.db,
@@ -124,6 +128,7 @@ func (a *app) buildEdges(ctx context.Context, st *stores, up *upstream, c *core,
 			Events:         c.events,
 			Observer:       c.metrics,
 			LastCleanup:    c.retention.LastCleanup,
+			ClientErrors:   clientErrors,
 		},
 		ConfigStatus: func() map[string]any { return configStatus(settingsView) },
 	})

@@ -33,7 +33,7 @@ func (a *app) buildEngine(st *stores, up *upstream) (*core, error) {
 	c.incidents = realtime.NewIncidentRecorder(realtime.IncidentConfig{Disabled: !cfg.IncidentTracking}, st.db.Incidents(), c.metrics, a.log)
 	a.addLoop("incidents", c.incidents.Run)
 	c.retention = realtime.NewRetention(realtime.RetentionConfig{IncidentDays: cfg.ErrorRetentionDays, RequestLogDays: cfg.RequestLogDays},
-		st.db.Incidents(), st.db.RequestLog(), a.log)
+		errorTables{st.db}, st.db.RequestLog(), a.log)
 	a.addLoop("retention", c.retention.Run)
 
 	quotas := limits.NewQuotas(limits.QuotaConfig{Prefix: cfg.RedisPrefix + "q"}, st.rdb, a.log)
