@@ -39,8 +39,8 @@ type ClusterEvent struct {
 type Events struct {
 	rdb     redis.UniversalClient
 	channel string
-	origin string
-	log    *slog.Logger
+	origin  string
+	log     *slog.Logger
 
 	mu       sync.RWMutex
 	handlers []func(ClusterEvent)
