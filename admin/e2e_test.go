@@ -2,6 +2,7 @@ package admin_test
 
 import (
 	"context"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -251,8 +252,14 @@ func TestConsoleInChromium(t *testing.T) {
 		tb.waitJS("first tokens", `document.querySelector("#pg-output").textContent.length > 0`)
 		tb.do("click cancel", chromedp.Click(byID("pg-cancel")))
 		tb.waitJS("cancelled", `document.querySelector("#pg-status").textContent.startsWith("Cancelled")`)
-		if meta := tb.text("pg-meta"); !strings.Contains(meta, "finish: cancelled") {
-			t.Fatalf("meta %q after cancel", meta)
+		// The cancelled stream is charged what it delivered: its prompt and the tokens
+		// shown, not "0 in / 0 out".
+		meta := tb.text("pg-meta")
+		var in, out int
+		_, tokens, _ := strings.Cut(meta, "tokens ")
+		if _, err := fmt.Sscanf(tokens, "%d in / %d out", &in, &out); err != nil ||
+			!strings.Contains(meta, "finish: cancelled") || in == 0 || out == 0 {
+			t.Fatalf("meta %q after cancel (%v)", meta, err)
 		}
 	})
 

@@ -1,0 +1,576 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/hapa-project/hapa/realtime/ws/wsclient"
+	"github.com/hapa-project/hapa/store"
+	"github.com/hapa-project/hapa/vllm/sim"
+)
+
+// The promises an operator relies on when running several replicas
+// (docs/operations.md, "Running several replicas"), each checked on three real
+// `hapa serve` processes sharing PostgreSQL and Redis. Timing bounds are generous;
+// the measured figures are logged (go test -v -run TestReplicas ./cmd/hapa/).
+
+func wsURL(r *replica) string { return "ws" + strings.TrimPrefix(r.url, "http") + "/api/v1/realtime" }
+
+func dial(t *testing.T, r *replica, key string) *wsclient.Client {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := wsclient.Dial(ctx, wsURL(r), key, nil)
+	if err != nil {
+		t.Fatalf("dial %s: %v", r.name, err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// logRow waits for the request-log row of request id and returns it.
+func logRow(t *testing.T, db *store.DB, match func(store.RequestLogRow) bool) store.RequestLogRow {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		rows, err := db.RequestLog().Since(context.Background(), time.Now().Add(-time.Hour), "", 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rows {
+			if match(r) {
+				return r
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatal("request-log row not written")
+	return store.RequestLogRow{}
+}
+
+func TestReplicas(t *testing.T) {
+	c := newCluster(t, clusterOpts{n: 3, sim: sim.Config{Seed: 11, TTFT: 5 * time.Millisecond, ITL: 10 * time.Millisecond},
+		env: map[string]string{"WS_MAX_CONNS_PER_KEY": "16", "RATE_LIMIT_RULES": "stream=1000/m,generation=1000/m,completion=1000/m,auth=1000/m"}})
+
+	// A stream cancelled after 60 deltas is charged the tokens it received, so a
+	// token quota cannot be bypassed by cancelling (before: 0 tokens, all admitted).
+	t.Run("a cancelled socket stream is charged what it received", func(t *testing.T) {
+		key, k := c.key("cancel", 600)
+		admitted, refused := 0, 0
+		for i := range 5 {
+			cl := dial(t, c.replicas[i%3], key)
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			st, err := cl.Generate(ctx, wsclient.GenerationCreate{Prompt: fmt.Sprintf("an essay number %d", i), MaxTokens: 400, Temperature: ptr(0.9)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var text strings.Builder
+			deltas := 0
+			var end wsclient.Event
+			for {
+				ev, err := st.Next(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if ev.Type == "stream.delta" {
+					text.WriteString(ev.Text)
+					if deltas++; deltas == 60 {
+						_ = cl.Cancel(ctx, st.ID)
+					}
+				}
+				if ev.Terminal() {
+					end = ev
+					break
+				}
+			}
+			cancel()
+			if end.Type == "stream.error" && end.Error.Code == "E4016" {
+				refused++
+				continue
+			}
+			admitted++
+			received := sim.CountTokens(text.String())
+			// Near the end of the quota max_tokens is lowered to what is left: such a
+			// stream may finish ("length") before 60 deltas.
+			cut := end.FinishReason == "cancelled" && received >= 60
+			if !cut && !(end.FinishReason == "length" && deltas < 60) || end.Usage == nil || end.Usage.CompletionTokens != received {
+				t.Fatalf("stream %d: %+v after %d deltas (%d tokens)", i, end, deltas, received)
+			}
+			row := logRow(t, c.db, func(r store.RequestLogRow) bool {
+				return r.KeyID != nil && *r.KeyID == k.ID && r.RequestID != "" && r.TokensOut == received && r.CreatedAt.After(time.Now().Add(-time.Minute))
+			})
+			t.Logf("cancel after %d deltas on %s: %d tokens received, charged %d+%d (row: %d upstream out)",
+				deltas, c.replicas[i%3].name, received, end.Usage.PromptTokens, end.Usage.CompletionTokens, row.UpstreamOut)
+			if row.UpstreamOut != received || row.UpstreamIn == 0 {
+				t.Fatalf("row %+v, want %d upstream completion tokens and the prompt", row, received)
+			}
+		}
+		if admitted == 0 || refused == 0 {
+			t.Fatalf("admitted %d, refused %d of 5 cancelled streams under 600 tokens a minute; want the quota to bite", admitted, refused)
+		}
+	})
+
+	t.Run("an SSE stream cut by the client is charged what was sent", func(t *testing.T) {
+		key, k := c.key("sse-cut", 0)
+		resp := request(t, "POST", c.replicas[1].url+"/api/v1/code/generate/stream",
+			map[string]any{"prompt": "a long essay on testing", "max_tokens": 500, "temperature": 0.9}, "X-API-Key", key)
+		var text strings.Builder
+		events := 0
+		sseEvents(resp.Body, func(ev map[string]any, _ string) bool {
+			if ev["type"] == "token" {
+				text.WriteString(ev["content"].(string))
+				events++
+			}
+			return events < 60
+		})
+		resp.Body.Close() // the client leaves (curl --max-time)
+		received := sim.CountTokens(text.String())
+		row := logRow(t, c.db, func(r store.RequestLogRow) bool { return r.KeyID != nil && *r.KeyID == k.ID })
+		t.Logf("SSE cut after %d events: %d tokens received, row charged %d out (%d sent)", events, received, row.UpstreamOut, row.TokensOut)
+		if row.Status != 499 || row.TokensOut < received || row.UpstreamOut != row.TokensOut || row.TokensOut > received+50 {
+			t.Fatalf("row %+v after the client read %d tokens", row, received)
+		}
+	})
+
+	// hapa keys revoke ends the key's SSE, /v1 and socket streams on every replica at
+	// once with E4007 before the close, and the upstream generations are aborted.
+	t.Run("revocation ends every stream on every replica", func(t *testing.T) {
+		key, k := c.key("doomed", 0)
+		type ended struct {
+			what string
+			at   time.Time
+			code string
+		}
+		var mu sync.Mutex
+		var ends []ended
+		note := func(what, code string) {
+			mu.Lock()
+			ends = append(ends, ended{what, time.Now(), code})
+			mu.Unlock()
+		}
+		started := make(chan struct{}, 16)
+		var wg sync.WaitGroup
+		abortedBefore := c.sim.Stats().Aborted
+		for _, r := range c.replicas {
+			wg.Add(3)
+			go func() { // SSE
+				defer wg.Done()
+				resp := request(t, "POST", r.url+"/api/v1/code/generate/stream",
+					map[string]any{"prompt": "an endless essay " + r.name, "max_tokens": 3000, "temperature": 0.9}, "X-API-Key", key)
+				defer resp.Body.Close()
+				first := true
+				code := "none"
+				sseEvents(resp.Body, func(ev map[string]any, _ string) bool {
+					if first && ev["type"] == "token" {
+						first = false
+						started <- struct{}{}
+					}
+					if ev["type"] == "error" {
+						code, _ = ev["error_code"].(string)
+						return false
+					}
+					return ev["type"] != "done"
+				})
+				note("SSE on "+r.name, code)
+			}()
+			go func() { // OpenAI-compatible stream
+				defer wg.Done()
+				resp := request(t, "POST", r.url+"/v1/chat/completions", map[string]any{"model": "prompt", "stream": true,
+					"max_tokens": 3000, "temperature": 0.9, "messages": []any{map[string]any{"role": "user", "content": "an endless story " + r.name}}},
+					"Authorization", "Bearer "+key)
+				defer resp.Body.Close()
+				first := true
+				code := "none"
+				sseEvents(resp.Body, func(ev map[string]any, raw string) bool {
+					if first && ev["choices"] != nil {
+						first = false
+						started <- struct{}{}
+					}
+					if e, ok := ev["error"].(map[string]any); ok {
+						code, _ = e["code"].(string)
+						return false
+					}
+					return raw != "[DONE]"
+				})
+				note("/v1 on "+r.name, code)
+			}()
+			go func() { // the socket
+				defer wg.Done()
+				cl := dial(t, r, key)
+				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+				defer cancel()
+				st, err := cl.Generate(ctx, wsclient.GenerationCreate{Prompt: "an endless poem " + r.name, MaxTokens: 3000, Temperature: ptr(0.9)})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				first, code := true, "none"
+				for {
+					ev, err := st.Next(ctx)
+					if err != nil {
+						break
+					}
+					if first && ev.Type == "stream.delta" {
+						first = false
+						started <- struct{}{}
+					}
+					if ev.Terminal() {
+						if ev.Error != nil {
+							code = ev.Error.Code
+						}
+						break
+					}
+				}
+				<-cl.Done()
+				note(fmt.Sprintf("socket on %s (close %d)", r.name, cl.CloseStatus()), code)
+			}()
+		}
+		for range 9 {
+			select {
+			case <-started:
+			case <-time.After(20 * time.Second):
+				t.Fatal("streams did not start")
+			}
+		}
+		revoked := time.Now()
+		if out := c.hapa("keys", "revoke", strconv.FormatInt(k.ID, 10)); !strings.Contains(out, "revoked key") {
+			t.Fatalf("keys revoke: %s", out)
+		}
+		wg.Wait()
+		var worst time.Duration
+		for _, e := range ends {
+			d := e.at.Sub(revoked)
+			worst = max(worst, d)
+			t.Logf("%s ended %d ms after the revocation with %s", e.what, d.Milliseconds(), e.code)
+			want := "E4007"
+			if strings.HasPrefix(e.what, "/v1") {
+				want = "revoked_api_key" // OpenAI's envelope (docs/api.md, "OpenAI-compatible routes")
+			}
+			if e.code != want || d > 3*time.Second || (strings.HasPrefix(e.what, "socket") && !strings.Contains(e.what, "close 4001")) {
+				t.Errorf("%s: ended with %q after %s", e.what, e.code, d)
+			}
+		}
+		if len(ends) != 9 {
+			t.Fatalf("%d streams ended, want 9", len(ends))
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := c.sim.WaitAborted(ctx, abortedBefore+9); err != nil {
+			t.Fatalf("upstream generations not aborted: %d of 9 (%v)", c.sim.Stats().Aborted-abortedBefore, err)
+		}
+		t.Logf("revocation: every stream ended within %d ms", worst.Milliseconds())
+	})
+
+	// A logout on one replica holds on the others at once, for the access token and its
+	// refresh token, and after a restart.
+	t.Run("logout holds on every replica", func(t *testing.T) {
+		resp := request(t, "POST", c.replicas[0].url+"/auth/login", map[string]any{"email": "editor@example.com"})
+		var pair struct {
+			AccessToken  string `json:"access_token"`
+			RefreshToken string `json:"refresh_token"`
+		}
+		_ = json.NewDecoder(resp.Body).Decode(&pair)
+		resp.Body.Close()
+		if pair.AccessToken == "" {
+			t.Fatalf("login %d", resp.StatusCode)
+		}
+		me := func(r *replica) int {
+			resp := request(t, "GET", r.url+"/users/me", nil, "Authorization", "Bearer "+pair.AccessToken)
+			resp.Body.Close()
+			return resp.StatusCode
+		}
+		for _, r := range c.replicas {
+			if s := me(r); s != 200 {
+				t.Fatalf("%s before logout: %d", r.name, s)
+			}
+		}
+		resp = request(t, "POST", c.replicas[0].url+"/auth/logout", nil, "Authorization", "Bearer "+pair.AccessToken)
+		resp.Body.Close()
+		loggedOut := time.Now()
+		if resp.StatusCode != 204 {
+			t.Fatalf("logout %d", resp.StatusCode)
+		}
+		for _, r := range c.replicas[1:] {
+			for me(r) != 401 {
+				if time.Since(loggedOut) > 5*time.Second {
+					t.Fatalf("%s still accepts the logged-out token", r.name)
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+			t.Logf("logout on r1 → refused on %s after %d ms", r.name, time.Since(loggedOut).Milliseconds())
+		}
+		refresh := func(r *replica) int {
+			resp := request(t, "POST", r.url+"/auth/refresh", map[string]any{"refresh_token": pair.RefreshToken})
+			resp.Body.Close()
+			return resp.StatusCode
+		}
+		if s := refresh(c.replicas[1]); s != 401 {
+			t.Fatalf("refresh with the logged-out session's refresh token: %d", s)
+		}
+		r := c.restart(2)
+		if s, rs := me(r), refresh(r); s != 401 || rs != 401 {
+			t.Fatalf("after a restart: /users/me %d, refresh %d", s, rs)
+		}
+	})
+
+	// WS_MAX_CONNS_PER_KEY counts the sockets of all replicas together.
+	t.Run("the socket cap holds across replicas", func(t *testing.T) {
+		key, _ := c.key("many-sockets", 0)
+		accepted, refused := 0, 0
+		var open []*wsclient.Client
+		for i := range 60 {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			cl, err := wsclient.Dial(ctx, wsURL(c.replicas[i%3]), key, nil)
+			cancel()
+			switch {
+			case err == nil:
+				accepted++
+				open = append(open, cl)
+			case websocket.CloseStatus(err) == 4029:
+				refused++
+			default:
+				t.Fatalf("socket %d: %v", i, err)
+			}
+		}
+		t.Logf("60 sockets of one key over 3 replicas with a cap of 16: %d accepted, %d refused", accepted, refused)
+		if accepted != 16 || refused != 44 {
+			t.Fatalf("accepted %d, refused %d; want 16 and 44", accepted, refused)
+		}
+		for _, cl := range open[:4] {
+			_ = cl.Close()
+		}
+		deadline := time.Now().Add(5 * time.Second)
+		for n := 0; n < 4; {
+			cl, err := wsclient.Dial(context.Background(), wsURL(c.replicas[n%3]), key, nil)
+			if err == nil {
+				open = append(open, cl)
+				n++
+				continue
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("closed sockets were not given back: %v", err)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		for _, cl := range open {
+			_ = cl.Close()
+		}
+	})
+
+	// One miss and one hit on another replica: vLLM produced the tokens once, and once
+	// is what the request log, the metrics and the quota count.
+	t.Run("a cache hit is not charged as model tokens", func(t *testing.T) {
+		key, k := c.key("cached", 100000)
+		body := map[string]any{"prompt": "write a function that reverses a string", "max_tokens": 60, "temperature": 0}
+		metricsBefore := c.metricSum(t, "hapa_ai_tokens_used_total")
+		var usage [2]float64
+		for i, r := range c.replicas[:2] {
+			resp := request(t, "POST", r.url+"/api/v1/code/generate", body, "X-API-Key", key)
+			var m map[string]any
+			_ = json.NewDecoder(resp.Body).Decode(&m)
+			resp.Body.Close()
+			if resp.StatusCode != 200 {
+				t.Fatalf("%s: %d %v", r.name, resp.StatusCode, m)
+			}
+			usage[i] = m["token_usage"].(map[string]any)["total_tokens"].(float64)
+		}
+		rows := func() (served, upstream, n int) {
+			all, _ := c.db.RequestLog().Since(context.Background(), time.Now().Add(-time.Hour), "", 0)
+			for _, r := range all {
+				if r.KeyID != nil && *r.KeyID == k.ID {
+					served, upstream, n = served+r.TokensIn+r.TokensOut, upstream+r.UpstreamIn+r.UpstreamOut, n+1
+				}
+			}
+			return
+		}
+		deadline := time.Now().Add(10 * time.Second)
+		for _, _, n := rows(); n < 2 && time.Now().Before(deadline); _, _, n = rows() {
+			time.Sleep(50 * time.Millisecond)
+		}
+		served, upstream, _ := rows()
+		quota := c.quotaUsed(t, k.ID)
+		metrics := c.metricSum(t, "hapa_ai_tokens_used_total") - metricsBefore
+		t.Logf("miss + hit: served %d tokens, upstream %d, quota counter %d, hapa_ai_tokens_used_total +%v", served, upstream, quota, metrics)
+		if usage[0] != usage[1] || served != int(2*usage[0]) || upstream != int(usage[0]) || quota != upstream || int(metrics) != upstream {
+			t.Fatalf("answers %v; rows served %d upstream %d; quota %d; metric +%v", usage, served, upstream, quota, metrics)
+		}
+	})
+
+	// Requests one after another on alternating replicas never spend more than the
+	// quota.
+	t.Run("no overshoot one request after another", func(t *testing.T) {
+		key, k := c.key("budget", 1500)
+		admitted := 0
+		for i := 0; i < 40; i++ {
+			resp := request(t, "POST", c.replicas[i%3].url+"/api/v1/code/generate",
+				map[string]any{"prompt": fmt.Sprintf("function %d", i), "max_tokens": 60, "temperature": 0.9}, "X-API-Key", key)
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == 429 {
+				break
+			}
+			if resp.StatusCode != 200 {
+				t.Fatalf("request %d: %d", i, resp.StatusCode)
+			}
+			admitted++
+		}
+		used := c.quotaUsed(t, k.ID)
+		t.Logf("quota 1500 tokens/min: %d requests admitted, %d tokens charged, overshoot %d", admitted, used, max(0, used-1500))
+		if used > 1500 || admitted == 0 {
+			t.Fatalf("charged %d of 1500 with %d requests", used, admitted)
+		}
+	})
+
+	// Coalescing is per replica (docs/operations.md): identical requests arriving at
+	// three replicas at once reach vLLM three times.
+	t.Run("coalescing is per replica", func(t *testing.T) {
+		key, _ := c.key("coalesce", 0)
+		before := c.sim.Stats().Requests
+		var wg sync.WaitGroup
+		for i := range 30 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				resp := request(t, "POST", c.replicas[i%3].url+"/api/v1/code/generate",
+					map[string]any{"prompt": "the same question everyone asks", "max_tokens": 200, "temperature": 0}, "X-API-Key", key)
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}()
+		}
+		wg.Wait()
+		n := c.sim.Stats().Requests - before
+		t.Logf("30 identical concurrent requests over 3 replicas: %d upstream generations", n)
+		if n < 1 || n > 3 {
+			t.Fatalf("%d upstream generations, want one per replica at most", n)
+		}
+	})
+}
+
+// TestReplicasWithoutRedis: without Redis a revocation (written by the CLI to the
+// database only) and a logout still reach every replica, within
+// REVOCATION_CHECK_INTERVAL (500 ms here).
+func TestReplicasWithoutRedis(t *testing.T) {
+	c := newCluster(t, clusterOpts{n: 2, noRedis: true, sim: sim.Config{ITL: 10 * time.Millisecond}})
+	key, k := c.key("doomed", 0)
+	resp := request(t, "POST", c.replicas[1].url+"/api/v1/code/generate/stream",
+		map[string]any{"prompt": "an endless essay", "max_tokens": 3000, "temperature": 0.9}, "X-API-Key", key)
+	defer resp.Body.Close()
+	code := make(chan string, 1)
+	started := make(chan struct{})
+	go func() {
+		first, got := true, "none"
+		sseEvents(resp.Body, func(ev map[string]any, _ string) bool {
+			if first && ev["type"] == "token" {
+				first = false
+				close(started)
+			}
+			if ev["type"] == "error" {
+				got, _ = ev["error_code"].(string)
+				return false
+			}
+			return ev["type"] != "done"
+		})
+		code <- got
+	}()
+	<-started
+	revoked := time.Now()
+	c.hapa("keys", "revoke", strconv.FormatInt(k.ID, 10))
+	select {
+	case got := <-code:
+		t.Logf("without Redis: the SSE stream on r2 ended %d ms after the CLI revoked its key, with %s", time.Since(revoked).Milliseconds(), got)
+		if got != "E4007" {
+			t.Fatalf("ended with %q", got)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the stream was not ended")
+	}
+	r := request(t, "POST", c.replicas[0].url+"/api/v1/code/generate", map[string]any{"prompt": "x"}, "X-API-Key", key)
+	r.Body.Close()
+	if r.StatusCode != 401 {
+		t.Fatalf("the revoked key on r1: %d", r.StatusCode)
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// quotaUsed reads a key's current minute window from the cluster's Redis.
+func (c *cluster) quotaUsed(t *testing.T, keyID int64) int {
+	t.Helper()
+	rdb, err := store.NewRedis(c.env["REDIS_URL"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rdb.Close()
+	pattern := c.env["REDIS_PREFIX"] + "q:{" + strconv.FormatInt(keyID, 10) + "}:m:*"
+	keys, err := rdb.Keys(context.Background(), pattern).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := 0
+	for _, k := range keys {
+		n, _ := rdb.Get(context.Background(), k).Int()
+		total += n
+	}
+	return total
+}
+
+// metricSum adds up one metric over every replica's /metrics.
+func (c *cluster) metricSum(t *testing.T, name string) float64 {
+	t.Helper()
+	var sum float64
+	for _, r := range c.replicas {
+		resp, err := http.Get(r.url + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		for _, line := range strings.Split(string(b), "\n") {
+			if strings.HasPrefix(line, name+"{") || strings.HasPrefix(line, name+" ") {
+				f := strings.Fields(line)
+				v, _ := strconv.ParseFloat(f[len(f)-1], 64)
+				sum += v
+			}
+		}
+	}
+	return sum
+}
+
+// TestReplicasFirstStart: three replicas starting together on a fresh database create
+// one admin and print one password, and that password signs in through the API on
+// another replica.
+func TestReplicasFirstStart(t *testing.T) {
+	c := newCluster(t, clusterOpts{n: 3, env: map[string]string{"ADMIN_PASSWORD": ""}})
+	created := regexp.MustCompile(`created admin account (\S+) with password (\S+)`)
+	var found [][]string
+	for _, r := range c.replicas {
+		if m := created.FindStringSubmatch(r.log.String()); m != nil {
+			found = append(found, append(m, r.name))
+		}
+	}
+	if len(found) != 1 {
+		t.Fatalf("%d replicas printed a new admin password: %v", len(found), found)
+	}
+	email, password, by := found[0][1], found[0][2], found[0][3]
+	other := c.replicas[0]
+	if other.name == by {
+		other = c.replicas[1]
+	}
+	resp := request(t, "POST", other.url+"/auth/login", map[string]any{"email": email, "password": password})
+	resp.Body.Close()
+	t.Logf("one admin password printed (by %s); it signs in on %s: %d", by, other.name, resp.StatusCode)
+	if resp.StatusCode != 200 {
+		t.Fatalf("the printed password does not sign in: %d", resp.StatusCode)
+	}
+}
