@@ -5,7 +5,8 @@ LDFLAGS  := -s -w -X main.version=$(VERSION)
 BIN      := bin/hapa
 PKGS     := ./...
 
-.PHONY: all build run test test-short lint fmt generate check-generated docker bench clean
+.PHONY: all build run test test-short lint fmt generate check-generated docker bench clean \
+	clients clients-test check-clients vsix bench-editors
 
 all: build
 
@@ -51,3 +52,38 @@ bench: build
 
 clean:
 	rm -rf bin
+
+# ---- editor clients (Node >= 18 and npm; docs/editors.md) ------------------------
+NPM    ?= npm
+NPM_CI := $(NPM) ci --no-audit --no-fund --loglevel=error
+TSDIR  := clients/typescript
+VSDIR  := clients/vscode
+
+# npm ci and build both packages: the TypeScript client (dist/), the browser module
+# static/js/hapa-realtime.js built from it (committed), the extension (out/, dist/).
+clients:
+	cd $(TSDIR) && $(NPM_CI) && $(NPM) run build && node scripts/build-browser.mjs
+	cd $(VSDIR) && $(NPM_CI) && $(NPM) run build && $(NPM) run bundle
+
+# Both npm test suites against a real gateway and simulator started from bin/hapa.
+clients-test: build clients check-clients
+	cd $(TSDIR) && HAPA_BIN=$(CURDIR)/$(BIN) $(NPM) test
+	cd $(VSDIR) && HAPA_BIN=$(CURDIR)/$(BIN) $(NPM) test
+
+# Fails when the committed static/js/hapa-realtime.js differs from what the client's
+# sources build (the browser module is generated code; run make clients and commit).
+check-clients:
+	@tmp=$$(mktemp --suffix=.js) && (cd $(TSDIR) && node scripts/build-browser.mjs $$tmp >/dev/null) && \
+	if ! cmp -s $$tmp static/js/hapa-realtime.js; then \
+		diff -u static/js/hapa-realtime.js $$tmp | head -40; rm -f $$tmp; \
+		echo "static/js/hapa-realtime.js is stale: run make clients and commit it"; exit 1; \
+	fi; rm -f $$tmp
+
+# The VS Code extension package: clients/vscode/dist/hapa-vscode.vsix.
+vsix: clients
+	cd $(VSDIR) && $(NPM) run package
+
+# Keystroke-to-first-token of 100 inline completions, socket against one HTTP request
+# per completion (docs/editors.md, "Measured").
+bench-editors: build clients
+	cd $(TSDIR) && HAPA_BIN=$(CURDIR)/$(BIN) node bench/editor-latency.mjs $(BENCH_FLAGS)
