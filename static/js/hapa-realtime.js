@@ -408,6 +408,7 @@ var Connection = class {
   refused = null;
   dead = false;
   openedAt = 0;
+  lastFrameAt = 0;
   streams = /* @__PURE__ */ new Map();
   calls = /* @__PURE__ */ new Map();
   keepalive = null;
@@ -503,17 +504,19 @@ var HapaClient = class {
   connect() {
     if (this.state === "closed") return Promise.reject(new HapaError("aborted", "the client was closed", { retryable: false }));
     if (this.conn?.open && this.session) return Promise.resolve(this.session);
-    const p = this.whenOpen();
     if (this.state === "idle" || this.state === "failed") {
       this.attempt = 0;
       this.setState("connecting");
       void this.dial();
     }
-    return p;
+    return this.whenOpen();
   }
   /** whenOpen resolves at the next socket that takes streams. */
   whenOpen() {
     if (this.conn?.open && this.session) return Promise.resolve(this.session);
+    if (this.state === "closed" || this.state === "failed") {
+      return Promise.reject(this.lastError ?? new HapaError("aborted", "the client is " + this.state, { retryable: false }));
+    }
     return new Promise((resolve, reject) => this.openWaiters.push({ resolve, reject }));
   }
   async credentials() {
@@ -674,20 +677,32 @@ var HapaClient = class {
     this.feedbackQueue = [];
   }
   // ---- keepalive ---------------------------------------------------------------
+  /**
+   * armKeepalive makes sure a timer checks the socket keepaliveMs after its last
+   * frame. One timer per socket, re-armed for the remainder when frames came
+   * meanwhile (not one timer per frame).
+   */
   armKeepalive(c) {
     const every = this.opts.keepaliveMs ?? 25e3;
     if (every <= 0 || c.dead) return;
-    if (c.keepalive) clearTimeout(c.keepalive);
-    c.keepalive = unref(setTimeout(() => {
+    c.lastFrameAt = now();
+    if (c.keepalive || c.pongWait) return;
+    const check = (delay) => unref(setTimeout(() => {
       c.keepalive = null;
       if (!c.open) return;
+      const idle = now() - c.lastFrameAt;
+      if (idle < every) {
+        c.keepalive = check(every - idle);
+        return;
+      }
       const eid = this.nextID("k");
       if (!this.trySend(c, { type: "ping", event_id: eid })) return;
       c.pongWait = unref(setTimeout(() => {
         c.pongWait = null;
         this.kill(c, CLOSE.keepaliveTimeout, "keepalive timeout");
       }, this.opts.pongTimeoutMs ?? 1e4));
-    }, every));
+    }, delay));
+    c.keepalive = check(every);
   }
   clearKeepalive(c) {
     if (c.keepalive) clearTimeout(c.keepalive);
@@ -788,7 +803,7 @@ var HapaClient = class {
     if (u.profile !== void 0) msg.profile = this.sessionState.profile = u.profile;
     if (u.editor !== void 0) msg.editor = this.sessionState.editor = u.editor;
     if (u.workspace !== void 0) msg.workspace = this.sessionState.workspace = u.workspace;
-    if (!this.conn?.open) await this.whenOpen();
+    if (!this.conn?.open) await (this.state === "idle" ? this.connect() : this.whenOpen());
     const f = await this.call(msg);
     return f.session;
   }

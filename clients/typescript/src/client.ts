@@ -122,6 +122,7 @@ class Connection {
   refused: HapaError | null = null;
   dead = false;
   openedAt = 0;
+  lastFrameAt = 0;
   readonly streams = new Map<string, HapaStream>();
   readonly calls = new Map<string, Call>();
   keepalive: ReturnType<typeof setTimeout> | null = null;
@@ -232,18 +233,20 @@ export class HapaClient implements StreamOwner {
   connect(): Promise<SessionCreatedFrame> {
     if (this.state === "closed") return Promise.reject(new HapaError("aborted", "the client was closed", { retryable: false }));
     if (this.conn?.open && this.session) return Promise.resolve(this.session);
-    const p = this.whenOpen();
     if (this.state === "idle" || this.state === "failed") {
       this.attempt = 0;
       this.setState("connecting");
       void this.dial();
     }
-    return p;
+    return this.whenOpen();
   }
 
   /** whenOpen resolves at the next socket that takes streams. */
   private whenOpen(): Promise<SessionCreatedFrame> {
     if (this.conn?.open && this.session) return Promise.resolve(this.session);
+    if (this.state === "closed" || this.state === "failed") {
+      return Promise.reject(this.lastError ?? new HapaError("aborted", "the client is " + this.state, { retryable: false }));
+    }
     return new Promise((resolve, reject) => this.openWaiters.push({ resolve, reject }));
   }
 
@@ -401,20 +404,29 @@ export class HapaClient implements StreamOwner {
 
   // ---- keepalive ---------------------------------------------------------------
 
+  /**
+   * armKeepalive makes sure a timer checks the socket keepaliveMs after its last
+   * frame. One timer per socket, re-armed for the remainder when frames came
+   * meanwhile (not one timer per frame).
+   */
   private armKeepalive(c: Connection): void {
     const every = this.opts.keepaliveMs ?? 25000;
     if (every <= 0 || c.dead) return;
-    if (c.keepalive) clearTimeout(c.keepalive);
-    c.keepalive = unref(setTimeout(() => {
+    c.lastFrameAt = now();
+    if (c.keepalive || c.pongWait) return;
+    const check = (delay: number) => unref(setTimeout(() => {
       c.keepalive = null;
       if (!c.open) return;
+      const idle = now() - c.lastFrameAt;
+      if (idle < every) { c.keepalive = check(every - idle); return; }
       const eid = this.nextID("k");
       if (!this.trySend(c, { type: "ping", event_id: eid })) return;
       c.pongWait = unref(setTimeout(() => {
         c.pongWait = null;
         this.kill(c, CLOSE.keepaliveTimeout, "keepalive timeout");
       }, this.opts.pongTimeoutMs ?? 10000));
-    }, every));
+    }, delay));
+    c.keepalive = check(every);
   }
 
   private clearKeepalive(c: Connection): void {
@@ -518,7 +530,7 @@ export class HapaClient implements StreamOwner {
     if (u.profile !== undefined) msg.profile = this.sessionState.profile = u.profile;
     if (u.editor !== undefined) msg.editor = this.sessionState.editor = u.editor;
     if (u.workspace !== undefined) msg.workspace = this.sessionState.workspace = u.workspace;
-    if (!this.conn?.open) await this.whenOpen();
+    if (!this.conn?.open) await (this.state === "idle" ? this.connect() : this.whenOpen());
     const f = await this.call(msg);
     return (f as { session: SessionInfo }).session;
   }
