@@ -25,6 +25,10 @@ function startProcess(name, args, env, re, dir) {
       env: { PATH: process.env.PATH, HOME: process.env.HOME || dir, ...env },
       stdio: ["ignore", "pipe", "pipe"],
     });
+    // Children must not outlive a test run that crashed.
+    const reap = () => child.kill("SIGKILL");
+    process.once("exit", reap);
+    child.once("exit", () => process.off("exit", reap));
     let out = "";
     let done = false;
     const timer = setTimeout(() => finish(new Error(`${name} did not start within 30 s:\n${out}`)), 30000);
