@@ -16,10 +16,11 @@ export const ACCEPTED_COMMAND = "hapa.inlineAccepted";
 /** contextAt returns the text before and after the position, bounded by the settings. */
 export function contextAt(doc: vscode.TextDocument, pos: vscode.Position, s: Settings["completion"]): { prefix: string; suffix: string } {
   const at = doc.offsetAt(pos);
-  const all = doc.getText();
+  const start = doc.positionAt(Math.max(0, at - s.maxPrefixChars));
+  const end = doc.positionAt(at + s.maxSuffixChars);
   return {
-    prefix: all.slice(Math.max(0, at - s.maxPrefixChars), at),
-    suffix: all.slice(at, at + s.maxSuffixChars),
+    prefix: doc.getText(new vscode.Range(start, pos)),
+    suffix: doc.getText(new vscode.Range(pos, end)),
   };
 }
 
