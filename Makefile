@@ -5,7 +5,8 @@ LDFLAGS  := -s -w -X main.version=$(VERSION)
 BIN      := bin/hapa
 PKGS     := ./...
 
-.PHONY: all build run test test-short lint fmt generate check-generated docker bench clean chart-check manifests schemas
+.PHONY: all build run test test-short lint fmt generate check-generated docker bench clean chart-check manifests schemas \
+	clients clients-deps clients-test check-clients vsix bench-editors
 
 all: build
 
@@ -91,3 +92,46 @@ bench: build
 
 clean:
 	rm -rf bin
+
+# ---- editor clients (Node >= 18 and npm; docs/editors.md) ------------------------
+NPM    ?= npm
+NPM_CI := $(NPM) ci --no-audit --no-fund --loglevel=error
+TSDIR  := clients/typescript
+VSDIR  := clients/vscode
+
+# npm ci and build both packages: the TypeScript client (dist/), the browser module
+# static/js/hapa-realtime.js built from it (committed), the extension (out/, dist/).
+clients: clients-deps
+	cd $(TSDIR) && $(NPM) run build && node scripts/build-browser.mjs
+	cd $(VSDIR) && $(NPM) run build && $(NPM) run bundle
+
+clients-deps:
+	cd $(TSDIR) && $(NPM_CI)
+	cd $(VSDIR) && $(NPM_CI)
+
+# Both npm test suites against a real gateway and simulator started from bin/hapa. The
+# browser module is checked before make clients rewrites it.
+clients-test: build
+	$(MAKE) check-clients
+	$(MAKE) clients
+	cd $(TSDIR) && HAPA_BIN=$(CURDIR)/$(BIN) $(NPM) test
+	cd $(VSDIR) && HAPA_BIN=$(CURDIR)/$(BIN) $(NPM) test
+
+# Fails when static/js/hapa-realtime.js differs from what the client's sources build
+# (the browser module is generated code: run make clients and commit it).
+check-clients:
+	@test -d $(TSDIR)/node_modules/esbuild || (cd $(TSDIR) && $(NPM_CI))
+	@tmp=$$(mktemp --suffix=.js) && (cd $(TSDIR) && node scripts/build-browser.mjs $$tmp >/dev/null) && \
+	if ! cmp -s $$tmp static/js/hapa-realtime.js; then \
+		diff -u static/js/hapa-realtime.js $$tmp | head -40; rm -f $$tmp; \
+		echo "static/js/hapa-realtime.js is stale: run make clients and commit it"; exit 1; \
+	fi; rm -f $$tmp; echo "static/js/hapa-realtime.js is current"
+
+# The VS Code extension package: clients/vscode/dist/hapa-vscode.vsix.
+vsix: clients
+	cd $(VSDIR) && $(NPM) run package
+
+# Keystroke-to-first-token of 100 inline completions, socket against one HTTP request
+# per completion (docs/editors.md, "Measured").
+bench-editors: build clients
+	cd $(TSDIR) && HAPA_BIN=$(CURDIR)/$(BIN) node bench/editor-latency.mjs $(BENCH_FLAGS)

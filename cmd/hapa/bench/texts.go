@@ -163,4 +163,17 @@ VLLM_SERVER_URL=http://127.0.0.1:8002 DEMO_API_KEY_ENABLED=true RATE_LIMIT_RULES
 ./bin/hapa bench run --url http://127.0.0.1:8010 --mode rest --rate 1000 --compare http://127.0.0.1:8002
 ./bin/hapa bench run --mode ws --sockets 100 --concurrency 200 --duration 10s
 ` + "```" + `
+
+## Editors: one socket against a request per completion
+
+Not run by this suite: ` + "`make bench-editors`" + ` (` + "`clients/typescript/bench/editor-latency.mjs`" + `) replays 100 inline
+completions typed at about 65 words a minute (200 ms debounce) against one gateway and simulator (40 ms to
+the first token, 8 ms a token), once per client path. Method, both runs of 2026-12-06 and what they mean:
+[editors.md](editors.md#measured). Run 1 (2 vCPUs, load average 3–5 from other work):
+
+| path | keystroke → first token p50 | p99 | connections opened | stale completions | upstream generations cancelled |
+|---|---|---|---|---|---|
+| HTTP, one request per completion (the original extension) | 491.3 ms | 652.1 ms | 100 | 83 | 0 of 100 |
+| HTTP keep-alive, stale requests aborted | 495.4 ms | 770.6 ms | 86 | 86 | 81 of 95 |
+| one socket (` + "`clients/vscode`" + `) | 243.8 ms | 280.9 ms | 1 | 84 | 83 of 99 |
 `
