@@ -14,7 +14,7 @@ import (
 
 // chartDerived are the settings the chart sets from its own values (port, shutdown,
 // migrations, metrics) rather than from `config`.
-var chartDerived = []string{"HOST", "PORT", "SHUTDOWN_TIMEOUT", "AUTO_MIGRATE", "METRICS_ADDR"}
+var chartDerived = []string{"HOST", "PORT", "SHUTDOWN_TIMEOUT", "SHUTDOWN_DRAIN_DELAY", "AUTO_MIGRATE", "METRICS_ADDR"}
 
 type chartValues struct {
 	Config      map[string]string
@@ -185,12 +185,20 @@ func TestPlainManifests(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The pre-stop delay: the server drains for SHUTDOWN_DRAIN_DELAY (preStopMode
+	// server, the default), or the kubelet sleeps before SIGTERM (sleep).
 	preStop := 0
-	if s, ok := at(t, c, "lifecycle", "preStop", "sleep", "seconds").(int); ok {
-		preStop = s
+	if d, ok := cm["SHUTDOWN_DRAIN_DELAY"].(string); ok {
+		v, err := time.ParseDuration(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		preStop = int(v / time.Second)
+	} else if c, ok := c.(map[string]any); ok && c["lifecycle"] != nil {
+		preStop, _ = at(t, c, "lifecycle", "preStop", "sleep", "seconds").(int)
 	}
 	if preStop == 0 {
-		t.Error("no preStop delay: a stopping pod would refuse connections the load balancers still send")
+		t.Error("no pre-stop delay: a stopping pod would refuse connections the load balancers still send")
 	}
 	grace := at(t, pod, "terminationGracePeriodSeconds").(int)
 	if time.Duration(grace)*time.Second < timeout+time.Duration(preStop)*time.Second {

@@ -98,13 +98,25 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, b)
 }
 
-// handleReady serves GET /readyz: 200 when the database answers a ping within 1s,
-// else 503.
+// handleReady serves GET /readyz: 503 while the server drains for shutdown (Drain);
+// otherwise 200, "ready" when the database answers a ping within 1s and "degraded"
+// when it does not.
 func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
+	if s.draining.Load() {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "draining"})
+		return
+	}
 	if err := s.pingDB(r.Context()); err != nil {
-		s.log.WarnContext(r.Context(), "readiness: database ping failed", "err", err)
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "database": StateError})
+		// Still ready: callers seen recently keep being served while the database is
+		// away (docs/operations.md, "Failure modes"); were every replica unready, the
+		// load balancer would have nowhere to send anyone.
+		writeJSON(w, http.StatusOK, map[string]string{"status": "degraded", "database": StateError})
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready", "database": StateConnected})
 }
+
+// Drain makes /readyz answer 503 {"status":"draining"} from now on, while every route
+// is still served: the load balancer stops sending new requests before the listeners
+// close (SHUTDOWN_DRAIN_DELAY).
+func (s *Server) Drain() { s.draining.Store(true) }

@@ -61,14 +61,23 @@ func TestHealthReport(t *testing.T) {
 	}
 }
 
+// TestReadyz: ready while serving, "degraded" but still ready without a database (it
+// serves the callers it knows), 503 once draining for shutdown.
 func TestReadyz(t *testing.T) {
 	env := newEnv(t)
-	if r := env.do("GET", "/readyz", nil); r.StatusCode != 200 {
-		t.Fatalf("readyz = %d", r.StatusCode)
+	if r := env.do("GET", "/readyz", nil); r.StatusCode != 200 || r.json(t)["status"] != "ready" {
+		t.Fatalf("readyz = %d %s", r.StatusCode, r.body)
 	}
 	env.db.Close()
-	if r := env.do("GET", "/readyz", nil); r.StatusCode != 503 {
-		t.Fatalf("readyz with closed db = %d", r.StatusCode)
+	if r := env.do("GET", "/readyz", nil); r.StatusCode != 200 || r.json(t)["status"] != "degraded" {
+		t.Fatalf("readyz with closed db = %d %s", r.StatusCode, r.body)
+	}
+	env.srv.Drain()
+	if r := env.do("GET", "/readyz", nil); r.StatusCode != 503 || r.json(t)["status"] != "draining" {
+		t.Fatalf("readyz while draining = %d %s", r.StatusCode, r.body)
+	}
+	if r := env.do("GET", "/health", nil); r.StatusCode != 200 {
+		t.Fatalf("a draining server still serves: /health %d", r.StatusCode)
 	}
 	if m := env.do("GET", "/health", nil).json(t); m["status"] != "unhealthy" {
 		t.Errorf("health with closed db: %v", m["status"])

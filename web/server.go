@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hapa-project/hapa/auth"
@@ -118,6 +119,7 @@ type Server struct {
 	dummyOnce sync.Once // dummyHash is made on the first failed login
 	dummyHash string
 	pwSlots   chan struct{} // bounds concurrent password checks
+	draining  atomic.Bool   // shutting down: /readyz answers 503 (Drain)
 }
 
 // New builds the server; it fails on an invalid configuration.

@@ -11,7 +11,9 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/hapa-project/hapa/realtime"
 	"github.com/hapa-project/hapa/realtime/ws"
+	"github.com/hapa-project/hapa/web"
 )
 
 // demoKey is the original demo key hard-coded in the VS Code extension and the landing
@@ -27,6 +29,8 @@ type app struct {
 	loops     []loop
 	closers   []func()
 	hub       *ws.Hub // shut down before the HTTP servers (they ignore hijacked sockets)
+	web       *web.Server
+	engine    *realtime.Engine
 }
 
 func (a *app) onClose(f func()) { a.closers = append(a.closers, f) }

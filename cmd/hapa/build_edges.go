@@ -135,6 +135,7 @@ func (a *app) buildEdges(ctx context.Context, st *stores, up *upstream, c *core,
 	if err != nil {
 		return err
 	}
+	a.web = srv
 
 	// Revocation on every replica and transport (docs/operations.md, "Running several
 	// replicas"): at once through the events bus, and from the database every

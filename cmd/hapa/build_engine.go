@@ -70,6 +70,7 @@ func (a *app) buildEngine(st *stores, up *upstream) (*core, error) {
 		return nil, err
 	}
 	a.addLoop("engine", c.engine.Run)
+	a.engine = c.engine
 	c.reg.MustRegister(realtime.NewScrapeCollector(up.pool, func() (int, int64) {
 		s := c.engine.Stats()
 		return s.LogQueued + s.LogPending, s.LogDropped

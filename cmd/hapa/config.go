@@ -26,21 +26,22 @@ type Config struct {
 	SecretKey   string
 	Version     string
 
-	APIKeyExpiryDays int
-	APIKeyCacheTTL   time.Duration
-	DemoAPIKey       bool
-	SelfSignup       bool
-	MaxKeysPerUser   int
-	AdminPassword    string
-	AllowedOrigins   []string
-	MaxBodyBytes     int64
-	ShutdownTimeout  time.Duration
-	DBModulePort     int
-	MetricsAddr      string
-	PprofAddr        string
-	MaxWorkers       int
-	GCMinHeapMB      int
-	TrustedProxies   []netip.Prefix
+	APIKeyExpiryDays   int
+	APIKeyCacheTTL     time.Duration
+	DemoAPIKey         bool
+	SelfSignup         bool
+	MaxKeysPerUser     int
+	AdminPassword      string
+	AllowedOrigins     []string
+	MaxBodyBytes       int64
+	ShutdownTimeout    time.Duration
+	ShutdownDrainDelay time.Duration
+	DBModulePort       int
+	MetricsAddr        string
+	PprofAddr          string
+	MaxWorkers         int
+	GCMinHeapMB        int
+	TrustedProxies     []netip.Prefix
 
 	DatabaseURL string
 	AutoMigrate bool
@@ -115,7 +116,8 @@ func settings() []setting {
 		{"ADMIN_PASSWORD", "", true, "password of the first admin (generated and printed once when empty)", str(func(c *Config) *string { return &c.AdminPassword })},
 		{"ALLOWED_ORIGINS", "http://localhost:3000,vscode-webview://*", false, "comma-separated origins (scheme://host[:port], * wildcard in host)", list(func(c *Config) *[]string { return &c.AllowedOrigins })},
 		{"MAX_BODY_BYTES", "1048576", false, "largest accepted request body", int64v(func(c *Config) *int64 { return &c.MaxBodyBytes }, 1024, 1<<30)},
-		{"SHUTDOWN_TIMEOUT", "15s", false, "drain deadline on SIGTERM", duration(func(c *Config) *time.Duration { return &c.ShutdownTimeout })},
+		{"SHUTDOWN_TIMEOUT", "15s", false, "how long in-flight requests and streams may finish after SIGTERM (and the drain delay); then they end with a retryable E5005", duration(func(c *Config) *time.Duration { return &c.ShutdownTimeout })},
+		{"SHUTDOWN_DRAIN_DELAY", "0s", false, "after SIGTERM, how long /readyz answers 503 while everything is still served, so the load balancer stops sending first (its health-check period × failure threshold)", duration(func(c *Config) *time.Duration { return &c.ShutdownDrainDelay })},
 		{"DB_MODULE_PORT", "0", false, "also serve the DB-module routes on this port (0 = off)", integer(func(c *Config) *int { return &c.DBModulePort }, 0, 65535)},
 		{"METRICS_ADDR", "", false, "serve /metrics on a separate address (empty = main port)", str(func(c *Config) *string { return &c.MetricsAddr })},
 		{"PPROF_ADDR", "", false, "serve Go's /debug/pprof/ profiles on this address, e.g. 127.0.0.1:6060 (empty = off; never a public one)", str(func(c *Config) *string { return &c.PprofAddr })},

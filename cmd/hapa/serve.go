@@ -12,6 +12,9 @@ import (
 	"runtime"
 	"strconv"
 	"sync"
+	"time"
+
+	"github.com/hapa-project/hapa/realtime"
 )
 
 // cmdServe runs the gateway until ctx ends, then shuts down in reverse build order.
@@ -63,9 +66,18 @@ type listener struct {
 	srv  *http.Server
 }
 
-// serve runs every background loop and HTTP server until ctx ends, then drains:
-// the hub closes sockets (session.closing, then 1012), HTTP servers finish in-flight
-// requests, background loops stop, the request log is flushed, the store closes.
+// cutGrace is how long, after the shutdown deadline ended the streams still open with
+// an error event, handlers get to write it before their connections are closed.
+const cutGrace = 2 * time.Second
+
+// serve runs every background loop and HTTP server until ctx ends, then shuts down in
+// order (docs/operations.md, "Shutdown"): /readyz answers 503 for SHUTDOWN_DRAIN_DELAY
+// so the load balancer stops sending new requests; then the hub sends session.closing
+// and the HTTP servers stop accepting, while streams in flight finish until
+// SHUTDOWN_TIMEOUT; at that deadline every stream still open ends with a retryable
+// E5005 error event ([DONE] on SSE, stream.error on the socket) and is charged what
+// it delivered; then background loops stop, the request log is flushed, the store
+// closes.
 func (a *app) serve(ctx context.Context) error {
 	runCtx, stopLoops := context.WithCancel(context.WithoutCancel(ctx))
 	var loops sync.WaitGroup
@@ -95,8 +107,27 @@ func (a *app) serve(ctx context.Context) error {
 		a.log.Error("server failed, shutting down", "err", serveErr)
 	}
 
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.cfg.ShutdownTimeout)
+	a.web.Drain()
+	if d := a.cfg.ShutdownDrainDelay; d > 0 && serveErr == nil {
+		a.log.Info("draining: /readyz answers 503 before the listeners close", "delay", d)
+		select {
+		case <-time.After(d):
+		case serveErr = <-errc:
+		}
+	}
+	deadline := time.Now().Add(a.cfg.ShutdownTimeout)
+	sctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), deadline)
 	defer cancel()
+	hctx, hcancel := context.WithDeadline(context.WithoutCancel(ctx), deadline.Add(cutGrace))
+	defer hcancel()
+	cut := time.AfterFunc(a.cfg.ShutdownTimeout, func() {
+		e := realtime.NewError(realtime.CodeModelUnavailable, "The server restarted before the stream finished; retry")
+		e.RetryAfter = time.Second
+		if n := a.engine.AbortAll(e); n > 0 {
+			a.log.Warn("shutdown deadline: streams still open end with an error event", "streams", n)
+		}
+	})
+	defer cut.Stop()
 	var wg sync.WaitGroup
 	if a.hub != nil {
 		wg.Add(1)
@@ -111,7 +142,7 @@ func (a *app) serve(ctx context.Context) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := l.srv.Shutdown(sctx); err != nil {
+			if err := l.srv.Shutdown(hctx); err != nil {
 				a.log.Warn("forced close", "server", l.name, "err", err)
 				l.srv.Close()
 			}

@@ -24,7 +24,7 @@ var SERVER_FIELDS = {
   "stream.started": ["id", "kind", "model", "cached", "coalesced", "completion_id"],
   "stream.delta": ["id", "seq", "text"],
   "stream.done": ["id", "finish_reason", "usage", "ttft_ms", "latency_ms", "cached", "completion_id"],
-  "stream.error": ["id", "error"],
+  "stream.error": ["id", "error", "usage"],
   error: ["event_id", "error"],
   pong: ["event_id"],
   "session.closing": ["reason", "reconnect_after_ms"]

@@ -190,6 +190,8 @@ export interface StreamErrorFrame {
   type: "stream.error";
   id: string;
   error: WireError;
+  /** The tokens delivered before a stream that had started failed (revoked, cut at shutdown). */
+  usage?: Usage;
 }
 
 export interface ErrorFrame {
@@ -245,7 +247,7 @@ export const SERVER_FIELDS = {
   "stream.started": ["id", "kind", "model", "cached", "coalesced", "completion_id"],
   "stream.delta": ["id", "seq", "text"],
   "stream.done": ["id", "finish_reason", "usage", "ttft_ms", "latency_ms", "cached", "completion_id"],
-  "stream.error": ["id", "error"],
+  "stream.error": ["id", "error", "usage"],
   error: ["event_id", "error"],
   pong: ["event_id"],
   "session.closing": ["reason", "reconnect_after_ms"],
