@@ -19,6 +19,7 @@ type Config struct {
 	AccessTTL     time.Duration // access token lifetime; default 30m
 	RefreshTTL    time.Duration // refresh token lifetime; default 7d
 	KeyCacheTTL   time.Duration // API_KEY_CACHE_TTL: how long a key lookup is reused; default 10s
+	KeyStaleTTL   time.Duration // API_KEY_STALE_TTL: how long it may answer while the database is away; default 15m
 	RevalidateTTL time.Duration // a live socket's key row is read at most this often; default 10s
 	// CheckInterval (REVOCATION_CHECK_INTERVAL) is how often Watch re-reads revoked
 	// keys and logged-out tokens from the database; default 5s.
@@ -88,11 +89,18 @@ func New(cfg Config, deps Deps) (*Authenticator, error) {
 	if now == nil {
 		now = time.Now
 	}
-	return &Authenticator{cfg: cfg, db: deps.DB, now: now,
+	a := &Authenticator{cfg: cfg, db: deps.DB, now: now,
 		keys:   NewKeys(deps.DB.APIKeys(), cfg.KeyCacheTTL, now),
 		tokens: NewTokens(cfg.JWTSecret, cfg.AccessTTL, cfg.RefreshTTL, now, deps.DB.RevokedTokens()),
-		seen:   map[int64]keyCheck{}}, nil
+		seen:   map[int64]keyCheck{}}
+	if cfg.KeyStaleTTL > 0 {
+		a.keys.StaleTTL = cfg.KeyStaleTTL
+	}
+	return a, nil
 }
+
+// UseBreaker makes key lookups consult the database's breaker (Keys.DB).
+func (a *Authenticator) UseBreaker(b Breaker) { a.keys.DB = b }
 
 // Keys is the API-key cache (revocation invalidates it; Run flushes last-used times).
 func (a *Authenticator) Keys() *Keys { return a.keys }

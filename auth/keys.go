@@ -6,6 +6,7 @@ import (
 	"errors"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hapa-project/hapa/store"
@@ -29,10 +30,24 @@ type Keys struct {
 	OnRevoke func(keyID int64)
 	// OnFlushError, when set, receives Run's Flush errors (they are retried).
 	OnFlushError func(error)
+	// DB, when set, is the database's breaker: while it is open lookups do not wait on
+	// the database, and a failed lookup opens it.
+	DB Breaker
+	// StaleTTL is how long an entry may answer for a key while the database does not
+	// (default 15m): the last known good answer.
+	StaleTTL time.Duration
 
 	mu       sync.Mutex
 	cache    map[string]keyEntry // key hash → lookup result
 	lastUsed map[int64]time.Time
+	stale    atomic.Int64
+}
+
+// Breaker is the view of a dependency's breaker Keys needs; *store.Breaker
+// implements it.
+type Breaker interface {
+	Allow() bool
+	Trip(err error)
 }
 
 type keyEntry struct {
@@ -51,11 +66,16 @@ func NewKeys(keys *store.APIKeys, ttl time.Duration, now func() time.Time) *Keys
 		now = time.Now
 	}
 	return &Keys{keys: keys, ttl: ttl, now: now, MaxEntries: 10_000, FlushInterval: 30 * time.Second,
-		cache: map[string]keyEntry{}, lastUsed: map[int64]time.Time{}}
+		StaleTTL: 15 * time.Minute, cache: map[string]keyEntry{}, lastUsed: map[int64]time.Time{}}
 }
 
 // Lookup returns the active key whose plaintext was presented, or
 // ErrKeyUnknown, ErrKeyExpired or ErrKeyRevoked (or a database error).
+//
+// While the database does not answer — its breaker is open, or this lookup failed —
+// a key looked up within StaleTTL is answered from its last known good entry (docs/
+// operations.md, "Failure modes"): revocations still reach it through Revoked (the
+// events bus), and a key never seen gets the database error (E5003) at once.
 func (a *Keys) Lookup(ctx context.Context, plaintext string) (store.APIKey, error) {
 	if !strings.HasPrefix(plaintext, store.KeyPrefix) || len(plaintext) > 256 {
 		return store.APIKey{}, ErrKeyUnknown
@@ -66,16 +86,16 @@ func (a *Keys) Lookup(ctx context.Context, plaintext string) (store.APIKey, erro
 	e, ok := a.cache[hash]
 	a.mu.Unlock()
 	if !ok || now.Sub(e.fetched) >= a.ttl {
-		k, err := a.keys.ByHash(ctx, hash)
+		fresh, err := a.fetch(ctx, hash, now)
 		switch {
-		case errors.Is(err, store.ErrNotFound):
-			e = keyEntry{fetched: now}
-		case err != nil:
-			return store.APIKey{}, err
+		case err == nil:
+			e = fresh
+			a.store(hash, e)
+		case ok && now.Sub(e.fetched) < a.StaleTTL:
+			a.stale.Add(1) // the last known good answer
 		default:
-			e = keyEntry{key: k, found: true, fetched: now}
+			return store.APIKey{}, err
 		}
-		a.store(hash, e)
 	}
 	// The lookup was by hash already; the constant-time compare guards against
 	// a future index or cache that matches on less than the full hash.
@@ -96,12 +116,56 @@ func (a *Keys) Lookup(ctx context.Context, plaintext string) (store.APIKey, erro
 	return k, nil
 }
 
+// fetch reads one key from the database, unless its breaker says it is away.
+func (a *Keys) fetch(ctx context.Context, hash string, now time.Time) (keyEntry, error) {
+	if a.DB != nil && !a.DB.Allow() {
+		return keyEntry{}, errDBUnavailable
+	}
+	qctx, cancel := context.WithTimeout(ctx, dbLookupTimeout)
+	defer cancel()
+	k, err := a.keys.ByHash(qctx, hash)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return keyEntry{fetched: now}, nil
+	case err != nil:
+		if a.DB != nil && ctx.Err() == nil { // not the caller leaving: the database failed
+			a.DB.Trip(err)
+		}
+		return keyEntry{}, err
+	}
+	return keyEntry{key: k, found: true, fetched: now}, nil
+}
+
+// dbLookupTimeout bounds a key lookup in the database: past it the caller is answered
+// from the last known good entry, or with E5003.
+const dbLookupTimeout = 2 * time.Second
+
+// errDBUnavailable is a lookup not tried because the database's breaker is open.
+var errDBUnavailable = errors.New("auth: database unavailable")
+
+// Revoked marks key id revoked in the cache (the events bus told this replica), so that
+// it is refused at once — also while the database is away.
+func (a *Keys) Revoked(keyID int64) {
+	now := a.now()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for h, e := range a.cache {
+		if e.found && e.key.ID == keyID && e.key.RevokedAt == nil {
+			e.key.RevokedAt = &now
+			a.cache[h] = e
+		}
+	}
+}
+
+// StaleAnswers counts lookups answered from a last known good entry.
+func (a *Keys) StaleAnswers() int64 { return a.stale.Load() }
+
 func (a *Keys) store(hash string, e keyEntry) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if _, ok := a.cache[hash]; !ok && len(a.cache) >= a.MaxEntries {
-		for h, old := range a.cache { // drop expired entries first
-			if e.fetched.Sub(old.fetched) >= a.ttl {
+		for h, old := range a.cache { // drop entries too old even to answer in an outage first
+			if e.fetched.Sub(old.fetched) >= max(a.ttl, a.StaleTTL) {
 				delete(a.cache, h)
 			}
 		}

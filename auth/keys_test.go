@@ -161,3 +161,51 @@ func BenchmarkKeysLookupCached(b *testing.B) {
 		}
 	})
 }
+
+// fakeBreaker is a dependency breaker the test opens and closes.
+type fakeBreaker struct{ down, tripped bool }
+
+func (b *fakeBreaker) Allow() bool    { return !b.down }
+func (b *fakeBreaker) Trip(err error) { b.down, b.tripped = true, true }
+
+// TestKeysLastKnownGood: while the database does not answer, a key seen within
+// StaleTTL is answered from its last entry, a key never seen gets the database's error
+// at once, and a revocation that arrives by event still holds.
+func TestKeysLastKnownGood(t *testing.T) {
+	ctx := context.Background()
+	clk := newClock()
+	db := storetest.OpenMigrated(t, "sqlite://:memory:", store.WithClock(clk.Now))
+	known, kk, err := db.APIKeys().Create(ctx, store.NewKey{Name: "known"})
+	mustNoErr(t, err)
+	never, _, err := db.APIKeys().Create(ctx, store.NewKey{Name: "never seen"})
+	mustNoErr(t, err)
+	old, _, err := db.APIKeys().Create(ctx, store.NewKey{Name: "seen long ago"})
+	mustNoErr(t, err)
+	b := &fakeBreaker{}
+	a := NewKeys(db.APIKeys(), time.Second, clk.Now)
+	a.DB, a.StaleTTL = b, time.Minute
+	for _, k := range []string{known, old} {
+		if _, err := a.Lookup(ctx, k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close() // the database goes away
+	clk.Add(5 * time.Second)
+	if _, err := a.Lookup(ctx, known); err != nil || !b.tripped {
+		t.Fatalf("a known key in the outage: %v (breaker tripped %v)", err, b.tripped)
+	}
+	if _, err := a.Lookup(ctx, never); err == nil || errors.Is(err, ErrKeyUnknown) {
+		t.Fatalf("a key never seen: %v, want the database's error", err)
+	}
+	if a.StaleAnswers() != 1 {
+		t.Fatalf("stale answers %d", a.StaleAnswers())
+	}
+	a.Revoked(kk.ID)
+	if _, err := a.Lookup(ctx, known); !errors.Is(err, ErrKeyRevoked) {
+		t.Fatalf("revoked by event in the outage: %v", err)
+	}
+	clk.Add(2 * time.Minute) // past StaleTTL
+	if _, err := a.Lookup(ctx, old); err == nil {
+		t.Fatal("an entry older than StaleTTL answered")
+	}
+}

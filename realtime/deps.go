@@ -32,6 +32,14 @@ type RemoteCache interface {
 	Remote() bool
 }
 
+// Spool keeps what could not be written to the database on local disk, bounded, until
+// it can be replayed (also by the next process); *store.Spool implements it.
+type Spool interface {
+	Append(records ...[]byte) error
+	Replay(ctx context.Context, batch int, fn func([][]byte) error) (int, error)
+	Len() (records, bytes int64)
+}
+
 // LogStore writes request-log rows in batches.
 type LogStore interface {
 	InsertBatch(ctx context.Context, rows []store.RequestLogRow) error

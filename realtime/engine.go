@@ -19,6 +19,7 @@ type EngineDeps struct {
 	Log       LogStore
 	Profiles  Profiles
 	Quota     QuotaReserver
+	LogSpool  Spool // request-log rows the database could not take (nil: kept in memory)
 	Incidents Incidents
 	Observer  EngineObserver
 	Logger    *slog.Logger
@@ -108,7 +109,7 @@ func NewEngine(cfg EngineConfig, deps EngineDeps) (*Engine, error) {
 		e.remoteCache = rc.Remote()
 	}
 	e.base, e.cancel = context.WithCancel(context.Background())
-	e.rows = newLogWriter(cfg, deps.Log, e.log)
+	e.rows = newLogWriter(cfg, deps.Log, deps.LogSpool, e.log)
 	return e, nil
 }
 

@@ -21,7 +21,7 @@ func TestIncidentRecorder(t *testing.T) {
 	for name, db := range storetest.DBs(t) {
 		t.Run(name, func(t *testing.T) {
 			obs := &countingIncidentObserver{}
-			r := NewIncidentRecorder(IncidentConfig{}, db.Incidents(), obs, nil)
+			r := NewIncidentRecorder(IncidentConfig{}, IncidentDeps{Store: db.Incidents(), Observer: obs})
 			e := Wrap(CodeModelUnavailable, errors.New("no healthy replica: 3 ejected"))
 			id := r.Record(context.Background(), e, "/api/v1/code/generate", "req-1")
 			if !incidentIDRe.MatchString(id) || id[4:12] != time.Now().UTC().Format("20060102") {
@@ -53,7 +53,7 @@ func TestIncidentRecorder(t *testing.T) {
 
 func TestIncidentRecorderDisabled(t *testing.T) {
 	db := storetest.OpenMigrated(t, "sqlite://:memory:")
-	r := NewIncidentRecorder(IncidentConfig{Disabled: true}, db.Incidents(), nil, nil)
+	r := NewIncidentRecorder(IncidentConfig{Disabled: true}, IncidentDeps{Store: db.Incidents()})
 	if id := r.Record(context.Background(), NewError(CodeInternal, ""), "/", ""); id != "" {
 		t.Fatalf("disabled recorder returned %q", id)
 	}
@@ -64,7 +64,7 @@ func TestIncidentRecorderDisabled(t *testing.T) {
 
 func TestIncidentRecorderQueueFull(t *testing.T) {
 	db := storetest.OpenMigrated(t, "sqlite://:memory:")
-	r := NewIncidentRecorder(IncidentConfig{Queue: 1}, db.Incidents(), nil, nil)
+	r := NewIncidentRecorder(IncidentConfig{Queue: 1}, IncidentDeps{Store: db.Incidents()})
 	// Run is not running: the second incident finds the queue full, still gets an id.
 	for i := 0; i < 2; i++ {
 		if id := r.Record(context.Background(), NewError(CodeInternal, ""), "/", ""); !incidentIDRe.MatchString(id) {

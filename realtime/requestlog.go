@@ -2,6 +2,7 @@ package realtime
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -19,8 +20,11 @@ const statusCancelled = 499
 
 // logWriter batches request-log rows into a LogStore. enqueue never blocks: the queue
 // is bounded and a full queue drops (and counts) the row. While the database is down
-// rows are kept in a bounded retry buffer (oldest dropped first) and retried with
-// exponential backoff; requests never wait for the database.
+// rows go to the spool on local disk (EngineDeps.LogSpool; docs/operations.md,
+// "Failure modes"), which is replayed into the database once a write succeeds again
+// and at start; without a spool, or when it is full, they wait in a bounded retry
+// buffer in memory (oldest dropped first). Writes are retried with exponential
+// backoff; requests never wait for the database.
 //
 // The queue is a slice under a mutex, not a channel: enqueue wakes the writer only when
 // a batch is full, and the writer otherwise takes what queued on its tick. A channel
@@ -29,6 +33,7 @@ const statusCancelled = 499
 type logWriter struct {
 	cfg   EngineConfig
 	store LogStore
+	spool Spool // nil: memory only
 	log   *slog.Logger
 
 	mu     sync.Mutex
@@ -46,8 +51,8 @@ type logWriter struct {
 	lastDropWarn, dropsSinceWarning atomic.Int64
 }
 
-func newLogWriter(cfg EngineConfig, s LogStore, log *slog.Logger) *logWriter {
-	return &logWriter{cfg: cfg, store: s, log: log, full: make(chan struct{}, 1)}
+func newLogWriter(cfg EngineConfig, s LogStore, spool Spool, log *slog.Logger) *logWriter {
+	return &logWriter{cfg: cfg, store: s, spool: spool, log: log, full: make(chan struct{}, 1)}
 }
 
 // enqueue adds a row without blocking.
@@ -121,8 +126,65 @@ func (w *logWriter) run(ctx context.Context) {
 		case <-tick.C:
 		}
 		w.take()
-		w.write(context.WithoutCancel(ctx), false)
+		if w.write(context.WithoutCancel(ctx), false) == nil && !w.retryAt.After(time.Now()) {
+			w.replay(context.WithoutCancel(ctx))
+		} else {
+			w.toSpool()
+		}
 	}
+}
+
+// toSpool moves the rows waiting for a retry to the spool, so that they survive a
+// restart and memory stays small during a long outage; rows the spool cannot take
+// stay in memory.
+func (w *logWriter) toSpool() {
+	if w.spool == nil || len(w.pending) == 0 {
+		return
+	}
+	recs := make([][]byte, 0, len(w.pending))
+	for i := range w.pending {
+		b, err := json.Marshal(&w.pending[i])
+		if err != nil {
+			continue
+		}
+		recs = append(recs, b)
+	}
+	if err := w.spool.Append(recs...); err != nil {
+		return // full: the memory buffer keeps them (and drops the oldest past its bound)
+	}
+	clear(w.pending)
+	w.pending = w.pending[:0]
+	w.pendingN.Store(0)
+}
+
+// replay writes the spooled rows back once the database takes writes again.
+func (w *logWriter) replay(ctx context.Context) {
+	if w.spool == nil {
+		return
+	}
+	if n, _ := w.spool.Len(); n == 0 {
+		return
+	}
+	n, err := w.spool.Replay(ctx, w.cfg.LogBatch, func(batch [][]byte) error {
+		rows := make([]store.RequestLogRow, 0, len(batch))
+		for _, b := range batch {
+			var r store.RequestLogRow
+			if json.Unmarshal(b, &r) == nil {
+				rows = append(rows, r)
+			}
+		}
+		wctx, cancel := context.WithTimeout(ctx, writeTimeout)
+		defer cancel()
+		return w.store.InsertBatch(wctx, rows)
+	})
+	w.written.Add(int64(n))
+	if err != nil {
+		w.backoff = min(max(2*w.backoff, w.cfg.LogFlushInterval), w.cfg.LogRetryMax)
+		w.retryAt = time.Now().Add(w.backoff)
+		w.log.Warn("realtime: replaying spooled request-log rows failed; kept for the next try", "replayed", n, "err", err)
+		return
+	}
+	w.log.Info("realtime: spooled request-log rows written", "rows", n)
 }
 
 // add appends to the retry buffer, dropping the oldest batch when it is full.
@@ -163,7 +225,8 @@ func (w *logWriter) write(ctx context.Context, force bool) error {
 }
 
 // flush writes every queued and pending row, retrying until ctx ends; what is left
-// then is dropped and counted. Rows enqueued afterwards are dropped.
+// then goes to the spool (written at the next start), or is dropped and counted when
+// there is none. Rows enqueued afterwards are dropped.
 func (w *logWriter) flush(ctx context.Context) {
 	if w.store == nil {
 		return
@@ -173,6 +236,12 @@ func (w *logWriter) flush(ctx context.Context) {
 	w.mu.Unlock()
 	w.take()
 	for w.write(ctx, true) != nil {
+		if w.spool != nil {
+			w.toSpool() // written at the next start
+			if len(w.pending) == 0 {
+				return
+			}
+		}
 		select {
 		case <-ctx.Done():
 			w.drop(len(w.pending), "shutdown deadline")
@@ -182,6 +251,7 @@ func (w *logWriter) flush(ctx context.Context) {
 		case <-time.After(w.backoff):
 		}
 	}
+	w.replay(ctx) // a start after an outage: what the last run spooled
 }
 
 // stats returns queue depth, retry-buffer size, written and dropped rows.

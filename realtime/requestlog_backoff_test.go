@@ -16,7 +16,7 @@ func TestRequestLogBackoff(t *testing.T) {
 		s := &fakeLogStore{}
 		s.failing.Store(true)
 		w := newLogWriter(EngineConfig{LogQueue: 10, LogBatch: 10, LogRetryRows: 100,
-			LogFlushInterval: 100 * time.Millisecond, LogRetryMax: time.Second}, s, slog.New(slog.DiscardHandler))
+			LogFlushInterval: 100 * time.Millisecond, LogRetryMax: time.Second}, s, nil, slog.New(slog.DiscardHandler))
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan struct{})
 		go func() { defer close(done); w.run(ctx) }()
@@ -46,7 +46,7 @@ func TestRequestLogWakesOnFullBatch(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s := &fakeLogStore{}
 		w := newLogWriter(EngineConfig{LogQueue: 100, LogBatch: 4, LogRetryRows: 100,
-			LogFlushInterval: time.Hour, LogRetryMax: time.Second}, s, slog.New(slog.DiscardHandler))
+			LogFlushInterval: time.Hour, LogRetryMax: time.Second}, s, nil, slog.New(slog.DiscardHandler))
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan struct{})
 		go func() { defer close(done); w.run(ctx) }()
@@ -100,7 +100,7 @@ func TestRequestLogQueueSmallerThanBatch(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s := &fakeLogStore{}
 		w := newLogWriter(EngineConfig{LogQueue: 4, LogBatch: 8, LogRetryRows: 100,
-			LogFlushInterval: time.Second, LogRetryMax: time.Second}, s, slog.New(slog.DiscardHandler))
+			LogFlushInterval: time.Second, LogRetryMax: time.Second}, s, nil, slog.New(slog.DiscardHandler))
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan struct{})
 		go func() { defer close(done); w.run(ctx) }()
@@ -121,7 +121,7 @@ func TestRequestLogQueueSmallerThanBatch(t *testing.T) {
 // the unlock and the store is overwritten with the old depth (and two enqueues may store
 // out of order): the gauge shows rows that the writer has already taken.
 func TestRequestLogQueuedStat(t *testing.T) {
-	w := newLogWriter(EngineConfig{LogQueue: 1 << 20, LogBatch: 1 << 20, LogRetryRows: 1 << 20}, &fakeLogStore{},
+	w := newLogWriter(EngineConfig{LogQueue: 1 << 20, LogBatch: 1 << 20, LogRetryRows: 1 << 20}, &fakeLogStore{}, nil,
 		slog.New(slog.DiscardHandler))
 	// The interleaving is up to the scheduler: rounds run for 700ms (a fixed writer
 	// never fails here; the unfixed one fails within it on almost every run).

@@ -100,7 +100,7 @@ func TestRequestLogFlushedOnShutdown(t *testing.T) {
 func TestRequestLogBounds(t *testing.T) {
 	discard := slog.New(slog.DiscardHandler)
 	t.Run("queue full drops", func(t *testing.T) {
-		w := newLogWriter(EngineConfig{LogQueue: 2, LogBatch: 2, LogRetryRows: 4}, &fakeLogStore{}, discard)
+		w := newLogWriter(EngineConfig{LogQueue: 2, LogBatch: 2, LogRetryRows: 4}, &fakeLogStore{}, nil, discard)
 		for range 5 {
 			w.enqueue(store.RequestLogRow{})
 		}
@@ -112,7 +112,7 @@ func TestRequestLogBounds(t *testing.T) {
 		s := &fakeLogStore{}
 		s.failing.Store(true)
 		w := newLogWriter(EngineConfig{LogQueue: 10, LogBatch: 2, LogRetryRows: 4, LogFlushInterval: time.Millisecond,
-			LogRetryMax: time.Millisecond}, s, discard)
+			LogRetryMax: time.Millisecond}, s, nil, discard)
 		for i := range 6 {
 			w.add(store.RequestLogRow{RequestID: string(rune('a' + i))})
 		}
@@ -131,7 +131,7 @@ func TestRequestLogBounds(t *testing.T) {
 		}
 	})
 	t.Run("no store", func(t *testing.T) {
-		w := newLogWriter(EngineConfig{LogQueue: 1}, nil, discard)
+		w := newLogWriter(EngineConfig{LogQueue: 1}, nil, nil, discard)
 		w.enqueue(store.RequestLogRow{})
 		w.flush(context.Background())
 		if q, p, wr, d := w.stats(); q+p != 0 || wr+d != 0 {

@@ -54,7 +54,7 @@ func newBackend(t testing.TB, db *store.DB, o codeOpts) *codeBackend {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cb.incidents = realtime.NewIncidentRecorder(realtime.IncidentConfig{}, db.Incidents(), nil, nil)
+	cb.incidents = realtime.NewIncidentRecorder(realtime.IncidentConfig{}, realtime.IncidentDeps{Store: db.Incidents()})
 	deps := realtime.EngineDeps{Upstream: cb.pool, Log: db.RequestLog(), Incidents: cb.incidents}
 	if !o.noCache {
 		deps.Cache = store.NewMemoryCache(1000, nil)

@@ -24,7 +24,7 @@ import (
 func (a *app) buildEdges(ctx context.Context, st *stores, up *upstream, c *core, settingsView []effective) error {
 	cfg := a.cfg
 	authn, err := auth.New(auth.Config{JWTSecret: []byte(cfg.SecretKey), KeyCacheTTL: cfg.APIKeyCacheTTL,
-		CheckInterval: cfg.RevocationCheck}, auth.Deps{DB: st.db})
+		KeyStaleTTL: cfg.APIKeyStaleTTL, CheckInterval: cfg.RevocationCheck}, auth.Deps{DB: st.db})
 	if err != nil {
 		return err
 	}
@@ -153,7 +153,7 @@ func (a *app) buildEdges(ctx context.Context, st *stores, up *upstream, c *core,
 	c.events.Subscribe(func(ev realtime.ClusterEvent) {
 		switch ev.Type {
 		case realtime.EventKeyRevoked:
-			authn.Keys().Invalidate(ev.KeyID)
+			authn.Keys().Revoked(ev.KeyID) // refused at once, also while the database is away
 			endKey(ev.KeyID, realtime.NewError(realtime.CodeKeyRevoked, ""))
 		case realtime.EventTokenRevoked:
 			authn.Tokens().Deny(ev.TokenID, ev.Expires)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/hapa-project/hapa/realtime"
 	"github.com/hapa-project/hapa/realtime/limits"
+	"github.com/hapa-project/hapa/store"
 	"github.com/hapa-project/hapa/vllm"
 )
 
@@ -30,7 +31,8 @@ func (a *app) buildEngine(st *stores, up *upstream) (*core, error) {
 	if c.metrics, err = realtime.NewMetrics(realtime.MetricsConfig{NoErrorCounting: !cfg.ErrorMonitoring}, c.reg); err != nil {
 		return nil, err
 	}
-	c.incidents = realtime.NewIncidentRecorder(realtime.IncidentConfig{Disabled: !cfg.IncidentTracking}, st.db.Incidents(), c.metrics, a.log)
+	c.incidents = realtime.NewIncidentRecorder(realtime.IncidentConfig{Disabled: !cfg.IncidentTracking},
+		realtime.IncidentDeps{Store: st.db.Incidents(), Spool: spoolOrNil(st.incidentSpool), Observer: c.metrics, Logger: a.log})
 	a.addLoop("incidents", c.incidents.Run)
 	c.retention = realtime.NewRetention(realtime.RetentionConfig{IncidentDays: cfg.ErrorRetentionDays, RequestLogDays: cfg.RequestLogDays},
 		errorTables{st.db}, st.db.RequestLog(), a.log)
@@ -62,6 +64,7 @@ func (a *app) buildEngine(st *stores, up *upstream) (*core, error) {
 		Log:       quotas.ChargeLog(st.db.RequestLog()),
 		Profiles:  profiles{st.db.Settings()},
 		Quota:     quotas,
+		LogSpool:  spoolOrNil(st.logSpool),
 		Incidents: c.incidents,
 		Observer:  c.metrics,
 		Logger:    a.log,
@@ -80,6 +83,14 @@ func (a *app) buildEngine(st *stores, up *upstream) (*core, error) {
 	// everywhere; a cache clear reaches every replica (docs/operations.md).
 	c.events = realtime.NewEvents(st.rdb, cfg.RedisPrefix, a.log)
 	return c, nil
+}
+
+// spoolOrNil keeps a nil *store.Spool a nil interface.
+func spoolOrNil(s *store.Spool) realtime.Spool {
+	if s == nil {
+		return nil
+	}
+	return s
 }
 
 func mustAdapters(s string) map[string]string {

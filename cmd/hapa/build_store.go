@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
+	"path/filepath"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -16,10 +18,12 @@ import (
 // stores is what buildStore makes: the database, the optional Redis client, and the
 // response cache (this replica's memory, behind Redis when configured).
 type stores struct {
-	db       *store.DB
-	rdb      redis.UniversalClient // nil without REDIS_URL
-	memCache *store.MemoryCache
-	cache    interface {
+	db            *store.DB
+	logSpool      *store.Spool // nil without SPOOL_DIR
+	incidentSpool *store.Spool
+	rdb           redis.UniversalClient // nil without REDIS_URL
+	memCache      *store.MemoryCache
+	cache         interface {
 		realtime.Cache
 		admin.CacheAdmin
 	}
@@ -41,6 +45,19 @@ func (a *app) buildStore(ctx context.Context, stdout io.Writer) (*stores, error)
 		return nil, err
 	}
 	st := &stores{db: db, memCache: store.NewMemoryCache(cfg.MaxCacheSize, nil)}
+	if cfg.SpoolDir != "" {
+		max := int64(cfg.SpoolMaxMB) << 20
+		if st.logSpool, err = store.OpenSpool(filepath.Join(cfg.SpoolDir, "request_log"), max*3/4); err != nil {
+			return nil, fmt.Errorf("SPOOL_DIR: %w", err)
+		}
+		if st.incidentSpool, err = store.OpenSpool(filepath.Join(cfg.SpoolDir, "incidents"), max/4); err != nil {
+			return nil, fmt.Errorf("SPOOL_DIR: %w", err)
+		}
+		a.onClose(func() { st.logSpool.Close(); st.incidentSpool.Close() })
+		if n, _ := st.logSpool.Len(); n > 0 {
+			a.log.Info("spooled request-log rows from an earlier run will be written", "rows", n)
+		}
+	}
 	st.cache = st.memCache
 	if cfg.RedisURL != "" {
 		rdb, err := store.NewRedis(cfg.RedisURL)

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/netip"
 	"net/url"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -47,8 +48,11 @@ type Config struct {
 	AutoMigrate bool
 	RedisURL    string
 	RedisPrefix string
+	SpoolDir    string
+	SpoolMaxMB  int
 
 	RevocationCheck time.Duration
+	APIKeyStaleTTL  time.Duration
 
 	CacheTTL            time.Duration
 	MaxCacheSize        int
@@ -110,6 +114,7 @@ func settings() []setting {
 		{"SECRET_KEY", "", true, "JWT signing key (≥ 32 chars; required in production)", str(func(c *Config) *string { return &c.SecretKey })},
 		{"API_KEY_EXPIRY_DAYS", "90", false, "default lifetime of new API keys (0 = never)", integer(func(c *Config) *int { return &c.APIKeyExpiryDays }, 0, 36500)},
 		{"API_KEY_CACHE_TTL", "5s", false, "how long a key lookup is cached per replica (revocations through the API, the console or Redis events apply at once)", duration(func(c *Config) *time.Duration { return &c.APIKeyCacheTTL })},
+		{"API_KEY_STALE_TTL", "15m", false, "while the database is down, keys seen this recently keep working (their last known state; revocations still arrive through Redis)", duration(func(c *Config) *time.Duration { return &c.APIKeyStaleTTL })},
 		{"DEMO_API_KEY_ENABLED", "false", false, "provision the original demo key (development only)", boolean(func(c *Config) *bool { return &c.DemoAPIKey })},
 		{"SELF_SIGNUP", "false", false, "log in with an e-mail only and create the account (the original's flow)", boolean(func(c *Config) *bool { return &c.SelfSignup })},
 		{"MAX_KEYS_PER_USER", "5", false, "active API keys a user may hold", integer(func(c *Config) *int { return &c.MaxKeysPerUser }, 1, 1000)},
@@ -128,6 +133,8 @@ func settings() []setting {
 		{"DATABASE_URL", "sqlite:///./data/hapa.db", true, "sqlite:////abs/path.db (four slashes: absolute), sqlite:///rel/path.db (relative to the working directory), sqlite://:memory: or postgres://…", dburl(func(c *Config) *string { return &c.DatabaseURL })},
 		{"AUTO_MIGRATE", "false", false, "apply PostgreSQL migrations at start (fresh SQLite is always migrated)", boolean(func(c *Config) *bool { return &c.AutoMigrate })},
 		{"REDIS_URL", "", true, "redis://… for the shared cache, limiter and events (empty = in-process)", redisurl(func(c *Config) *string { return &c.RedisURL })},
+		{"SPOOL_DIR", "", false, "where request-log rows and incidents wait while PostgreSQL is down, replayed when it returns (empty: ./data/spool with PostgreSQL, none with SQLite)", str(func(c *Config) *string { return &c.SpoolDir })},
+		{"SPOOL_MAX_MB", "256", false, "largest size of the spool; past it new rows and incidents are counted and dropped", integer(func(c *Config) *int { return &c.SpoolMaxMB }, 1, 1<<20)},
 		{"REDIS_PREFIX", "", false, "prefix of every Redis key and pub/sub channel, so deployments sharing a Redis server never meet (empty = hapa:<database name>:)", str(func(c *Config) *string { return &c.RedisPrefix })},
 		{"REVOCATION_CHECK_INTERVAL", "5s", false, "how often each replica re-reads key revocations and logouts from the database (they arrive at once through Redis when it is set)", duration(func(c *Config) *time.Duration { return &c.RevocationCheck })},
 
@@ -234,6 +241,9 @@ func (c *Config) check() []error {
 
 // finish derives dependent defaults.
 func (c *Config) finish() {
+	if c.SpoolDir == "" && !strings.HasPrefix(c.DatabaseURL, "sqlite:") {
+		c.SpoolDir = filepath.Join("data", "spool")
+	}
 	if c.RedisPrefix == "" {
 		c.RedisPrefix = "hapa:" + databaseName(c.DatabaseURL) + ":"
 	}

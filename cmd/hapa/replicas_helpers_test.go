@@ -201,14 +201,15 @@ func (c *cluster) restart(i int) *replica {
 	return r
 }
 
-// key creates an API key with the given scopes and quotas in the shared database.
-func (c *cluster) key(name string, tokensPerMinute int, scopes ...string) (string, store.APIKey) {
+// key creates an API key with the given scopes and daily token quota (a day window:
+// a minute window could roll over in the middle of a test) in the shared database.
+func (c *cluster) key(name string, tokensPerDay int, scopes ...string) (string, store.APIKey) {
 	c.t.Helper()
 	if len(scopes) == 0 {
 		scopes = []string{store.ScopeCodeGeneration, store.ScopeCodeCompletion}
 	}
 	plain, k, err := c.db.APIKeys().Create(context.Background(), store.NewKey{Name: name, Scopes: store.Scopes(scopes),
-		TokensPerMinute: tokensPerMinute})
+		TokensPerDay: tokensPerDay})
 	if err != nil {
 		c.t.Fatal(err)
 	}

@@ -117,7 +117,7 @@ func TestReplicas(t *testing.T) {
 			}
 		}
 		if admitted == 0 || refused == 0 {
-			t.Fatalf("admitted %d, refused %d of 5 cancelled streams under 600 tokens a minute; want the quota to bite", admitted, refused)
+			t.Fatalf("admitted %d, refused %d of 5 cancelled streams under 600 tokens a day; want the quota to bite", admitted, refused)
 		}
 	})
 
@@ -426,7 +426,7 @@ func TestReplicas(t *testing.T) {
 			admitted++
 		}
 		used := c.quotaUsed(t, k.ID)
-		t.Logf("quota 1500 tokens/min: %d requests admitted, %d tokens charged, overshoot %d", admitted, used, max(0, used-1500))
+		t.Logf("quota 1500 tokens: %d requests admitted, %d tokens charged, overshoot %d", admitted, used, max(0, used-1500))
 		if used > 1500 || admitted == 0 {
 			t.Fatalf("charged %d of 1500 with %d requests", used, admitted)
 		}
@@ -504,7 +504,7 @@ func TestReplicasWithoutRedis(t *testing.T) {
 
 func ptr[T any](v T) *T { return &v }
 
-// quotaUsed reads a key's current minute window from the cluster's Redis.
+// quotaUsed reads a key's day window from the cluster's Redis.
 func (c *cluster) quotaUsed(t *testing.T, keyID int64) int {
 	t.Helper()
 	rdb, err := store.NewRedis(c.env["REDIS_URL"])
@@ -512,7 +512,7 @@ func (c *cluster) quotaUsed(t *testing.T, keyID int64) int {
 		t.Fatal(err)
 	}
 	defer rdb.Close()
-	pattern := c.env["REDIS_PREFIX"] + "q:{" + strconv.FormatInt(keyID, 10) + "}:m:*"
+	pattern := c.env["REDIS_PREFIX"] + "q:{" + strconv.FormatInt(keyID, 10) + "}:d:*"
 	keys, err := rdb.Keys(context.Background(), pattern).Result()
 	if err != nil {
 		t.Fatal(err)

@@ -115,10 +115,10 @@ func (a *app) serve(ctx context.Context) error {
 		case serveErr = <-errc:
 		}
 	}
-	deadline := time.Now().Add(a.cfg.ShutdownTimeout)
-	sctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), deadline)
-	defer cancel()
-	hctx, hcancel := context.WithDeadline(context.WithoutCancel(ctx), deadline.Add(cutGrace))
+	// Servers and the hub wait for their work until the deadline plus cutGrace: at the
+	// deadline the timer below ends every stream still open with an error event, which
+	// lets them finish.
+	hctx, hcancel := context.WithTimeout(context.WithoutCancel(ctx), a.cfg.ShutdownTimeout+cutGrace)
 	defer hcancel()
 	cut := time.AfterFunc(a.cfg.ShutdownTimeout, func() {
 		e := realtime.NewError(realtime.CodeModelUnavailable, "The server restarted before the stream finished; retry")
@@ -133,7 +133,9 @@ func (a *app) serve(ctx context.Context) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := a.hub.Shutdown(sctx); err != nil {
+			// The deadline's AbortAll ends the socket streams (stream.error E5005, the
+			// row says so); the hub closes the sockets once they have (1012).
+			if err := a.hub.Shutdown(hctx); err != nil {
 				a.log.Warn("realtime sessions did not end before the deadline", "err", err)
 			}
 		}()
