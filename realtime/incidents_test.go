@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"regexp"
+	"sync"
 	"testing"
 	"time"
 
@@ -108,4 +109,60 @@ func TestRetention(t *testing.T) {
 			}
 		})
 	}
+}
+
+// flakyIncidents fails every insert while down.
+type flakyIncidents struct {
+	mu   sync.Mutex
+	down bool
+	got  []store.Incident
+	hits int
+}
+
+func (f *flakyIncidents) Insert(ctx context.Context, in store.Incident) (store.Incident, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.hits++
+	if f.down {
+		return in, errors.New("database down")
+	}
+	f.got = append(f.got, in)
+	return in, nil
+}
+
+// TestIncidentsSpoolThroughAnOutage: while the database fails, incidents go to the
+// spool without each waiting on it (one try per backoff, not per incident), and are
+// written once it answers again. Before, a black-holed database made each insert wait
+// and the queue dropped most incidents of an outage.
+func TestIncidentsSpoolThroughAnOutage(t *testing.T) {
+	sp, err := store.OpenSpool(t.TempDir(), 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := &flakyIncidents{down: true}
+	r := NewIncidentRecorder(IncidentConfig{Queue: 8}, IncidentDeps{Store: st, Spool: sp})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = r.Run(ctx) }()
+	for range 200 {
+		r.Record(ctx, NewError(CodeDatabaseError, ""), "/x", "req")
+		time.Sleep(100 * time.Microsecond)
+	}
+	waitEngine(t, "incidents spooled", func() bool { n, _ := sp.Len(); return n+r.Stats().Dropped == 200 })
+	st.mu.Lock()
+	tries := st.hits
+	st.down = false
+	st.mu.Unlock()
+	if s := r.Stats(); s.Dropped > 20 || tries > 10 {
+		t.Fatalf("%d dropped, %d database tries for 200 incidents in the outage", s.Dropped, tries)
+	}
+	waitEngine(t, "incidents written", func() bool { n, _ := sp.Len(); return n == 0 })
+	cancel()
+	<-done
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if int64(len(st.got))+r.Stats().Dropped != 200 {
+		t.Fatalf("%d written + %d dropped, want 200", len(st.got), r.Stats().Dropped)
+	}
+	t.Logf("200 incidents in an outage: %d database tries, %d dropped, all others written after it", tries, r.Stats().Dropped)
 }
