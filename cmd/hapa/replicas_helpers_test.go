@@ -6,11 +6,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"os/signal"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -52,11 +54,13 @@ type cluster struct {
 	sim      *sim.Server
 	db       *store.DB // the shared database, for the test's own reads and writes
 	replicas []*replica
+	spools   map[string]string // replica name → its SPOOL_DIR
 }
 
 // replica is one child process.
 type replica struct {
 	name string
+	port int    // fixed listen port (0: any free one, read from its log)
 	url  string // http://127.0.0.1:port
 	cmd  *exec.Cmd
 	log  *syncBuffer
@@ -65,6 +69,7 @@ type replica struct {
 
 type clusterOpts struct {
 	n       int
+	fixed   bool // each replica keeps one port across restarts (a load balancer's config names them)
 	noRedis bool
 	env     map[string]string // extra settings for every replica
 	sim     sim.Config
@@ -107,7 +112,11 @@ func newCluster(t *testing.T, o clusterOpts) *cluster {
 		t.Fatal(err)
 	}
 	for i := range max(o.n, 1) {
-		c.replicas = append(c.replicas, c.start(fmt.Sprintf("r%d", i+1)))
+		port := 0
+		if o.fixed {
+			port = freePort(t)
+		}
+		c.replicas = append(c.replicas, c.start(fmt.Sprintf("r%d", i+1), port))
 	}
 	for _, r := range c.replicas {
 		c.ready(r)
@@ -115,15 +124,22 @@ func newCluster(t *testing.T, o clusterOpts) *cluster {
 	return c
 }
 
-// start launches one replica (not waiting for it).
-func (c *cluster) start(name string) *replica {
+// start launches one replica (not waiting for it) on port (0: any).
+func (c *cluster) start(name string, port int) *replica {
 	c.t.Helper()
-	r := &replica{name: name, log: &syncBuffer{}, done: make(chan error, 1)}
+	r := &replica{name: name, port: port, log: &syncBuffer{}, done: make(chan error, 1)}
 	r.cmd = exec.Command(os.Args[0], "-test.run=^$")
 	r.cmd.Env = append(os.Environ(), childEnv+"=serve --env-file /dev/null")
 	for k, v := range c.env {
 		r.cmd.Env = append(r.cmd.Env, k+"="+v)
 	}
+	if c.spools == nil {
+		c.spools = map[string]string{}
+	}
+	if c.spools[name] == "" { // one spool per replica name: a restart finds what it left
+		c.spools[name] = c.t.TempDir()
+	}
+	r.cmd.Env = append(r.cmd.Env, "PORT="+strconv.Itoa(port), "SPOOL_DIR="+c.spools[name])
 	r.cmd.Stdout, r.cmd.Stderr = r.log, r.log
 	if err := r.cmd.Start(); err != nil {
 		c.t.Fatal(err)
@@ -156,6 +172,17 @@ func (c *cluster) ready(r *replica) {
 		}
 	}
 	c.t.Fatalf("%s not ready:\n%s", r.name, r.log)
+}
+
+// freePort returns a loopback port that was free a moment ago.
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
 }
 
 // listenAddr finds the main listener in r's JSON log.
@@ -195,7 +222,7 @@ func (r *replica) kill() {
 func (c *cluster) restart(i int) *replica {
 	c.t.Helper()
 	c.replicas[i].stop(c.t)
-	r := c.start(c.replicas[i].name)
+	r := c.start(c.replicas[i].name, c.replicas[i].port)
 	c.ready(r)
 	c.replicas[i] = r
 	return r
