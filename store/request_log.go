@@ -55,14 +55,18 @@ const requestLogParams = 17
 const logBatch = 256
 
 // InsertBatch writes rows in one transaction with multi-row INSERTs. A zero
-// CreatedAt means now. A full INSERT of logBatch rows is prepared once per DB (the
-// SQL is not parsed again for every batch); a shorter rest is sent as text.
+// CreatedAt means now. On SQLite a full INSERT of logBatch rows is prepared once per
+// DB (the SQL is not parsed again for every batch); a shorter rest, and every batch on
+// PostgreSQL, is sent as text. PostgreSQL gets no statement prepared across
+// transactions, so that it works behind PgBouncer in transaction pooling mode (a
+// transaction may run on another server connection than the statement was prepared
+// on; docs/operations.md, "PostgreSQL through PgBouncer").
 func (s *RequestLog) InsertBatch(ctx context.Context, rows []RequestLogRow) error {
 	if len(rows) == 0 {
 		return nil
 	}
 	var full *sql.Stmt
-	if len(rows) >= logBatch {
+	if len(rows) >= logBatch && s.db.dialect == SQLite {
 		var err error // prepared before the transaction: on a one-connection pool
 		// (SQLite :memory:) the transaction holds the only connection
 		if full, err = s.fullInsert(ctx); err != nil {
@@ -84,7 +88,7 @@ func (s *RequestLog) InsertBatch(ctx context.Context, rows []RequestLogRow) erro
 					r.TokensOut, r.UpstreamIn, r.UpstreamOut, r.TTFTMs, r.LatencyMs, r.Cached, r.Coalesced, r.Status, r.ErrorCode)
 			}
 			var err error
-			if len(chunk) == logBatch {
+			if full != nil && len(chunk) == logBatch {
 				_, err = tx.StmtContext(ctx, full).ExecContext(ctx, args...)
 			} else {
 				_, err = tx.ExecContext(ctx, tx.Rebind(insertSQL(len(chunk))), args...)
