@@ -226,7 +226,7 @@ func frameLabel(t string) string {
 // closeLabel is a WebSocket close code of the protocol, or "other".
 func closeLabel(code int) string {
 	switch code {
-	case 1000, 1001, 1006, 1009, 1011, 1012, 4001, 4008, 4029:
+	case 1000, 1001, 1006, 1008, 1009, 1011, 1012, 4001, 4008, 4029:
 		return fmt.Sprint(code)
 	}
 	return "other"
