@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/hapa-project/hapa/store"
 )
 
 // Event types carried on the events channel (the Redis prefix + "events": pub/sub
@@ -36,8 +38,11 @@ type ClusterEvent struct {
 // at once and, with Redis, reaches every other replica through the channel. Run
 // keeps the subscription, reconnecting after failures. Delivery is at most once: an
 // event published while a replica is disconnected from Redis is not replayed to it.
+// While Redis's breaker is open (store.Breaker) Publish delivers locally only and
+// returns at once, and Run waits for the breaker to close before subscribing again.
 type Events struct {
 	rdb     redis.UniversalClient
+	br      *store.Breaker
 	channel string
 	origin  string
 	log     *slog.Logger
@@ -47,12 +52,26 @@ type Events struct {
 }
 
 // NewEvents builds the event bus on Redis channel prefix+"events"; rdb nil means one
-// replica (local delivery only).
+// replica (local delivery only). It guards rdb with a breaker of its own unless
+// UseBreaker gives it the one shared with rdb's other users.
 func NewEvents(rdb redis.UniversalClient, prefix string, log *slog.Logger) *Events {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Events{rdb: nilRedis(rdb), channel: prefix + "events", origin: replicaID(), log: log}
+	e := &Events{rdb: nilRedis(rdb), channel: prefix + "events", origin: replicaID(), log: log}
+	if e.rdb != nil {
+		e.br = store.NewRedisBreaker(e.rdb, store.BreakerConfig{})
+	}
+	return e
+}
+
+// UseBreaker makes e use br, the breaker of its Redis client shared with the client's
+// other users; call it before Run and Publish. It returns e.
+func (e *Events) UseBreaker(br *store.Breaker) *Events {
+	if br != nil && e.rdb != nil {
+		e.br = br
+	}
+	return e
 }
 
 // Subscribe adds a handler for every event, local or remote. Handlers run on the
@@ -80,20 +99,25 @@ func (e *Events) Publish(ctx context.Context, ev ClusterEvent) error {
 	if e.rdb == nil {
 		return nil
 	}
+	if !e.br.Allow() {
+		return errors.Join(errors.New("realtime: publish event"), store.ErrBreakerOpen)
+	}
 	b, err := json.Marshal(ev)
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	pctx, cancel := context.WithTimeout(ctx, e.br.Timeout())
 	defer cancel()
-	if err := e.rdb.Publish(ctx, e.channel, b).Err(); err != nil {
+	if err := e.rdb.Publish(pctx, e.channel, b).Err(); err != nil {
+		e.br.Fail(ctx, err)
 		return errors.Join(errors.New("realtime: publish event"), err)
 	}
 	return nil
 }
 
 // Run receives remote events until ctx ends (at once without Redis), re-subscribing
-// with a backoff of 100ms doubling to 5s after a failure.
+// with a backoff of 100ms doubling to 5s after a failure, and not before Redis's
+// breaker is closed.
 func (e *Events) Run(ctx context.Context) error {
 	if e.rdb == nil {
 		<-ctx.Done()
@@ -101,6 +125,11 @@ func (e *Events) Run(ctx context.Context) error {
 	}
 	backoff := 100 * time.Millisecond
 	for ctx.Err() == nil {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-e.br.Ready():
+		}
 		if e.receive(ctx) {
 			backoff = 100 * time.Millisecond
 		}

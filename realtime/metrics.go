@@ -43,6 +43,7 @@ type Metrics struct {
 	wsCloses      *prometheus.CounterVec // code
 	rejections    *prometheus.CounterVec // group
 	incidentsSeen *prometheus.CounterVec // code
+	dependencyUp  *prometheus.GaugeVec   // dependency
 }
 
 // latencyBuckets cover 5 ms … 2 min: completions are tens of milliseconds, long
@@ -92,9 +93,17 @@ func NewMetrics(cfg MetricsConfig, reg prometheus.Registerer) (*Metrics, error) 
 			Help: "Requests refused by the rate limiter, by route group."}, []string{"group"}),
 		incidentsSeen: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hapa_incidents_total",
 			Help: "Incidents recorded, by catalogue code."}, []string{"code"}),
+		dependencyUp: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "hapa_dependency_up",
+			Help: "1 while a dependency (redis, postgres) is reachable, 0 while its breaker is open."}, []string{"dependency"}),
+	}
+	// The cache-error series exist from the start, so that an alert on their rate has
+	// a series to read before the first failure.
+	for _, ns := range []string{NamespaceResponses, NamespaceProfiles} {
+		m.cacheErrors.WithLabelValues(ns)
 	}
 	cs := []prometheus.Collector{m.requests, m.duration, m.errors, m.cacheHits, m.cacheMisses, m.cacheErrors,
-		m.tokens, m.served, m.coalesced, m.ttft, m.streamDur, m.streams, m.wsSessions, m.wsStreams, m.wsFrames, m.wsCloses, m.rejections, m.incidentsSeen}
+		m.tokens, m.served, m.coalesced, m.ttft, m.streamDur, m.streams, m.wsSessions, m.wsStreams, m.wsFrames, m.wsCloses, m.rejections, m.incidentsSeen,
+		m.dependencyUp}
 	if !cfg.NoRuntime {
 		cs = append(cs, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
@@ -137,6 +146,17 @@ func (m *Metrics) CacheMiss(ns string) { m.cacheMisses.WithLabelValues(ns).Inc()
 
 // CacheError implements EngineObserver.
 func (m *Metrics) CacheError(ns string) { m.cacheErrors.WithLabelValues(ns).Inc() }
+
+// DependencyUp sets hapa_dependency_up{dependency=name}: 1 while the dependency is
+// reachable, 0 while it is down. name is a fixed word of the wiring ("redis",
+// "postgres"), never input.
+func (m *Metrics) DependencyUp(name string, up bool) {
+	v := 0.0
+	if up {
+		v = 1
+	}
+	m.dependencyUp.WithLabelValues(name).Set(v)
+}
 
 // Coalesced implements EngineObserver.
 func (m *Metrics) Coalesced() { m.coalesced.Inc() }
@@ -206,7 +226,7 @@ func frameLabel(t string) string {
 // closeLabel is a WebSocket close code of the protocol, or "other".
 func closeLabel(code int) string {
 	switch code {
-	case 1000, 1001, 1006, 1009, 1011, 1012, 4001, 4008, 4029:
+	case 1000, 1001, 1006, 1008, 1009, 1011, 1012, 4001, 4008, 4029:
 		return fmt.Sprint(code)
 	}
 	return "other"

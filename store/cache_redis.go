@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/redis/go-redis/v9/maintnotifications"
 )
 
 // RedisCache is the response cache shared by replicas: keys
@@ -141,16 +142,22 @@ func (c *RedisCache) Stats(ctx context.Context) map[string]CacheStats {
 		}
 		return nil
 	})
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	out := map[string]CacheStats{}
-	for ns, s := range c.stats {
-		out[ns] = *s
-	}
+	out := c.counters()
 	for ns, n := range entries {
 		s := out[ns]
 		s.Entries = n
 		out[ns] = s
+	}
+	return out
+}
+
+// counters returns this process's hit and miss counters per namespace.
+func (c *RedisCache) counters() map[string]CacheStats {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make(map[string]CacheStats, len(c.stats))
+	for ns, s := range c.stats {
+		out[ns] = *s
 	}
 	return out
 }
@@ -173,5 +180,8 @@ func NewRedis(rawURL string) (*redis.Client, error) {
 	if opt.WriteTimeout == 0 {
 		opt.WriteTimeout = time.Second
 	}
+	// Maintenance notifications are a Redis Enterprise feature: against any other
+	// server the handshake only fails (and logs) on every new connection.
+	opt.MaintNotificationsConfig = &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}
 	return redis.NewClient(opt), nil
 }

@@ -100,6 +100,12 @@ func (s *Incidents) SetStatus(ctx context.Context, id, status string) error {
 	return wrap("set incident status", err)
 }
 
+// Resolve marks an incident resolved (the outage it records has ended); ErrNotFound
+// when no incident has id.
+func (s *Incidents) Resolve(ctx context.Context, id string) error {
+	return s.SetStatus(ctx, id, IncidentResolved)
+}
+
 // Total counts all incidents.
 func (s *Incidents) Total(ctx context.Context) (int, error) {
 	var n int

@@ -17,8 +17,12 @@ import (
 
 func newLimiter(t *testing.T, rdb redis.UniversalClient, prefix string, rules map[string]limits.Rate) *limits.Limiter {
 	t.Helper()
-	l, err := limits.NewLimiter(limits.Config{Rules: rules, Prefix: prefix + "rl", RedisRetry: 100 * time.Millisecond},
-		limits.Deps{Redis: rdb})
+	var br *store.Breaker
+	if rdb != nil {
+		br = store.NewRedisBreaker(rdb, store.BreakerConfig{Probe: 20 * time.Millisecond})
+		t.Cleanup(br.Close)
+	}
+	l, err := limits.NewLimiter(limits.Config{Rules: rules, Prefix: prefix + "rl"}, limits.Deps{Redis: rdb, Breaker: br})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,8 +112,12 @@ func TestRateLimitRedisOutage(t *testing.T) {
 		t.Errorf("fallbacks = %d, want ≥ 10", l.Fallbacks())
 	}
 	proxy.Heal()
-	time.Sleep(150 * time.Millisecond) // past RedisRetry
-	get("recovered", 3)
+	// The breaker's probe (every 20 ms here) finds Redis back; then nothing is local.
+	storetest.WaitFor(t, "counting in Redis again", func() bool {
+		before := l.Fallbacks()
+		get("recovered", 1)
+		return l.Fallbacks() == before
+	})
 	before := l.Fallbacks()
 	get("recovered", 3)
 	if l.Fallbacks() != before {

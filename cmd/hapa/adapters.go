@@ -65,7 +65,8 @@ func healthReport(st *stores, up *upstream, ret *realtime.Retention) func(ctx co
 		}
 		if st.rdb != nil {
 			r.Redis = "connected"
-			if st.rdb.Ping(pctx).Err() != nil {
+			// While the breaker is open, say so without waiting on a Redis that may not answer.
+			if !st.breaker.Allow() || st.rdb.Ping(pctx).Err() != nil {
 				r.Redis = "error"
 			}
 		}

@@ -85,8 +85,17 @@ func (a *app) addListener(name, host string, port int, srv *http.Server) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
-	a.listeners = append(a.listeners, listener{name: name, ln: ln, srv: srv})
+	a.listeners = append(a.listeners, listener{name: name, ln: ln, srv: a.logErrors(srv)})
 	return nil
+}
+
+// logErrors sends srv's own error lines (TLS handshakes, broken connections) to the
+// process log at WARN instead of Go's log package.
+func (a *app) logErrors(srv *http.Server) *http.Server {
+	if srv.ErrorLog == nil {
+		srv.ErrorLog = slog.NewLogLogger(a.log.Handler(), slog.LevelWarn)
+	}
+	return srv
 }
 
 // addSideListener binds addr (METRICS_ADDR, PPROF_ADDR) for a small handler of its own.
@@ -95,16 +104,19 @@ func (a *app) addSideListener(name, addr string, h http.Handler, newServer func(
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
-	a.listeners = append(a.listeners, listener{name: name, ln: ln, srv: newServer(h)})
+	a.listeners = append(a.listeners, listener{name: name, ln: ln, srv: a.logErrors(newServer(h))})
 	return nil
 }
 
-// pingRedis warns once at start when Redis does not answer; the gateway serves with
-// its local cache and limiter until it does.
-func pingRedis(ctx context.Context, rdb redis.UniversalClient, log *slog.Logger) {
+// pingRedis warns once at start when Redis does not answer, and returns the error:
+// the caller opens Redis's breaker, so the gateway serves with its local cache and
+// limiter until the breaker's probe finds Redis.
+func pingRedis(ctx context.Context, rdb redis.UniversalClient, log *slog.Logger) error {
 	pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	if err := rdb.Ping(pctx).Err(); err != nil {
+	err := rdb.Ping(pctx).Err()
+	if err != nil {
 		log.Warn("redis unreachable at start: serving with local cache and limiter until it returns", "err", err)
 	}
+	return err
 }

@@ -35,7 +35,7 @@ func (a *app) buildEdges(ctx context.Context, st *stores, up *upstream, c *core,
 
 	var leases ws.ConnLeases // the socket cap per key counts every replica's sockets through Redis
 	if st.rdb != nil {
-		sockets := limits.NewSockets(limits.SocketConfig{Prefix: cfg.RedisPrefix + "ws"}, st.rdb, a.log)
+		sockets := limits.NewSockets(limits.SocketConfig{Prefix: cfg.RedisPrefix + "ws", RedisTimeout: redisTimeout, Breaker: st.breaker}, st.rdb, a.log)
 		a.addLoop("socket-leases", sockets.Run)
 		leases = sockets
 	}

@@ -20,6 +20,9 @@ type core struct {
 	limiter   *limits.Limiter
 	engine    *realtime.Engine
 	events    *realtime.Events
+	// outages turns a dependency's breaker changes into hapa_dependency_up, log lines
+	// and one incident per outage (docs/operations.md, "Failure modes").
+	outages *realtime.Outages
 }
 
 // buildEngine builds the metrics registry, the incident recorder and retention, the
@@ -34,18 +37,27 @@ func (a *app) buildEngine(st *stores, up *upstream) (*core, error) {
 	c.incidents = realtime.NewIncidentRecorder(realtime.IncidentConfig{Disabled: !cfg.IncidentTracking},
 		realtime.IncidentDeps{Store: st.db.Incidents(), Spool: spoolOrNil(st.incidentSpool), Observer: c.metrics, Logger: a.log})
 	a.addLoop("incidents", c.incidents.Run)
+	c.outages = realtime.NewOutages(realtime.OutageDeps{Observer: c.metrics, Incidents: c.incidents,
+		Resolver: st.db.Incidents(), Logger: a.log})
+	a.addLoop("outages", c.outages.Run)
+	st.cacheBypassed = c.metrics.CacheError
+	if st.breaker != nil {
+		// A Redis outage is E5002 (the cache is bypassed; limits, quotas and socket caps
+		// count on each replica).
+		st.breaker.Watch(c.outages.Watch("redis", realtime.CodeCacheError))
+	}
 	c.retention = realtime.NewRetention(realtime.RetentionConfig{IncidentDays: cfg.ErrorRetentionDays, RequestLogDays: cfg.RequestLogDays},
 		errorTables{st.db}, st.db.RequestLog(), a.log)
 	a.addLoop("retention", c.retention.Run)
 
-	quotas := limits.NewQuotas(limits.QuotaConfig{Prefix: cfg.RedisPrefix + "q"}, st.rdb, a.log)
+	quotas := limits.NewQuotas(limits.QuotaConfig{Prefix: cfg.RedisPrefix + "q", RedisTimeout: redisTimeout, Breaker: st.breaker}, st.rdb, a.log)
 	rules, _ := limits.ParseRules(cfg.RateLimitRules) // validated with the config
 	c.limiter, err = limits.NewLimiter(limits.Config{
 		Disabled:    !cfg.RateLimitEnabled,
 		DefaultRate: limits.Rate{Limit: int64(cfg.DefaultRateLimit), Period: time.Duration(cfg.RateLimitWindowMinutes) * time.Minute},
 		Rules:       rules,
-		Prefix:      cfg.RedisPrefix + "rl",
-	}, limits.Deps{Redis: st.rdb, Observer: c.metrics, Logger: a.log})
+		Prefix:      cfg.RedisPrefix + "rl", // RedisTimeout: the default, redisTimeout
+	}, limits.Deps{Redis: st.rdb, Breaker: st.breaker, Observer: c.metrics, Logger: a.log})
 	if err != nil {
 		return nil, err
 	}
@@ -81,7 +93,7 @@ func (a *app) buildEngine(st *stores, up *upstream) (*core, error) {
 
 	// Cross-replica events: a revoked key closes its sockets and leaves the auth cache
 	// everywhere; a cache clear reaches every replica (docs/operations.md).
-	c.events = realtime.NewEvents(st.rdb, cfg.RedisPrefix, a.log)
+	c.events = realtime.NewEvents(st.rdb, cfg.RedisPrefix, a.log).UseBreaker(st.breaker)
 	return c, nil
 }
 

@@ -27,12 +27,27 @@ type stores struct {
 		realtime.Cache
 		admin.CacheAdmin
 	}
+	// breaker guards rdb for every one of its users: the cache, the limiter, quotas,
+	// socket leases and events (store.Breaker says why one for all); nil without Redis.
+	breaker *store.Breaker
+	// cacheBypassed counts a cache operation that did not reach Redis; buildEngine
+	// points it at the metrics (nothing reads it before serving starts).
+	cacheBypassed func(ns string)
 }
+
+// redisTimeout is the longest any request waits for Redis, and the breaker's probe
+// timeout; redisProbe is how often the breaker probes a Redis that failed
+// (docs/operations.md, "Failure modes").
+const (
+	redisTimeout = 250 * time.Millisecond
+	redisProbe   = time.Second
+)
 
 // buildStore opens (and when allowed migrates) the database, provisions what a first
 // start needs (the demo key, the bootstrap admin) and connects Redis.
 func (a *app) buildStore(ctx context.Context, stdout io.Writer) (*stores, error) {
 	cfg := a.cfg
+	routeLibraryLogs(a.log)
 	db, err := openStore(ctx, cfg, a.log)
 	if err != nil {
 		return nil, err
@@ -44,7 +59,7 @@ func (a *app) buildStore(ctx context.Context, stdout io.Writer) (*stores, error)
 	if err := admin.EnsureAdmin(ctx, db, cfg.AdminPassword, stdout); err != nil {
 		return nil, err
 	}
-	st := &stores{db: db, memCache: store.NewMemoryCache(cfg.MaxCacheSize, nil)}
+	st := &stores{db: db, memCache: store.NewMemoryCache(cfg.MaxCacheSize, nil), cacheBypassed: func(string) {}}
 	if cfg.SpoolDir != "" {
 		max := int64(cfg.SpoolMaxMB) << 20
 		if st.logSpool, err = store.OpenSpool(filepath.Join(cfg.SpoolDir, "request_log"), max*3/4); err != nil {
@@ -65,9 +80,14 @@ func (a *app) buildStore(ctx context.Context, stdout io.Writer) (*stores, error)
 			return nil, err
 		}
 		a.onClose(func() { rdb.Close() })
-		pingRedis(ctx, rdb, a.log)
 		st.rdb = rdb
-		st.cache = store.NewTieredCache(store.NewRedisCache(rdb, cfg.RedisPrefix, 250*time.Millisecond), st.memCache, a.log)
+		st.breaker = store.NewRedisBreaker(rdb, store.BreakerConfig{Timeout: redisTimeout, Probe: redisProbe})
+		a.onClose(st.breaker.Close) // before the client closes
+		if err := pingRedis(ctx, rdb, a.log); err != nil {
+			st.breaker.Trip(err)
+		}
+		st.cache = store.NewTieredCache(store.NewRedisCache(rdb, cfg.RedisPrefix, redisTimeout), st.memCache,
+			store.TieredDeps{Breaker: st.breaker, Bypassed: func(ns string) { st.cacheBypassed(ns) }})
 	}
 	return st, nil
 }

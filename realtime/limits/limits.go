@@ -12,6 +12,7 @@ import (
 	"github.com/ulule/limiter/v3"
 
 	"github.com/hapa-project/hapa/realtime"
+	"github.com/hapa-project/hapa/store"
 )
 
 // Config configures the rate limiter. A zero field means the documented default.
@@ -21,13 +22,13 @@ type Config struct {
 	Rules        map[string]Rate // per-group overrides (ParseRules of RATE_LIMIT_RULES) over DefaultRules
 	Prefix       string          // Redis key prefix; default "hapa:rl"
 	RedisTimeout time.Duration   // longest wait for Redis per check; default 250ms
-	RedisRetry   time.Duration   // how long to count locally after a Redis failure before retrying; default 2s
 	CleanEvery   time.Duration   // how often Run drops expired local counters; default 1m
 }
 
 // Deps are the limiter's collaborators; all may be nil.
 type Deps struct {
 	Redis    redis.UniversalClient // nil: count in memory (one replica)
+	Breaker  *store.Breaker        // guards Redis, shared with its other users; nil: one of the limiter's own
 	Observer Observer              // nil: no metrics
 	Logger   *slog.Logger
 }
@@ -70,9 +71,6 @@ func NewLimiter(cfg Config, deps Deps) (*Limiter, error) {
 	if cfg.RedisTimeout <= 0 {
 		cfg.RedisTimeout = 250 * time.Millisecond
 	}
-	if cfg.RedisRetry <= 0 {
-		cfg.RedisRetry = 2 * time.Second
-	}
 	if cfg.CleanEvery <= 0 {
 		cfg.CleanEvery = time.Minute
 	}
@@ -89,12 +87,12 @@ func NewLimiter(cfg Config, deps Deps) (*Limiter, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("realtime: limiter: %w", err)
 	}
-	log := deps.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
 	if deps.Redis = nilRedis(deps.Redis); deps.Redis != nil {
-		l.remote = newFallbackStore(deps.Redis, cfg.Prefix, cfg.RedisTimeout, cfg.RedisRetry, l.local, log)
+		br := deps.Breaker
+		if br == nil {
+			br = store.NewRedisBreaker(deps.Redis, store.BreakerConfig{Timeout: cfg.RedisTimeout})
+		}
+		l.remote = newFallbackStore(deps.Redis, cfg.Prefix, cfg.RedisTimeout, br, l.local)
 	}
 	if l.obs == nil {
 		l.obs = nopObserver{}

@@ -3,7 +3,6 @@ package limits
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -13,6 +12,8 @@ import (
 	"github.com/ulule/limiter/v3/drivers/store/common"
 	"github.com/ulule/limiter/v3/drivers/store/memory"
 	redisstore "github.com/ulule/limiter/v3/drivers/store/redis"
+
+	"github.com/hapa-project/hapa/store"
 )
 
 // memStore is a limiter.Store over ulule's in-memory counter cache. It replaces
@@ -49,27 +50,28 @@ func (s *memStore) clean() { s.cache.Clean() }
 // errConnecting answers checks made while another goroutine loads the Lua scripts.
 var errConnecting = errors.New("redis limiter store is being connected")
 
-// fallbackStore counts in Redis and, when Redis fails, in a local memStore until a
-// retry after backoff succeeds. Redis is never waited on for longer than timeout, so
-// an unreachable Redis costs each request at most one timeout per backoff period
-// (the first failure), then nothing.
+// errEmptyState is a reply of Redis without a limiter state: counted locally once,
+// but no evidence that Redis is down.
+var errEmptyState = errors.New("redis returned an empty limiter state")
+
+// fallbackStore counts in Redis and, while the Redis breaker is open, in a local
+// memStore. Redis is never waited on for longer than timeout, and only while the
+// breaker is closed: an unreachable Redis costs the checks in flight when it fails one
+// timeout, then nothing until the breaker's probe finds it back (store.Breaker).
 type fallbackStore struct {
 	client  redis.UniversalClient
 	prefix  string
 	timeout time.Duration
-	backoff time.Duration
+	br      *store.Breaker
 	local   *memStore
-	log     *slog.Logger
 
 	mu        sync.Mutex
 	remote    limiter.Store // nil until the Lua scripts are loaded
-	downUntil atomic.Int64  // unix nanos; local counting while now < downUntil
-	down      atomic.Bool   // for logging transitions once
-	fallbacks atomic.Int64  // checks answered locally because Redis failed
+	fallbacks atomic.Int64  // checks answered locally because Redis failed or its breaker was open
 }
 
-func newFallbackStore(c redis.UniversalClient, prefix string, timeout, backoff time.Duration, local *memStore, log *slog.Logger) *fallbackStore {
-	return &fallbackStore{client: c, prefix: prefix, timeout: timeout, backoff: backoff, local: local, log: log}
+func newFallbackStore(c redis.UniversalClient, prefix string, timeout time.Duration, br *store.Breaker, local *memStore) *fallbackStore {
+	return &fallbackStore{client: c, prefix: prefix, timeout: timeout, br: br, local: local}
 }
 
 // store returns the Redis store, building it (which loads the Lua scripts) on first
@@ -97,24 +99,17 @@ func (s *fallbackStore) store(ctx context.Context) (limiter.Store, error) {
 	return st, nil
 }
 
-// Increment counts n for key in Redis, or locally while Redis is down.
+// Increment counts n for key in Redis, or locally while Redis is unavailable.
 func (s *fallbackStore) Increment(ctx context.Context, key string, n int64, rate limiter.Rate) (limiter.Context, bool) {
-	if time.Now().UnixNano() >= s.downUntil.Load() {
+	if s.br.Allow() {
 		rctx, cancel := context.WithTimeout(ctx, s.timeout)
 		lc, err := s.remoteIncrement(rctx, key, n, rate)
 		cancel()
 		if err == nil {
-			if s.down.Swap(false) {
-				s.log.Info("rate limiter: redis is back, counting globally again")
-			}
 			return lc, true
 		}
-		if ctx.Err() == nil && !errors.Is(err, errConnecting) { // a caller that left is no evidence against Redis
-			s.downUntil.Store(time.Now().Add(s.backoff).UnixNano())
-			if !s.down.Swap(true) {
-				s.log.Warn("rate limiter: redis failed, counting locally on this replica",
-					slog.String("error", err.Error()), slog.Duration("retry_after", s.backoff))
-			}
+		if !errors.Is(err, errConnecting) && !errors.Is(err, errEmptyState) {
+			s.br.Fail(ctx, err)
 		}
 	}
 	s.fallbacks.Add(1)
@@ -132,7 +127,7 @@ func (s *fallbackStore) remoteIncrement(ctx context.Context, key string, n int64
 		return limiter.Context{}, err
 	}
 	if lc.Limit == 0 && lc.Reset == 0 {
-		return lc, errors.New("redis returned an empty limiter state")
+		return lc, errEmptyState
 	}
 	return lc, nil
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/hapa-project/hapa/realtime"
+	"github.com/hapa-project/hapa/store"
 	"github.com/hapa-project/hapa/store/storetest"
 )
 
@@ -163,8 +164,8 @@ func TestLimiterRedisOutage(t *testing.T) {
 	opt.DialTimeout = 200 * time.Millisecond
 	viaProxy := redis.NewClient(&opt)
 	defer viaProxy.Close()
-	l, err := NewLimiter(Config{Rules: map[string]Rate{"ops": {1000, time.Minute}}, Prefix: prefix + "rl",
-		RedisRetry: 100 * time.Millisecond}, Deps{Redis: viaProxy})
+	l, err := NewLimiter(Config{Rules: map[string]Rate{"ops": {1000, time.Minute}}, Prefix: prefix + "rl"},
+		Deps{Redis: viaProxy, Breaker: fastBreaker(t, viaProxy)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -239,8 +240,8 @@ func TestLimiterRedisDownAtStart(t *testing.T) {
 	opt.Addr, opt.MaxRetries, opt.DialTimeout = proxy.Addr(), -1, 200*time.Millisecond
 	viaProxy := redis.NewClient(&opt)
 	defer viaProxy.Close()
-	l, err := NewLimiter(Config{Rules: map[string]Rate{"ops": {2, time.Minute}}, Prefix: prefix + "rl",
-		RedisRetry: 50 * time.Millisecond}, Deps{Redis: viaProxy})
+	l, err := NewLimiter(Config{Rules: map[string]Rate{"ops": {2, time.Minute}}, Prefix: prefix + "rl"},
+		Deps{Redis: viaProxy, Breaker: fastBreaker(t, viaProxy)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -262,7 +263,8 @@ func TestQuotasRedisOutage(t *testing.T) {
 	opt.Addr, opt.MaxRetries, opt.DialTimeout = proxy.Addr(), -1, 200*time.Millisecond
 	viaProxy := redis.NewClient(&opt)
 	defer viaProxy.Close()
-	q := NewQuotas(QuotaConfig{Prefix: prefix + "q", RedisRetry: 50 * time.Millisecond}, viaProxy, nil)
+	br := fastBreaker(t, viaProxy)
+	q := NewQuotas(QuotaConfig{Prefix: prefix + "q", Breaker: br}, viaProxy, nil)
 	ctx := context.Background()
 	c := realtime.Caller{KeyID: 3, Quota: realtime.Quota{TokensPerMinute: 100}}
 	proxy.Refuse()
@@ -270,8 +272,11 @@ func TestQuotasRedisOutage(t *testing.T) {
 	if e := q.Check(ctx, c); e == nil || e.Code != realtime.CodeQuotaExceeded {
 		t.Fatalf("local quota not enforced during the outage: %v", e)
 	}
+	if br.Allow() {
+		t.Fatal("the breaker did not open")
+	}
 	proxy.Heal()
-	time.Sleep(60 * time.Millisecond)
+	storetest.WaitFor(t, "the breaker to close", br.Allow)
 	q.Charge(ctx, c, 10)
 	if n, err := rdb.Get(ctx, q.windows(c, q.now())[0].key).Int64(); err != nil || n != 10 {
 		t.Fatalf("after recovery redis counter = %d, %v; want 10", n, err)
@@ -294,4 +299,11 @@ func TestTypedNilRedis(t *testing.T) {
 	if err := realtime.NewEvents(rdb, "", nil).Publish(context.Background(), realtime.ClusterEvent{Type: realtime.EventKeyRevoked}); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// fastBreaker is a Redis breaker that probes every 20 ms, closed when the test ends.
+func fastBreaker(t *testing.T, rdb redis.UniversalClient) *store.Breaker {
+	br := store.NewRedisBreaker(rdb, store.BreakerConfig{Probe: 20 * time.Millisecond})
+	t.Cleanup(br.Close)
+	return br
 }

@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"strconv"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -19,7 +18,9 @@ import (
 type QuotaConfig struct {
 	Prefix       string        // Redis key prefix; default "hapa:q"
 	RedisTimeout time.Duration // longest wait for Redis per operation; default 250ms
-	RedisRetry   time.Duration // local counting after a Redis failure before retrying; default 2s
+	// Breaker guards Redis, shared with its other users (store.Breaker); nil: one of
+	// the quotas' own. While it is open the counters are this replica's memory.
+	Breaker *store.Breaker
 }
 
 // Quotas counts the model tokens each API key used in the current minute and UTC day
@@ -32,16 +33,15 @@ type QuotaConfig struct {
 // request log (ChargeLog), so a quota set later applies to the window's usage.
 //
 // Counters live in Redis when a client is given (shared by replicas; one Lua script
-// per reservation, keys of one key id on one hash slot), else in memory; a failing
-// Redis falls back to this replica's memory for RedisRetry.
+// per reservation, keys of one key id on one hash slot), else in memory; while Redis
+// is unavailable (its breaker open) they fall back to this replica's memory.
 type Quotas struct {
 	cfg   QuotaConfig
 	rdb   redis.UniversalClient
 	log   *slog.Logger
 	now   func() time.Time
 	local localCounters
-
-	downUntil atomic.Int64
+	br    *store.Breaker
 }
 
 // NewQuotas builds the quota counters; rdb may be nil.
@@ -52,13 +52,14 @@ func NewQuotas(cfg QuotaConfig, rdb redis.UniversalClient, log *slog.Logger) *Qu
 	if cfg.RedisTimeout <= 0 {
 		cfg.RedisTimeout = 250 * time.Millisecond
 	}
-	if cfg.RedisRetry <= 0 {
-		cfg.RedisRetry = 2 * time.Second
-	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Quotas{cfg: cfg, rdb: nilRedis(rdb), log: log, now: time.Now, local: localCounters{m: map[string]counter{}}}
+	q := &Quotas{cfg: cfg, rdb: nilRedis(rdb), log: log, now: time.Now, local: localCounters{m: map[string]counter{}}, br: cfg.Breaker}
+	if q.rdb != nil && q.br == nil {
+		q.br = store.NewRedisBreaker(q.rdb, store.BreakerConfig{Timeout: cfg.RedisTimeout})
+	}
+	return q
 }
 
 // window is one quota window of a key.
@@ -145,16 +146,14 @@ func (q *Quotas) Reserve(ctx context.Context, c realtime.Caller, prompt, maxToke
 // least least; else it takes nothing and returns 0 with the blocking window's index
 // and usage.
 func (q *Quotas) reserve(ctx context.Context, ws []window, need, least int64, now time.Time) (granted int64, blocked int, used int64) {
-	if q.useRedis(now) {
+	if q.useRedis() {
 		rctx, cancel := context.WithTimeout(ctx, q.cfg.RedisTimeout)
 		g, b, u, err := q.reserveRedis(rctx, ws, need, least, now)
 		cancel()
 		if err == nil {
 			return g, b, u
 		}
-		if ctx.Err() == nil {
-			q.redisFailed(err)
-		}
+		q.redisFailed(ctx, err)
 	}
 	return q.local.reserve(ws, need, least, now)
 }
@@ -239,7 +238,7 @@ return 1
 
 func (q *Quotas) adjust(ctx context.Context, ws []window, delta int64) {
 	now := q.now()
-	if q.useRedis(now) {
+	if q.useRedis() {
 		keys := make([]string, len(ws))
 		for i, w := range ws {
 			keys[i] = w.key
@@ -250,7 +249,7 @@ func (q *Quotas) adjust(ctx context.Context, ws []window, delta int64) {
 		if err == nil {
 			return
 		}
-		q.redisFailed(err)
+		q.redisFailed(ctx, err)
 	}
 	for _, w := range ws {
 		q.local.addIfPresent(w.key, delta, now)
@@ -271,7 +270,7 @@ func (q *Quotas) Charge(ctx context.Context, c realtime.Caller, tokens int64) {
 // read returns the usage of each window.
 func (q *Quotas) read(ctx context.Context, ws []window, now time.Time) []int64 {
 	used := make([]int64, len(ws))
-	if q.useRedis(now) {
+	if q.useRedis() {
 		keys := make([]string, len(ws))
 		for i, w := range ws {
 			keys[i] = w.key
@@ -287,9 +286,7 @@ func (q *Quotas) read(ctx context.Context, ws []window, now time.Time) []int64 {
 			}
 			return used
 		}
-		if ctx.Err() == nil {
-			q.redisFailed(err)
-		}
+		q.redisFailed(ctx, err)
 	}
 	for i, w := range ws {
 		used[i] = q.local.get(w.key, now)
@@ -297,11 +294,14 @@ func (q *Quotas) read(ctx context.Context, ws []window, now time.Time) []int64 {
 	return used
 }
 
-func (q *Quotas) useRedis(now time.Time) bool {
-	return q.rdb != nil && now.UnixNano() >= q.downUntil.Load()
-}
+// useRedis reports whether the counters are Redis's now (configured, breaker closed).
+func (q *Quotas) useRedis() bool { return q.rdb != nil && q.br.Allow() }
 
-func (q *Quotas) redisFailed(err error) {
-	q.downUntil.Store(q.now().Add(q.cfg.RedisRetry).UnixNano())
-	q.log.Warn("quotas: redis failed, counting locally on this replica", slog.String("error", err.Error()))
+// redisFailed reports a failed Redis operation of a caller under ctx: a connection
+// failure opens the breaker; another error (a script's) is logged, and this one
+// operation is counted locally.
+func (q *Quotas) redisFailed(ctx context.Context, err error) {
+	if !q.br.Fail(ctx, err) && ctx.Err() == nil {
+		q.log.Warn("quotas: redis operation failed, counted locally", slog.String("error", err.Error()))
+	}
 }

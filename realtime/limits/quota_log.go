@@ -64,7 +64,7 @@ func (q *Quotas) chargeRows(ctx context.Context, rows []store.RequestLogRow) {
 	if len(sums) == 0 {
 		return
 	}
-	if q.useRedis(now) {
+	if q.useRedis() {
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 4*q.cfg.RedisTimeout)
 		defer cancel()
 		_, err := q.rdb.Pipelined(rctx, func(p redis.Pipeliner) error {
@@ -77,7 +77,7 @@ func (q *Quotas) chargeRows(ctx context.Context, rows []store.RequestLogRow) {
 		if err == nil {
 			return
 		}
-		q.redisFailed(err)
+		q.redisFailed(context.WithoutCancel(ctx), err)
 	}
 	for k, a := range sums {
 		q.local.add(k, a.n, a.w.end, now)

@@ -5,10 +5,11 @@ import (
 	"log/slog"
 	"strconv"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/hapa-project/hapa/store"
 )
 
 // SocketConfig configures Sockets. A zero field means the documented default.
@@ -16,7 +17,9 @@ type SocketConfig struct {
 	Prefix       string        // Redis key prefix; default "hapa:ws"
 	LeaseTTL     time.Duration // a lease not renewed for this long lapses (its replica died); default 60s
 	RedisTimeout time.Duration // longest wait for Redis per operation; default 250ms
-	RedisRetry   time.Duration // how long to count on this replica after a Redis failure; default 2s
+	// Breaker guards Redis, shared with its other users (store.Breaker); nil: one of
+	// its own. While it is open the hub counts this replica's sockets only.
+	Breaker *store.Breaker
 }
 
 // Sockets counts the editor sockets of each API key (or JWT user) across every
@@ -24,8 +27,9 @@ type SocketConfig struct {
 // Each open socket holds a lease in a Redis sorted set per key (member: the session
 // id, score: when the lease lapses); the replica renews its leases every LeaseTTL/3,
 // so the sockets of a replica that dies stop counting after at most LeaseTTL.
-// Without Redis, or while it fails, Acquire reports an error and the hub counts this
-// replica's sockets only.
+// Without Redis, or while its breaker is open, Acquire reports an error at once and the
+// hub counts this replica's sockets only; when Redis is back the held leases are
+// renewed at once.
 type Sockets struct {
 	cfg SocketConfig
 	rdb redis.UniversalClient
@@ -35,7 +39,8 @@ type Sockets struct {
 	mu   sync.Mutex
 	held map[string]map[string]struct{} // key → session ids with a lease
 
-	downUntil atomic.Int64
+	br   *store.Breaker
+	kick chan struct{} // Redis is back: renew now
 }
 
 // NewSockets builds the lease counter; rdb nil means the hub counts per replica.
@@ -49,13 +54,23 @@ func NewSockets(cfg SocketConfig, rdb redis.UniversalClient, log *slog.Logger) *
 	if cfg.RedisTimeout <= 0 {
 		cfg.RedisTimeout = 250 * time.Millisecond
 	}
-	if cfg.RedisRetry <= 0 {
-		cfg.RedisRetry = 2 * time.Second
-	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Sockets{cfg: cfg, rdb: nilRedis(rdb), log: log, now: time.Now, held: map[string]map[string]struct{}{}}
+	s := &Sockets{cfg: cfg, rdb: nilRedis(rdb), log: log, now: time.Now, held: map[string]map[string]struct{}{},
+		br: cfg.Breaker, kick: make(chan struct{}, 1)}
+	if s.rdb != nil && s.br == nil {
+		s.br = store.NewRedisBreaker(s.rdb, store.BreakerConfig{Timeout: cfg.RedisTimeout})
+	}
+	s.br.Watch(func(up bool, _ error) {
+		if up {
+			select {
+			case s.kick <- struct{}{}:
+			default:
+			}
+		}
+	})
+	return s
 }
 
 // errNoRedis is Acquire's answer when the count cannot be cluster-wide.
@@ -88,7 +103,7 @@ return 1
 // answer (or is not configured): the caller counts on its own replica.
 func (s *Sockets) Acquire(ctx context.Context, key, session string, max int) (bool, error) {
 	now := s.now()
-	if s.rdb == nil || now.UnixNano() < s.downUntil.Load() {
+	if s.rdb == nil || !s.br.Allow() {
 		return false, errNoRedis{}
 	}
 	rctx, cancel := context.WithTimeout(ctx, s.cfg.RedisTimeout)
@@ -97,7 +112,7 @@ func (s *Sockets) Acquire(ctx context.Context, key, session string, max int) (bo
 	ok, err := acquireScript.Run(rctx, s.rdb, []string{s.leaseKey(key)}, max, session, lapse,
 		now.UnixMilli(), (2 * s.cfg.LeaseTTL).Milliseconds()).Int()
 	if err != nil {
-		s.failed(err)
+		s.failed(ctx, err)
 		return false, err
 	}
 	if ok == 0 {
@@ -124,13 +139,13 @@ func (s *Sockets) Release(key, session string) {
 		delete(s.held, key)
 	}
 	s.mu.Unlock()
-	if !had || s.rdb == nil {
-		return
+	if !had || s.rdb == nil || !s.br.Allow() {
+		return // the lease lapses after LeaseTTL
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.RedisTimeout)
 	defer cancel()
 	if err := s.rdb.ZRem(ctx, s.leaseKey(key), session).Err(); err != nil {
-		s.failed(err) // the lease lapses after LeaseTTL
+		s.failed(context.Background(), err) // the lease lapses after LeaseTTL
 	}
 }
 
@@ -148,12 +163,17 @@ func (s *Sockets) Run(ctx context.Context) error {
 			return nil
 		case <-t.C:
 			s.renew(ctx)
+		case <-s.kick:
+			s.renew(ctx)
 		}
 	}
 }
 
 // renew pushes every held lease's lapse time forward in one pipeline.
 func (s *Sockets) renew(ctx context.Context) {
+	if !s.br.Allow() {
+		return
+	}
 	s.mu.Lock()
 	if len(s.held) == 0 {
 		s.mu.Unlock()
@@ -177,8 +197,8 @@ func (s *Sockets) renew(ctx context.Context) {
 		}
 		return nil
 	})
-	if err != nil && ctx.Err() == nil {
-		s.failed(err)
+	if err != nil {
+		s.failed(ctx, err)
 	}
 }
 
@@ -191,7 +211,10 @@ func (s *Sockets) Count(ctx context.Context, key string) (int, error) {
 	return int(n), err
 }
 
-func (s *Sockets) failed(err error) {
-	s.downUntil.Store(s.now().Add(s.cfg.RedisRetry).UnixNano())
-	s.log.Warn("sockets: redis failed, counting sockets per replica", slog.String("error", err.Error()))
+// failed reports a failed Redis operation made under ctx: a connection failure opens
+// the breaker; another error is logged.
+func (s *Sockets) failed(ctx context.Context, err error) {
+	if !s.br.Fail(ctx, err) && ctx.Err() == nil {
+		s.log.Warn("sockets: redis operation failed, counting sockets per replica", slog.String("error", err.Error()))
+	}
 }
