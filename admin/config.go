@@ -78,8 +78,12 @@ type Deps struct {
 	// OnRevoke is called after a key is revoked or rotated away, so its sockets close
 	// on every replica.
 	OnRevoke func(keyID int64)
-	Logger   *slog.Logger
-	Now      func() time.Time
+	// DBAvailable reports whether the database is believed up (its breaker is
+	// closed); while it answers false every page but the login form answers 503 at
+	// once. Nil means always.
+	DBAvailable func() bool
+	Logger      *slog.Logger
+	Now         func() time.Time
 }
 
 // CacheAdmin is the cache page's view of the response cache; *store.MemoryCache and

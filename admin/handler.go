@@ -102,7 +102,7 @@ func (h *Handler) routes() http.Handler {
 
 	cop := http.NewCrossOriginProtection()
 	cop.SetDenyHandler(http.HandlerFunc(h.forbidden))
-	return h.secure(cop.Handler(mux))
+	return h.secure(cop.Handler(h.needsDB(mux)))
 }
 
 // render writes a templ component with status.

@@ -21,7 +21,7 @@ func TestOutagesOneIncidentPerOutage(t *testing.T) {
 	for name, db := range storetest.DBs(t) {
 		t.Run(name, func(t *testing.T) {
 			m, reg := newTestMetrics(t)
-			rec := NewIncidentRecorder(IncidentConfig{}, db.Incidents(), m, nil)
+			rec := NewIncidentRecorder(IncidentConfig{}, IncidentDeps{Store: db.Incidents(), Observer: m})
 			o := NewOutages(OutageDeps{Observer: m, Incidents: rec, Resolver: db.Incidents()})
 			ctx, cancel := context.WithCancel(context.Background())
 			var wg sync.WaitGroup

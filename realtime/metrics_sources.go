@@ -60,3 +60,49 @@ func (c *scrapeCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(c.dropped, prometheus.CounterValue, float64(n))
 	}
 }
+
+// SpoolSource is a spool's size and losses; *store.Spool implements it.
+type SpoolSource interface {
+	Len() (records, bytes int64)
+	Dropped() int64
+}
+
+// spoolCollector reports the local spools at scrape time.
+type spoolCollector struct {
+	spools                  map[string]SpoolSource
+	incidentsDropped        func() int64
+	records, bytes, dropped *prometheus.Desc
+	incidentDrops           *prometheus.Desc
+}
+
+// NewSpoolCollector returns the collector of hapa_spool_records{spool},
+// hapa_spool_bytes{spool} and hapa_spool_dropped_total{spool} for the named spools
+// (request_log, incidents), and of hapa_incidents_dropped_total: incidents neither
+// stored nor spooled (docs/operations.md, "Failure modes"). incidentsDropped may be nil.
+func NewSpoolCollector(spools map[string]SpoolSource, incidentsDropped func() int64) prometheus.Collector {
+	return &spoolCollector{spools: spools, incidentsDropped: incidentsDropped,
+		records:       prometheus.NewDesc("hapa_spool_records", "Records waiting in the local spool for the database.", []string{"spool"}, nil),
+		bytes:         prometheus.NewDesc("hapa_spool_bytes", "Size of the local spool on disk.", []string{"spool"}, nil),
+		dropped:       prometheus.NewDesc("hapa_spool_dropped_total", "Records not kept because the spool was full (SPOOL_MAX_MB).", []string{"spool"}, nil),
+		incidentDrops: prometheus.NewDesc("hapa_incidents_dropped_total", "Incidents logged but neither stored nor spooled.", nil, nil),
+	}
+}
+
+func (c *spoolCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.records
+	ch <- c.bytes
+	ch <- c.dropped
+	ch <- c.incidentDrops
+}
+
+func (c *spoolCollector) Collect(ch chan<- prometheus.Metric) {
+	for name, s := range c.spools {
+		n, b := s.Len()
+		ch <- prometheus.MustNewConstMetric(c.records, prometheus.GaugeValue, float64(n), name)
+		ch <- prometheus.MustNewConstMetric(c.bytes, prometheus.GaugeValue, float64(b), name)
+		ch <- prometheus.MustNewConstMetric(c.dropped, prometheus.CounterValue, float64(s.Dropped()), name)
+	}
+	if c.incidentsDropped != nil {
+		ch <- prometheus.MustNewConstMetric(c.incidentDrops, prometheus.CounterValue, float64(c.incidentsDropped()))
+	}
+}

@@ -238,6 +238,35 @@ func (b *Breaker) probeUntilUp() bool {
 	}
 }
 
+// Monitor probes the dependency every interval while the breaker is closed and trips
+// it on a failure, until ctx ends: a dependency nobody happens to call still shows as
+// down (the gauge, the incident) when it fails. While the breaker is open its own
+// probe runs instead.
+func (b *Breaker) Monitor(ctx context.Context, interval time.Duration) error {
+	if b == nil {
+		<-ctx.Done()
+		return nil
+	}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+		if !b.Allow() {
+			continue
+		}
+		pctx, cancel := context.WithTimeout(ctx, b.timeout)
+		err := b.ping(pctx)
+		cancel()
+		if err != nil && ctx.Err() == nil {
+			b.Trip(err)
+		}
+	}
+}
+
 // Close stops the probe (for shutdown); the breaker stays in the state it is in.
 func (b *Breaker) Close() {
 	if b == nil {

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
-	_ "github.com/lib/pq"  // PostgreSQL driver "postgres"
 	_ "modernc.org/sqlite" // SQLite driver "sqlite"
 )
 
@@ -171,10 +170,11 @@ func openPostgres(rawURL string, maxOpen int) (*sqlx.DB, string, error) {
 		q.Set("timezone", "UTC")
 		u.RawQuery = q.Encode()
 	}
-	x, err := sqlx.Open("postgres", u.String())
+	conn, err := newPGConnector(u.String())
 	if err != nil {
 		return nil, "", fmt.Errorf("store: open postgres %s: %w", where, err)
 	}
+	x := sqlx.NewDb(sql.OpenDB(conn), "postgres")
 	if maxOpen <= 0 {
 		maxOpen = 20
 	}

@@ -39,12 +39,12 @@ func (s *Server) routes(mux *http.ServeMux) {
 
 	// Users and onboarding (extension, single prefix; docs/compatibility.md, "Users and
 	// onboarding").
-	mux.Handle("POST /api/v1/users/login", s.limit(limits.GroupAuth, s.handleLogin))
+	mux.Handle("POST /api/v1/users/login", s.limit(limits.GroupAuth, s.needsDB(s.handleLogin)))
 	mux.Handle("POST /api/v1/users/profile", s.userAuthed(s.handleProfile))
 	mux.Handle("GET /api/v1/users/me", s.userAuthed(s.handleMe))
 	mux.Handle("GET /api/v1/users/settings", s.userAuthed(s.handleSettingsGet))
 	mux.Handle("POST /api/v1/users/settings", s.userAuthed(s.handleSettingsPost))
-	mux.Handle("POST /api/v1/users/generate-api-key", s.limit(limits.GroupAuth, s.handleGenerateKey)) // JWT/key, or e-mail with SelfSignup
+	mux.Handle("POST /api/v1/users/generate-api-key", s.limit(limits.GroupAuth, s.needsDB(s.handleGenerateKey))) // JWT/key, or e-mail with SelfSignup
 
 	// Operations (admin scope, then the "ops" rate limit; docs/operations.md).
 	mux.Handle("GET /api/v1/errors/dashboard", s.opsHandler(s.handleErrorsDashboard))
@@ -90,9 +90,9 @@ func (s *Server) routes(mux *http.ServeMux) {
 // routes"), served on the main mux
 // and, with dbModuleOnly's, by DBModuleHandler.
 func (s *Server) dbModuleRoutes(mux *http.ServeMux) {
-	mux.Handle("POST /auth/login", s.limit(limits.GroupAuth, s.handleLogin))
-	mux.Handle("POST /auth/refresh", s.limit(limits.GroupAuth, s.handleRefresh))
-	mux.HandleFunc("POST /auth/logout", s.handleLogout)
+	mux.Handle("POST /auth/login", s.limit(limits.GroupAuth, s.needsDB(s.handleLogin)))
+	mux.Handle("POST /auth/refresh", s.limit(limits.GroupAuth, s.needsDB(s.handleRefresh)))
+	mux.HandleFunc("POST /auth/logout", s.needsDB(s.handleLogout))
 	mux.Handle("GET /users/me", s.userAuthed(s.handleMe))
 	mux.Handle("GET /settings/options", s.userAuthed(s.handleSettingsOptions))
 	mux.Handle("GET /settings/me", s.userAuthed(s.handleSettingsGet))

@@ -90,6 +90,11 @@ type Deps struct {
 	Incidents IncidentRecorder                       // nil: 5xx carry no incident id
 	Now       func() time.Time                       // default time.Now
 
+	// DBAvailable, when set, reports whether the database answers (its breaker): while
+	// it does not, the routes that need it answer 503 E5003 at once instead of waiting
+	// on it. Generation routes go on serving the callers the authenticator knows.
+	DBAvailable func() bool
+
 	// ProfileChanged, when set, is called after a user's stored profile changed
 	// (onboarding, settings), so cmd/hapa can drop the engine's cached copy.
 	ProfileChanged func(ctx context.Context, userID int64)

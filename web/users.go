@@ -188,7 +188,7 @@ func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) {
 // credential must belong to a user (JWTs always do; API keys only when created for
 // one), else 403 E4005.
 func (s *Server) userAuthed(h http.HandlerFunc, scopes ...string) http.Handler {
-	return s.requireAuth(scopes...)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.requireAuth(scopes...)(s.needsDB(func(w http.ResponseWriter, r *http.Request) {
 		if c, _ := callerFrom(r.Context()); c.UserID == 0 {
 			s.writeError(w, r, realtime.NewError(realtime.CodeForbidden, "This API key does not belong to a user account"))
 			return

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -17,12 +18,25 @@ import (
 // This file holds the small adapters between packages that do not import each other:
 // each turns one package's concrete type into the view another declares.
 
-// profiles adapts the user_settings table to the engine's Profiles.
-type profiles struct{ s *store.Settings }
+// profiles adapts the user_settings table to the engine's Profiles. While the
+// database's breaker is open it answers at once with an error (the engine then uses
+// the default profile); a lookup waits at most a second.
+type profiles struct {
+	s  *store.Settings
+	pg *store.Breaker // nil: SQLite
+}
 
 func (p profiles) Profile(ctx context.Context, userID int64) (realtime.Profile, error) {
 	var out realtime.Profile
-	us, err := p.s.Get(ctx, userID)
+	if !p.pg.Allow() {
+		return out, store.ErrBreakerOpen
+	}
+	qctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	us, err := p.s.Get(qctx, userID)
+	if err != nil && !errors.Is(err, store.ErrNotFound) && ctx.Err() == nil {
+		p.pg.Trip(err)
+	}
 	if err != nil || len(us.Profile) == 0 {
 		return out, err
 	}
@@ -60,7 +74,7 @@ func healthReport(st *stores, up *upstream, ret *realtime.Retention) func(ctx co
 		r := web.HealthReport{Database: "connected", Redis: "disabled", AIModel: "available", LastCleanup: ret.LastCleanup()}
 		pctx, cancel := context.WithTimeout(ctx, time.Second)
 		defer cancel()
-		if st.db.Ping(pctx) != nil {
+		if !st.pg.Allow() || st.db.Ping(pctx) != nil {
 			r.Database = "error"
 		}
 		if st.rdb != nil {

@@ -28,6 +28,9 @@ func (a *app) buildEdges(ctx context.Context, st *stores, up *upstream, c *core,
 	if err != nil {
 		return err
 	}
+	if st.pg != nil {
+		authn.UseBreaker(st.pg)
+	}
 	if err := authn.Load(ctx); err != nil {
 		return fmt.Errorf("load logged-out tokens: %w", err)
 	}
@@ -63,7 +66,8 @@ func (a *app) buildEdges(ctx context.Context, st *stores, up *upstream, c *core,
 				a.log.Warn("revocation not published to other replicas", "key_id", keyID, "err", err)
 			}
 		},
-		Logger: a.log,
+		DBAvailable: st.pg.Allow,
+		Logger:      a.log,
 	})
 	if err != nil {
 		return err
@@ -103,16 +107,17 @@ func (a *app) buildEdges(ctx context.Context, st *stores, up *upstream, c *core,
 	clientErrors := realtime.NewClientErrorTally(realtime.ClientErrorConfig{Disabled: !cfg.ErrorMonitoring}, st.db.ClientErrors(), a.log)
 	a.addLoop("client-errors", clientErrors.Run)
 	srv, err := web.New(wcfg, web.Deps{
-		Logger:    a.log,
-		DB:        st.db,
-		Auth:      authn,
-		Engine:    c.engine,
-		Upstream:  poolStatus(up.pool, up.simulated, c.engine),
-		Health:    healthReport(st, up, c.retention),
-		Incidents: c.incidents,
-		Metrics:   mainMetrics,
-		Realtime:  hub,
-		Admin:     console,
+		Logger:      a.log,
+		DB:          st.db,
+		Auth:        authn,
+		Engine:      c.engine,
+		Upstream:    poolStatus(up.pool, up.simulated, c.engine),
+		Health:      healthReport(st, up, c.retention),
+		DBAvailable: st.pg.Allow,
+		Incidents:   c.incidents,
+		Metrics:     mainMetrics,
+		Realtime:    hub,
+		Admin:       console,
 		// A saved profile reaches the next prompt at once: drop the cached profiles
 		// (settings saves are rare; the namespace holds only profiles).
 		ProfileChanged: func(ctx context.Context, _ int64) {

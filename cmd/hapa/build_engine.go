@@ -46,6 +46,11 @@ func (a *app) buildEngine(st *stores, up *upstream) (*core, error) {
 		// count on each replica).
 		st.breaker.Watch(c.outages.Watch("redis", realtime.CodeCacheError))
 	}
+	if st.pg != nil {
+		// A PostgreSQL outage is E5003: known keys keep working, request-log rows and
+		// incidents wait in the spool (this incident too), new keys get 503.
+		st.pg.Watch(c.outages.Watch("postgres", realtime.CodeDatabaseError))
+	}
 	c.retention = realtime.NewRetention(realtime.RetentionConfig{IncidentDays: cfg.ErrorRetentionDays, RequestLogDays: cfg.RequestLogDays},
 		errorTables{st.db}, st.db.RequestLog(), a.log)
 	a.addLoop("retention", c.retention.Run)
@@ -74,7 +79,7 @@ func (a *app) buildEngine(st *stores, up *upstream) (*core, error) {
 		Upstream:  up.pool,
 		Cache:     st.cache,
 		Log:       quotas.ChargeLog(st.db.RequestLog()),
-		Profiles:  profiles{st.db.Settings()},
+		Profiles:  profiles{st.db.Settings(), st.pg},
 		Quota:     quotas,
 		LogSpool:  spoolOrNil(st.logSpool),
 		Incidents: c.incidents,
@@ -90,6 +95,11 @@ func (a *app) buildEngine(st *stores, up *upstream) (*core, error) {
 		s := c.engine.Stats()
 		return s.LogQueued + s.LogPending, s.LogDropped
 	}))
+	spools := map[string]realtime.SpoolSource{}
+	if st.logSpool != nil {
+		spools["request_log"], spools["incidents"] = st.logSpool, st.incidentSpool
+	}
+	c.reg.MustRegister(realtime.NewSpoolCollector(spools, func() int64 { return c.incidents.Stats().Dropped }))
 
 	// Cross-replica events: a revoked key closes its sockets and leaves the auth cache
 	// everywhere; a cache clear reaches every replica (docs/operations.md).

@@ -30,10 +30,17 @@ type stores struct {
 	// breaker guards rdb for every one of its users: the cache, the limiter, quotas,
 	// socket leases and events (store.Breaker says why one for all); nil without Redis.
 	breaker *store.Breaker
+	// pg is the database's breaker (PostgreSQL only; nil with SQLite, which is a file
+	// beside the process): while it is open, key lookups answer from their last known
+	// good entry and the routes that need the database answer 503 E5003 at once.
+	pg *store.Breaker
 	// cacheBypassed counts a cache operation that did not reach Redis; buildEngine
 	// points it at the metrics (nothing reads it before serving starts).
 	cacheBypassed func(ns string)
 }
+
+// pgTimeout bounds the database breaker's probe (a ping).
+const pgTimeout = time.Second
 
 // redisTimeout is the longest any request waits for Redis, and the breaker's probe
 // timeout; redisProbe is how often the breaker probes a Redis that failed
@@ -60,6 +67,11 @@ func (a *app) buildStore(ctx context.Context, stdout io.Writer) (*stores, error)
 		return nil, err
 	}
 	st := &stores{db: db, memCache: store.NewMemoryCache(cfg.MaxCacheSize, nil), cacheBypassed: func(string) {}}
+	if db.Dialect() == store.Postgres {
+		st.pg = store.NewBreaker(db.Ping, store.BreakerConfig{Timeout: pgTimeout, Probe: time.Second})
+		a.onClose(st.pg.Close)
+		a.addLoop("postgres-monitor", func(ctx context.Context) error { return st.pg.Monitor(ctx, 2*time.Second) })
+	}
 	if cfg.SpoolDir != "" {
 		max := int64(cfg.SpoolMaxMB) << 20
 		if st.logSpool, err = store.OpenSpool(filepath.Join(cfg.SpoolDir, "request_log"), max*3/4); err != nil {

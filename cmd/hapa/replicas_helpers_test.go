@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -52,7 +53,8 @@ type cluster struct {
 	t        *testing.T
 	env      map[string]string // every replica's environment
 	sim      *sim.Server
-	db       *store.DB // the shared database, for the test's own reads and writes
+	db       *store.DB        // the shared database, for the test's own reads and writes
+	pgProxy  *storetest.Proxy // between the replicas and PostgreSQL (clusterOpts.pgProxy)
 	replicas []*replica
 	spools   map[string]string // replica name → its SPOOL_DIR
 }
@@ -70,6 +72,7 @@ type replica struct {
 type clusterOpts struct {
 	n       int
 	fixed   bool // each replica keeps one port across restarts (a load balancer's config names them)
+	pgProxy bool // the replicas reach PostgreSQL through a fault proxy (cluster.pgProxy)
 	noRedis bool
 	env     map[string]string // extra settings for every replica
 	sim     sim.Config
@@ -93,6 +96,15 @@ func newCluster(t *testing.T, o clusterOpts) *cluster {
 		"ADMIN_PASSWORD": "replica-admin-password", "STRUCTURED_LOGGING": "true", "LOG_LEVEL": "INFO",
 		"SHUTDOWN_TIMEOUT": "5s", "API_KEY_CACHE_TTL": "30s", "REVOCATION_CHECK_INTERVAL": "500ms",
 		"SELF_SIGNUP": "true", "GC_MIN_HEAP_MB": "0",
+	}
+	if o.pgProxy {
+		u, err := url.Parse(pg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.pgProxy = storetest.NewProxy(t, u.Host)
+		u.Host = c.pgProxy.Addr()
+		c.env["DATABASE_URL"] = u.String()
 	}
 	if !o.noRedis {
 		_, prefix := storetest.Redis(t) // its keys are deleted when the test ends
