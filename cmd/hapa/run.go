@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/hapa-project/hapa/web"
 )
 
 // version is stamped by the Makefile (-ldflags "-X main.version=…").
@@ -79,6 +81,17 @@ simulator and a load generator. Without a command it serves.`,
 			RunE: func(c *cobra.Command, _ []string) error {
 				fmt.Fprintln(c.OutOrStdout(), "hapa", version)
 				return nil
+			},
+		},
+		&cobra.Command{
+			Use: "openapi", Short: "Print the OpenAPI 3.1 document (what /openapi.json serves)", Args: cobra.NoArgs,
+			Example: "  hapa openapi > openapi.json",
+			RunE: func(c *cobra.Command, _ []string) error {
+				b, err := web.OpenAPIDocument(version)
+				if err == nil {
+					_, err = fmt.Fprintf(c.OutOrStdout(), "%s\n", b)
+				}
+				return err
 			},
 		},
 		configTopic(),
