@@ -238,7 +238,7 @@ func errorExample(code realtime.Code, path string, family errFamily) any {
 	e := realtime.NewError(code, "")
 	info := realtime.Lookup(code)
 	if family == openAIErrors {
-		_, env := openAIErrorOf(e)
+		_, env := openAIErrorOf(e, realtime.LangEN)
 		return env
 	}
 	b := errorBody{Detail: info.Message, Message: info.Message, ErrorMessage: info.Message, ErrorCode: code,
