@@ -323,18 +323,21 @@ func apiOps() []apiOp {
 }
 
 // sseEvent documents one event of the code routes' streams; web/sse.go writes them
-// field by field (docs/api.md, "Server-sent events").
+// field by field (docs/api.md, "Server-sent events"), and TestOpenAPIDescribesRealResponses
+// checks real streams against it. content is the text, or on the legacy route's first
+// (metadata) event an object; that route's metadata and stream_end events carry no
+// sequence or timestamp.
 type sseEvent struct {
-	Type       string      `json:"type" jsonschema:"enum=start,enum=token,enum=code,enum=done,enum=error,enum=metadata,enum=stream_end"`
-	Content    string      `json:"content"`
-	Text       string      `json:"text,omitempty"`
-	Sequence   int         `json:"sequence"`
-	Timestamp  string      `json:"timestamp"`
-	IsComplete *bool       `json:"is_complete,omitempty"`
-	Metadata   *streamMeta `json:"metadata,omitempty"`
-	ErrorCode  string      `json:"error_code,omitempty"`
-	IncidentID string      `json:"incident_id,omitempty"`
-	Usage      *tokenUsage `json:"usage,omitempty"`
+	Type       string          `json:"type" jsonschema:"enum=start,enum=token,enum=code,enum=done,enum=error,enum=metadata,enum=stream_end"`
+	Content    json.RawMessage `json:"content"`
+	Text       string          `json:"text,omitempty"`
+	Sequence   int             `json:"sequence,omitempty"`
+	Timestamp  string          `json:"timestamp,omitempty"`
+	IsComplete *bool           `json:"is_complete,omitempty"`
+	Metadata   *streamMeta     `json:"metadata,omitempty"`
+	ErrorCode  string          `json:"error_code,omitempty"`
+	IncidentID string          `json:"incident_id,omitempty"`
+	Usage      *tokenUsage     `json:"usage,omitempty"`
 }
 
 // openAPIOnce holds the encoded document, built on first use.
