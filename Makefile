@@ -5,7 +5,7 @@ LDFLAGS  := -s -w -X main.version=$(VERSION)
 BIN      := bin/hapa
 PKGS     := ./...
 
-.PHONY: all build run test test-short lint fmt generate check-generated docker bench clean chart-check manifests schemas \
+.PHONY: all build run test test-short lint fmt generate check-generated docker bench clean chart-check manifests schemas openapi-lint \
 	clients clients-deps clients-test check-clients vsix bench-editors
 
 all: build
@@ -19,7 +19,7 @@ run: build
 	SELF_SIGNUP=$${SELF_SIGNUP:-true} DEMO_API_KEY_ENABLED=$${DEMO_API_KEY_ENABLED:-true} AUTO_MIGRATE=$${AUTO_MIGRATE:-true} \
 	STRUCTURED_LOGGING=$${STRUCTURED_LOGGING:-false} ./$(BIN) serve
 
-test: lint check-generated chart-check
+test: lint check-generated chart-check openapi-lint
 	$(GO) test -race -count=1 -timeout 20m $(PKGS)
 
 test-short:
@@ -41,6 +41,16 @@ check-generated:
 		$(GO) tool templ generate >/dev/null && \
 		git diff --exit-code -- '*_templ.go' || { echo "generated templ code is stale: run make generate"; exit 1; }; \
 	fi
+
+# The OpenAPI document (/openapi.json, printed by hapa openapi) linted by Redocly CLI with
+# its recommended rules (tools/openapi: package.json and its lockfile, installed by npm ci).
+# Fails on any error; the warnings left are the public health routes, which have no 4xx
+# answer, and the WebSocket upgrade, whose success is 101.
+OPENAPI_DIR := tools/openapi
+openapi-lint: build
+	./$(BIN) openapi > bin/openapi.json
+	@test -x $(OPENAPI_DIR)/node_modules/.bin/redocly || (cd $(OPENAPI_DIR) && $(NPM) ci --no-audit --no-fund --loglevel=error)
+	cd $(OPENAPI_DIR) && REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true ./node_modules/.bin/redocly lint --format=summary ../../bin/openapi.json
 
 # Kubernetes: the Helm chart, its plain render and the schemas it is checked against
 # (docs/kubernetes.md). helm and kubeconform are pinned Go modules in tools/go.mod, built

@@ -77,8 +77,9 @@ type spoolCollector struct {
 
 // NewSpoolCollector returns the collector of hapa_spool_records{spool},
 // hapa_spool_bytes{spool} and hapa_spool_dropped_total{spool} for the named spools
-// (request_log, incidents), and of hapa_incidents_dropped_total: incidents neither
-// stored nor spooled (docs/operations.md, "Failure modes"). incidentsDropped may be nil.
+// (request_log, incidents; a nil source — no spool, as with SQLite — reports zeros), and
+// of hapa_incidents_dropped_total: incidents neither stored nor spooled
+// (docs/operations.md, "Failure modes"). incidentsDropped may be nil.
 func NewSpoolCollector(spools map[string]SpoolSource, incidentsDropped func() int64) prometheus.Collector {
 	return &spoolCollector{spools: spools, incidentsDropped: incidentsDropped,
 		records:       prometheus.NewDesc("hapa_spool_records", "Records waiting in the local spool for the database.", []string{"spool"}, nil),
@@ -97,10 +98,14 @@ func (c *spoolCollector) Describe(ch chan<- *prometheus.Desc) {
 
 func (c *spoolCollector) Collect(ch chan<- prometheus.Metric) {
 	for name, s := range c.spools {
-		n, b := s.Len()
+		var n, b, d int64
+		if s != nil {
+			n, b = s.Len()
+			d = s.Dropped()
+		}
 		ch <- prometheus.MustNewConstMetric(c.records, prometheus.GaugeValue, float64(n), name)
 		ch <- prometheus.MustNewConstMetric(c.bytes, prometheus.GaugeValue, float64(b), name)
-		ch <- prometheus.MustNewConstMetric(c.dropped, prometheus.CounterValue, float64(s.Dropped()), name)
+		ch <- prometheus.MustNewConstMetric(c.dropped, prometheus.CounterValue, float64(d), name)
 	}
 	if c.incidentsDropped != nil {
 		ch <- prometheus.MustNewConstMetric(c.incidentDrops, prometheus.CounterValue, float64(c.incidentsDropped()))

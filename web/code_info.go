@@ -176,10 +176,8 @@ func (s *Server) handleCodeTest(w http.ResponseWriter, r *http.Request) {
 func (s *Server) handleBackendStatus(up Upstream) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		st, ok := s.upstreamStatus(r, up)
-		writeJSON(w, http.StatusOK, map[string]any{
-			"backend_type": "vllm", "available_backends": []string{"vllm"},
-			"status": upstreamState(st, ok), "switchable": false, "timestamp": s.isoTime(),
-		})
+		writeJSON(w, http.StatusOK, backendStatusBody{BackendType: "vllm", AvailableBackends: []string{"vllm"},
+			Status: upstreamState(st, ok), Switchable: false, Timestamp: s.isoTime()})
 	}
 }
 
@@ -187,7 +185,5 @@ func (s *Server) handleBackendStatus(up Upstream) http.HandlerFunc {
 // since there is nothing to switch to (the extension falls back silently either way,
 // and a 200 keeps its log free of errors).
 func (s *Server) handleBackendSwitch(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]any{
-		"success": false, "backend_type": "vllm", "message": "only vllm", "timestamp": s.isoTime(),
-	})
+	writeJSON(w, http.StatusOK, backendSwitchBody{Success: false, BackendType: "vllm", Message: "only vllm", Timestamp: s.isoTime()})
 }

@@ -183,10 +183,7 @@ func (rl *sseRelay) doneEvent(d *realtime.Done) {
 // still without an id is recorded here.
 func (rl *sseRelay) errorEvent(e *realtime.Error, u *realtime.Usage) {
 	_, e = rl.srv.errorPayload(rl.r, e, true) // logs, records the incident, fills the message
-	msg := e.Message
-	if msg == "" {
-		msg = realtime.Lookup(e.Code).Message
-	}
+	msg, _ := realtime.Localize(e, requestLang(rl.r))
 	rl.out.begin("error")
 	rl.out.field("content")
 	rl.out.buf = appendJSONString(rl.out.buf, msg)

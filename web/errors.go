@@ -84,11 +84,7 @@ func (s *Server) errorPayload(r *http.Request, err error, sse bool) (errorBody, 
 	e := realtime.AsError(err)
 	ctx := r.Context()
 	rid := requestIDFrom(ctx)
-	info := realtime.Lookup(e.Code)
-	msg := e.Message
-	if msg == "" {
-		msg = info.Message
-	}
+	msg, hint := realtime.Localize(e, requestLang(r))
 	if e.Server() {
 		if e.IncidentID == "" && s.deps.Incidents != nil {
 			e.IncidentID = s.deps.Incidents.Record(ctx, e, r.URL.Path, rid)
@@ -110,7 +106,7 @@ func (s *Server) errorPayload(r *http.Request, err error, sse bool) (errorBody, 
 		Path:         r.URL.Path,
 		RequestID:    rid,
 		IncidentID:   e.IncidentID,
-		RecoveryHint: info.Hint,
+		RecoveryHint: hint,
 	}
 	for _, f := range e.Fields {
 		code := f.Code
@@ -127,6 +123,12 @@ func (s *Server) errorPayload(r *http.Request, err error, sse bool) (errorBody, 
 		b.Type, b.Content, b.IsComplete = "error", msg, &done
 	}
 	return b, e
+}
+
+// requestLang is the catalogue language the request asks for (Accept-Language; English
+// by default): error bodies, SSE error events and the /v1 envelope are written in it.
+func requestLang(r *http.Request) realtime.Lang {
+	return realtime.ParseAcceptLanguage(r.Header.Get("Accept-Language"))
 }
 
 // pydanticType names a field error the way the original's validation errors did.

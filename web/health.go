@@ -103,17 +103,17 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 // when it does not.
 func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
 	if s.draining.Load() {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "draining"})
+		writeJSON(w, http.StatusServiceUnavailable, readyBody{Status: "draining"})
 		return
 	}
 	if err := s.pingDB(r.Context()); err != nil {
 		// Still ready: callers seen recently keep being served while the database is
 		// away (docs/operations.md, "Failure modes"); were every replica unready, the
 		// load balancer would have nowhere to send anyone.
-		writeJSON(w, http.StatusOK, map[string]string{"status": "degraded", "database": StateError})
+		writeJSON(w, http.StatusOK, readyBody{Status: "degraded", Database: StateError})
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ready", "database": StateConnected})
+	writeJSON(w, http.StatusOK, readyBody{Status: "ready", Database: StateConnected})
 }
 
 // Drain makes /readyz answer 503 {"status":"draining"} from now on, while every route

@@ -197,6 +197,6 @@ func (s *Server) handleHistoryHealth(w http.ResponseWriter, r *http.Request) {
 	if s.pingDB(r.Context()) != nil {
 		status, code, db = "unhealthy", http.StatusServiceUnavailable, StateError
 	}
-	writeJSON(w, code, map[string]string{"status": status, "service": "history", "version": s.cfg.Version,
-		"database": db, "timestamp": isoTime(s.now())})
+	writeJSON(w, code, historyHealthBody{Status: status, Service: "history", Version: s.cfg.Version,
+		Database: db, Timestamp: isoTime(s.now())})
 }

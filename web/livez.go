@@ -7,5 +7,5 @@ import "net/http"
 // would restart every replica at once and fix nothing; /readyz takes such a replica out
 // of the load balancer instead (docs/api.md, Health).
 func (s *Server) handleLive(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]string{"status": "alive"})
+	writeJSON(w, http.StatusOK, liveBody{Status: "alive"})
 }

@@ -62,18 +62,15 @@ var openAIKinds = map[realtime.Code]struct {
 	realtime.CodeModelTimeout:     {504, "server_error", "timeout"},
 }
 
-// openAIErrorOf maps e to its status and envelope. param names the offending request
+// openAIErrorOf maps e to its status and envelope, the message in lang. param names the offending request
 // field: the first field error's, reduced to its top-level name ("messages[2].role" →
 // "messages"), or "model" for a missing model.
-func openAIErrorOf(e *realtime.Error) (int, openAIErrorEnvelope) {
+func openAIErrorOf(e *realtime.Error, lang realtime.Lang) (int, openAIErrorEnvelope) {
 	k, ok := openAIKinds[e.Code]
 	if !ok {
 		k = openAIKinds[realtime.CodeInternal]
 	}
-	msg := e.Message
-	if msg == "" {
-		msg = realtime.Lookup(e.Code).Message
-	}
+	msg, _ := realtime.Localize(e, lang)
 	b := openAIErrorBody{Message: msg, Type: k.typ, Code: &k.code, HAPACode: string(e.Code), IncidentID: e.IncidentID}
 	if len(e.Fields) > 0 {
 		p := openAIParam(e.Fields[0].Field)
@@ -104,7 +101,7 @@ func openAIParam(field string) string {
 // other byte of the response. It logs and records 5xx incidents like writeError.
 func (s *Server) writeOpenAIError(w http.ResponseWriter, r *http.Request, err error) {
 	_, e := s.errorPayload(r, err, false) // logs, records the incident, fills the message
-	status, env := openAIErrorOf(e)
+	status, env := openAIErrorOf(e, requestLang(r))
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	h.Set("X-Content-Type-Options", "nosniff")
@@ -121,7 +118,7 @@ func (s *Server) writeOpenAIError(w http.ResponseWriter, r *http.Request, err er
 // shape): `data: {"error":{…}}`.
 func (s *Server) openAIErrorEvent(r *http.Request, err error) []byte {
 	_, e := s.errorPayload(r, err, false)
-	_, env := openAIErrorOf(e)
+	_, env := openAIErrorOf(e, requestLang(r))
 	b := append([]byte("data: "), bytes.TrimRight(openAIJSON(env), "\n")...)
 	return append(b, "\n\n"...)
 }

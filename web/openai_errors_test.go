@@ -14,7 +14,7 @@ func TestOpenAIErrorOfEveryCode(t *testing.T) {
 			if !ok {
 				t.Fatal("no OpenAI mapping")
 			}
-			status, env := openAIErrorOf(realtime.NewError(info.Code, ""))
+			status, env := openAIErrorOf(realtime.NewError(info.Code, ""), realtime.LangEN)
 			want := info.HTTPStatus
 			if want == 422 { // OpenAI and vLLM answer invalid parameters with 400
 				want = 400
@@ -48,7 +48,7 @@ func TestOpenAIErrorParam(t *testing.T) {
 		{&realtime.Error{Code: realtime.CodeMissingField, Fields: []realtime.FieldError{{Field: "prefix"}}}, "prompt"},
 		{&realtime.Error{Code: realtime.CodeOutOfRange, Fields: []realtime.FieldError{{Field: "top_p"}}}, "top_p"},
 	} {
-		_, env := openAIErrorOf(tc.err)
+		_, env := openAIErrorOf(tc.err, realtime.LangEN)
 		var got any
 		if env.Error.Param != nil {
 			got = *env.Error.Param
@@ -57,7 +57,7 @@ func TestOpenAIErrorParam(t *testing.T) {
 			t.Errorf("%v: param %v, want %v", tc.err, got, tc.want)
 		}
 	}
-	_, env := openAIErrorOf(&realtime.Error{Code: realtime.CodeRateLimited, RetryAfter: time.Second, IncidentID: "x"})
+	_, env := openAIErrorOf(&realtime.Error{Code: realtime.CodeRateLimited, RetryAfter: time.Second, IncidentID: "x"}, realtime.LangEN)
 	if env.Error.IncidentID != "x" || *env.Error.Code != "rate_limit_exceeded" {
 		t.Errorf("%+v", env.Error)
 	}

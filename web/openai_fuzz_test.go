@@ -32,7 +32,7 @@ func FuzzOpenAIDecode(f *testing.F) {
 				if !errors.As(err, &e) {
 					t.Fatalf("error %v (%T) is not a *realtime.Error", err, err)
 				}
-				status, env := openAIErrorOf(e)
+				status, env := openAIErrorOf(e, realtime.LangEN)
 				if status < 400 || status >= 500 || env.Error.Message == "" || env.Error.Type != "invalid_request_error" {
 					t.Fatalf("body %q: error %d %+v", body, status, env.Error)
 				}

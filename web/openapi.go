@@ -1,159 +1,383 @@
 package web
 
 import (
+	"encoding/json"
 	"net/http"
-	"strings"
+	"sync"
+
+	"github.com/hapa-project/hapa/auth"
+	"github.com/hapa-project/hapa/realtime"
+	"github.com/hapa-project/hapa/store"
 )
 
-// apiOp documents one REST operation. The OpenAPI document is built from apiOps, so
-// adding a route means adding one line here (TestOpenAPIMatchesRoutes lists what is
-// missing).
+// apiOp documents one operation. The OpenAPI document (openapi_gen.go) is generated
+// from apiOps: the Go types a handler decodes and encodes become its schemas, the
+// examples are values of those types, and the error responses follow the route's
+// family. Adding a route means adding one entry here; TestOpenAPIMatchesRoutes lists
+// what is missing and TestOpenAPIExamplesValidate checks every example.
 type apiOp struct {
-	method, path, tag, summary string
-	auth                       string   // "" public, "key" API key or JWT, "admin" admin scope, "user" JWT user
-	body                       string   // request schema name in components, "" none
-	query                      []string // query parameter names
-	sse                        bool     // answers text/event-stream
-	group                      string   // rate-limit group, "" none
+	method, path, tag, summary, description string
+	id                                      string // operationId when the path-derived one is not wanted
+
+	auth   authKind
+	scope  string    // the scope the route requires, if any
+	family errFamily // which error body the route answers
+	group  string    // rate-limit group, "" none
+	errs   []int     // error statuses besides those implied by body, auth and group
+
+	query        []queryParam
+	pathDoc      string // description of the path parameter
+	pathEx       any
+	req, reqEx   any // request body type (a zero value) and example
+	optionalBody bool
+	resp, respEx any    // JSON success body type and example
+	event        any    // SSE: the type of one event's JSON (text/event-stream)
+	streamEx     string // SSE example
+	raw, rawEx   string // non-JSON success content type and example
+	status       int    // success status when not 200
+	okDoc        string // success description
 }
 
-// apiOps lists every REST route of routes.go (and ops.go).
+// authKind is who may call a route.
+type authKind int
+
+const (
+	public      authKind = iota
+	anyKey               // API key (X-API-Key or Bearer) or JWT
+	openAIKey            // the /v1 routes: Bearer API key (or X-API-Key); JWTs work too
+	jwtOnly              // an access token (logout)
+	optionalKey          // a credential, or none where the route allows it (self-signup)
+)
+
+// errFamily is the error body a route answers (docs/api.md, "Errors").
+type errFamily int
+
+const (
+	hapaErrors   errFamily = iota // errorBody
+	sseErrors                     // errorBody with type, content, is_complete
+	openAIErrors                  // openAIErrorEnvelope
+	noErrors
+)
+
+type queryParam struct {
+	name, doc, schema string
+	example           any
+}
+
+// requestRequired names the required fields of each request schema: request types
+// use pointers to tell absent from zero, so reflection cannot see which are required.
+func requestRequired() map[string][]string {
+	return map[string][]string{
+		"CodeGenerationRequest": {"prompt"},
+		"CompletionRequest":     {"prefix"},
+		"LegacyRequest":         {"user_question"},
+		"CacheClearRequest":     {"cache_type"},
+		"RefreshRequest":        {"refresh_token"},
+		"NewEntryRequest":       {"session_id", "content"},
+		"ChatRequestBody":       {"messages"},
+		"ChatMessageBody":       {"role", "content"},
+		"CompletionRequestBody": {"prompt"},
+		"OptionIDsRequest":      {"option_ids"},
+	}
+}
+
+func apiTags() [][2]string {
+	return [][2]string{
+		{"health", "Liveness, readiness and service information (no credential)."},
+		{"code", "Code generation and completion for the VS Code extension (docs/compatibility.md)."},
+		{"code (legacy)", "The landing page's and the seed README's generation routes."},
+		{"users", "Log-in, onboarding profile, settings and API keys of a user."},
+		{"db-module", "The DB-module routes the extension calls directly (log-in, settings)."},
+		{"history", "Conversation history of a user (scope history)."},
+		{"operations", "Error dashboard, incidents, performance, cache and configuration (scope admin)."},
+		{"openai", "OpenAI-compatible API: chat completions, completions, models. Errors use OpenAI's envelope."},
+		{"realtime", "The editor WebSocket, subprotocol hapa.v1 (docs/protocol.md)."},
+		{"observability", "Prometheus metrics and this API's own description."},
+	}
+}
+
+const openAPIDescription = `HAPA: a gateway for AI coding assistants in front of vLLM.
+
+**Credentials.** ` + "`X-API-Key: hapa_…`" + ` or ` + "`Authorization: Bearer <API key or JWT>`" + `; a route's security lists what it accepts, ` + "`security: []`" + ` marks a public one.
+
+**Errors.** /api/v1, the DB-module and history routes answer one JSON body (detail, message, error_message, error_code, status, timestamp, path, request_id, incident_id for 5xx, recovery_hint); the SSE routes add type, content and is_complete. The /v1 routes answer OpenAI's envelope {"error":{message,type,param,code}} with hapa_code. Messages follow Accept-Language (en, ko; default en).
+
+**Rate limits.** Rate-limited routes send X-RateLimit-Limit, X-RateLimit-Remaining and X-RateLimit-Reset; 429 adds Retry-After. x-rate-limit-group names the route's group.
+
+Human-readable reference: docs/api.md. WebSocket protocol: docs/protocol.md.`
+
+// apiOps lists every operation of routes.go.
 func apiOps() []apiOp {
+	t := true
+	str := func(s string) *string { return &s }
+	num := func(n float64) *float64 { return &n }
+	integer := func(n int) *int { return &n }
+	now := "2026-12-01T19:08:41Z"
+	usage := tokenUsage{PromptTokens: 126, CompletionTokens: 60, TotalTokens: 186}
+	genReq := codeGenerationRequest{Prompt: str("reverse a string"), ModelType: "code_generation", MaxTokens: integer(60), Temperature: num(0.3)}
+	profile := realtime.Profile{PythonSkillLevel: "intermediate", CodeOutputStructure: "standard", ExplanationStyle: "standard",
+		ProjectContext: "web_development", ErrorHandlingPreference: "basic", PreferredLanguageFeatures: []string{"type_hints"}}
+	replica := ReplicaStatus{URL: "simulator", Healthy: true, Circuit: "closed", Requests: 42}
+	session := store.HistorySession{SessionID: "sess_5f1c2a", UserID: 7, SessionTitle: "Sorting helpers", Status: "active",
+		PrimaryLanguage: "python", Tags: store.JSONStrings{"sorting"}, TotalEntries: 2, QuestionCount: 1, AnswerCount: 1}
+	entry := store.HistoryEntry{EntryID: "entry_9ab3", SessionID: "sess_5f1c2a", UserID: 7, ConversationType: "question",
+		Content: "How do I sort a list of tuples by the second item?", Language: "python"}
+	chatMsg := chatMessageOut{Role: "assistant", Content: "def reverse(s):\n    return s[::-1]"}
+	chatOut := openAIObject{ID: "chatcmpl-5d1f0b2c", Object: "chat.completion", Created: 1764616121, Model: "hapa-generate",
+		Choices: []openAIChoice{{Message: &chatMsg, FinishReason: str("stop")}},
+		Usage:   &openAIUsage{PromptTokens: 24, CompletionTokens: 12, TotalTokens: 36}}
+	cmplOut := openAIObject{ID: "cmpl-8e2a41d0", Object: "text_completion", Created: 1764616121, Model: "hapa-complete",
+		Choices: []openAIChoice{{Text: str("return a + b"), FinishReason: str("stop")}},
+		Usage:   &openAIUsage{PromptTokens: 18, CompletionTokens: 5, TotalTokens: 23}}
+	model := modelObject{ID: "hapa-complete", Object: "model", Created: 1764616121, OwnedBy: "hapa", Root: "autocomplete"}
+	period := queryParam{"period", "1h, 24h (default), 7d or 30d", `{"type":"string","enum":["1h","24h","7d","30d"],"default":"24h"}`, "24h"}
+	gen, cmp := ScopeCodeGeneration, ScopeCodeCompletion
+	engine := []int{422, 502, 503, 504}
+
 	return []apiOp{
-		{"GET", "/", "health", "Service information", "", "", nil, false, ""},
-		{"GET", "/health", "health", "Health: status, version, uptime, services, last_cleanup", "", "", nil, false, ""},
-		{"GET", "/api/v1/health", "health", "Health (same as /health)", "", "", nil, false, ""},
-		{"GET", "/readyz", "health", "Readiness: 200 when the database answers", "", "", nil, false, ""},
-		{"GET", "/livez", "health", "Liveness: 200 while the process answers (no dependency is checked)", "", "", nil, false, ""},
+		{method: "GET", path: "/", tag: "health", summary: "Service information", family: noErrors,
+			resp: infoBody{}, respEx: infoBody{Service: "HAPA (Hancom AI Python Assistant)", Version: "1.0.0", Status: "running", Timestamp: now,
+				Environment: "development", Features: []string{"code_generation", "code_completion"}, Endpoints: map[string]string{"docs": "/docs"}}},
+		{method: "GET", path: "/health", tag: "health", summary: "Health: status, version, uptime, services", family: noErrors,
+			description: "Always 200; status is healthy, degraded or unhealthy. /readyz is the probe for load balancers.",
+			resp:        healthBody{}, respEx: healthBody{Status: "healthy", Version: "1.0.0", Uptime: 3600, Timestamp: now, Service: "HAPA Backend API",
+				Services: healthServices{Database: StateConnected, Redis: "not_configured", AIModel: StateSimulator}, LastCleanup: str(now)}},
+		{method: "GET", path: "/api/v1/health", tag: "health", summary: "Health (same as /health)", id: "get_api_v1_health", family: noErrors,
+			resp: healthBody{}, respEx: healthBody{Status: "healthy", Version: "1.0.0", Timestamp: now, Service: "HAPA Backend API",
+				Services: healthServices{Database: StateConnected, Redis: StateConnected, AIModel: StateAvailable}}},
+		{method: "GET", path: "/readyz", tag: "health", summary: "Readiness: 200 while serving, 503 while draining", family: noErrors,
+			resp: readyBody{}, respEx: readyBody{Status: "ready", Database: StateConnected}},
+		{method: "GET", path: "/livez", tag: "health", summary: "Liveness: 200 while the process answers", family: noErrors,
+			resp: liveBody{}, respEx: liveBody{Status: "alive"}},
 
-		{"POST", "/api/v1/code/generate/stream", "code", "Stream a code generation (SSE, one data: line per event)", "key", "CodeGenerationRequest", []string{"enhanced"}, true, "stream"},
-		{"POST", "/api/v1/code/generate", "code", "Generate code (one response)", "key", "CodeGenerationRequest", nil, false, "generation"},
-		{"POST", "/api/v1/code/complete", "code", "Inline completion (answers completions and suggestions)", "key", "CompletionRequest", nil, false, "completion"},
-		{"GET", "/api/v1/code/models", "code", "Model types and their adapters", "key", "", nil, false, "default"},
-		{"GET", "/api/v1/code/health", "code", "Code service health", "key", "", nil, false, "default"},
-		{"POST", "/api/v1/code/test", "code", "Smoke-test the model with a fixed prompt", "key", "", nil, false, "generation"},
-		{"GET", "/api/v1/code/backend/status", "code", "Upstream (vLLM) backend status", "key", "", nil, false, "default"},
-		{"POST", "/api/v1/code/backend/switch", "code", "Switch the upstream backend (compatibility)", "key", "", nil, false, "default"},
-		{"POST", "/api/v1/code/enhanced-stream-generate", "code (legacy)", "Legacy streaming generation (user_question body, SSE)", "key", "LegacyGenerationRequest", nil, true, "stream"},
-		{"POST", "/api/v1/enhanced-stream-generate", "code (legacy)", "Legacy streaming generation without /code (SSE)", "key", "LegacyGenerationRequest", nil, true, "stream"},
-		{"POST", "/api/v1/generate-code", "code (legacy)", "Seed README generation: generated_code, explanation, status, response_time_ms", "key", "LegacyGenerationRequest", nil, false, "generation"},
+		{method: "POST", path: "/api/v1/code/generate/stream", tag: "code", summary: "Stream a code generation (SSE)",
+			description: "One data: line per event: start, token…, done (with metadata) or error, then data: [DONE]. Errors before the first event are JSON with the real status.",
+			auth:        anyKey, scope: gen, family: sseErrors, group: "stream", errs: engine,
+			query: []queryParam{{"enhanced", "only sets X-Enhanced-Mode", `{"type":"boolean","default":false}`, true}},
+			req:   codeGenerationRequest{}, reqEx: genReq,
+			event:    sseEvent{},
+			streamEx: "data: {\"type\":\"start\",\"content\":\"\",\"sequence\":0,\"timestamp\":\"2026-12-01T19:08:41.061Z\"}\n\ndata: {\"type\":\"token\",\"content\":\"def reverse(s):\",\"text\":\"def reverse(s):\",\"sequence\":1,\"timestamp\":\"2026-12-01T19:08:41.061Z\",\"is_complete\":false}\n\ndata: {\"type\":\"done\",\"content\":\"\",\"sequence\":2,\"timestamp\":\"2026-12-01T19:08:41.062Z\",\"is_complete\":true,\"metadata\":{\"finish_reason\":\"stop\",\"usage\":{\"prompt_tokens\":126,\"completion_tokens\":6,\"total_tokens\":132},\"ttft_ms\":1,\"latency_ms\":1,\"cached\":false,\"coalesced\":false,\"model\":\"prompt\"}}\n\ndata: [DONE]\n\n"},
+		{method: "POST", path: "/api/v1/code/generate", tag: "code", summary: "Generate code (one response)",
+			auth: anyKey, scope: gen, group: "generation", errs: engine, req: codeGenerationRequest{}, reqEx: genReq,
+			resp: codeGenerationResponse{}, respEx: codeGenerationResponse{Success: true, GeneratedCode: "def reverse(s):\n    return s[::-1]",
+				Explanation: "Slicing with a step of -1 reverses a string.", ModelUsed: "prompt", ProcessingTime: 0.0011, TokenUsage: usage,
+				Timestamp: now, RequestID: "req_868640cbb07f48b6", FinishReason: "stop"}},
+		{method: "POST", path: "/api/v1/code/complete", tag: "code", summary: "Inline completion (completions and suggestions)",
+			auth: anyKey, scope: cmp, group: "completion", errs: engine,
+			req: completionRequest{}, reqEx: completionRequest{Prefix: str("def add(a, b):\n    "), Suffix: str("\n"), Language: "python", MaxTokens: integer(32)},
+			resp: completionResponse{}, respEx: completionResponse{Success: true, Status: "success", ModelUsed: "autocomplete", Timestamp: now,
+				Completions:     []completionItem{{Code: "return a + b", Label: "return a + b", Description: "AI completion", Confidence: 0.9}},
+				Suggestions:     []suggestionItem{{Text: "return a + b", Confidence: 0.9, CompletionType: "code"}},
+				ContextAnalysis: contextAnalysis{ContextType: "function", InFunction: true, IndentationLevel: 4, ExpectedCompletion: "statement"},
+				TokenUsage:      tokenUsage{PromptTokens: 18, CompletionTokens: 5, TotalTokens: 23}, CompletionLength: 12, RequestID: "req_1f2e3d4c5b6a7980"}},
+		{method: "GET", path: "/api/v1/code/models", tag: "code", summary: "Model types and their adapters", auth: anyKey, group: "default",
+			resp: modelsResponse{}, respEx: modelsResponse{VLLMServerStatus: "healthy", AvailableModels: []string{"autocomplete", "prompt", "comment", "error_fix"},
+				ModelMapping: map[string]modelMappingEntry{"autocomplete": {HAPATypes: []string{"code_completion"}, Description: "inline completion"}},
+				ServerInfo:   serverInfo{BaseModel: "deepseek-ai/deepseek-coder-6.7b-instruct", Simulator: true, Replicas: []ReplicaStatus{replica}}, Timestamp: now}},
+		{method: "GET", path: "/api/v1/code/health", tag: "code", summary: "Code service health", auth: anyKey, group: "default",
+			resp: codeHealthResponse{}, respEx: codeHealthResponse{VLLMServer: vllmServerHealth{Status: "healthy", Timestamp: now,
+				Details: healthDetails{Connected: true, BaseURL: "simulator", TotalRequests: 42, SuccessfulRequests: 42, Replicas: []ReplicaStatus{replica}, Simulator: true}},
+				AvailableModels: []string{"autocomplete", "prompt"}, Timestamp: now, IntegrationStatus: "active"}},
+		{method: "POST", path: "/api/v1/code/test", tag: "code", summary: "Smoke-test the model with a fixed prompt", auth: anyKey, scope: gen, group: "generation",
+			query: []queryParam{{"model_type", "the task to test (default code_generation)", `{"type":"string"}`, "code_generation"}},
+			resp:  codeTestResponse{}, respEx: codeTestResponse{TestStatus: "success", ResponseTimeSeconds: 0.002, ModelUsed: "prompt", OutputLength: 120, TokenUsage: usage, Timestamp: now}},
+		{method: "GET", path: "/api/v1/code/backend/status", tag: "code", summary: "Upstream backend status", auth: anyKey, group: "default",
+			resp: backendStatusBody{}, respEx: backendStatusBody{BackendType: "vllm", AvailableBackends: []string{"vllm"}, Status: "healthy", Timestamp: now}},
+		{method: "POST", path: "/api/v1/code/backend/switch", tag: "code", summary: "Switch the backend (compatibility: there is only vllm)", auth: anyKey, group: "default",
+			resp: backendSwitchBody{}, respEx: backendSwitchBody{BackendType: "vllm", Message: "only vllm", Timestamp: now}},
 
-		{"POST", "/api/v1/users/login", "users", "Log in with e-mail (and password); returns tokens", "", "LoginRequest", nil, false, "auth"},
-		{"POST", "/api/v1/users/profile", "users", "Save the onboarding profile", "user", "Profile", nil, false, ""},
-		{"GET", "/api/v1/users/me", "users", "The signed-in user", "user", "", nil, false, ""},
-		{"GET", "/api/v1/users/settings", "users", "The user's settings", "user", "", nil, false, ""},
-		{"POST", "/api/v1/users/settings", "users", "Update the user's settings", "user", "Settings", nil, false, ""},
-		{"POST", "/api/v1/users/generate-api-key", "users", "Issue an API key (shown once)", "user", "", nil, false, "auth"},
+		{method: "POST", path: "/api/v1/code/enhanced-stream-generate", tag: "code (legacy)", summary: "Legacy streaming generation (landing page)",
+			auth: anyKey, scope: gen, family: sseErrors, group: "stream", errs: engine,
+			req: legacyRequest{}, reqEx: legacyRequest{UserQuestion: str("reverse a string"), Language: "python"},
+			event: sseEvent{}, streamEx: "data: {\"type\":\"metadata\",\"content\":\"{}\",\"sequence\":0,\"timestamp\":\"2026-12-01T19:08:41.061Z\"}\n\ndata: {\"type\":\"code\",\"content\":\"def reverse(s):\",\"text\":\"def reverse(s):\",\"sequence\":1,\"timestamp\":\"2026-12-01T19:08:41.061Z\"}\n\ndata: {\"type\":\"stream_end\",\"content\":\"\",\"sequence\":3,\"timestamp\":\"2026-12-01T19:08:41.062Z\"}\n\ndata: [DONE]\n\n"},
+		{method: "POST", path: "/api/v1/enhanced-stream-generate", tag: "code (legacy)", summary: "Legacy streaming generation without /code",
+			auth: anyKey, scope: gen, family: sseErrors, group: "stream", errs: engine,
+			req: legacyRequest{}, reqEx: legacyRequest{UserQuestion: str("reverse a string")},
+			event: sseEvent{}, streamEx: "data: {\"type\":\"code\",\"content\":\"def reverse(s):\",\"text\":\"def reverse(s):\",\"sequence\":1,\"timestamp\":\"2026-12-01T19:08:41.061Z\"}\n\ndata: [DONE]\n\n"},
+		{method: "POST", path: "/api/v1/generate-code", tag: "code (legacy)", summary: "Seed README generation",
+			auth: anyKey, scope: gen, group: "generation", errs: engine,
+			req: legacyRequest{}, reqEx: legacyRequest{UserQuestion: str("reverse a string"), CodeContext: "# utils.py"},
+			resp: generateCodeResponse{}, respEx: generateCodeResponse{GeneratedCode: "def reverse(s):\n    return s[::-1]", Explanation: "Slicing reverses.",
+				Status: "success", ResponseTimeMs: 2, ModelUsed: "prompt", TokenUsage: usage, RequestID: "req_868640cbb07f48b6"}},
 
-		{"GET", "/api/v1/errors/dashboard", "operations", "Error dashboard: totals, 24h error and cancel rates, top codes (class=4xx|5xx|all), recent incidents", "admin", "", []string{"class"}, false, "ops"},
-		{"GET", "/api/v1/errors/patterns", "operations", "Incidents per code and time bucket (5m/1h/6h/1d for 1h/24h/7d/30d)", "admin", "", []string{"period"}, false, "ops"},
-		{"GET", "/api/v1/errors/incidents/{id}", "operations", "One incident by id (INC-YYYYMMDD-XXXXXXXX)", "admin", "", nil, false, "ops"},
-		{"GET", "/api/v1/analytics/performance", "operations", "Latency, TTFT, throughput, cache hit, error and cancel rates and tokens from the request log", "admin", "", []string{"period"}, false, "ops"},
-		{"DELETE", "/api/v1/cache/clear", "operations", "Clear a cache (cache_type, confirm:true required)", "admin", "CacheClearRequest", []string{"confirm"}, false, "ops"},
-		{"GET", "/api/v1/config/status", "operations", "Effective configuration, secrets redacted, and rate-limit rules", "admin", "", nil, false, "ops"},
+		{method: "POST", path: "/api/v1/users/login", tag: "users", summary: "Log in with e-mail (and password); returns tokens", group: "auth",
+			req: loginRequest{}, reqEx: loginRequest{Email: "dev@example.com", Password: "correct horse battery"},
+			resp: auth.TokenPair{}, respEx: auth.TokenPair{AccessToken: "eyJhbGciOiJIUzI1NiJ9.e30.sig", RefreshToken: "eyJhbGciOiJIUzI1NiJ9.e30.ref", TokenType: "bearer", ExpiresIn: 1800}},
+		{method: "POST", path: "/api/v1/users/profile", tag: "users", summary: "Save the onboarding profile", auth: anyKey, errs: []int{422},
+			req: profileRequest{}, reqEx: profileRequest{ProfileData: &profileData{PythonSkillLevel: "intermediate", CodeOutputStructure: "standard"}, SettingsMapping: []int{}},
+			resp: profileResponse{}, respEx: profileResponse{Message: "프로필이 성공적으로 저장되었습니다.", Profile: savedProfile{Profile: profile}}},
+		{method: "GET", path: "/api/v1/users/me", tag: "users", summary: "The signed-in user", auth: anyKey,
+			resp: userBody{}, respEx: userBody{ID: 7, Email: "dev@example.com", Username: str("dev")}},
+		{method: "GET", path: "/api/v1/users/settings", tag: "users", summary: "The user's selected setting options", auth: anyKey,
+			resp: []settingOption{}, respEx: []settingOption{{ID: 4, SettingType: "python_skill_level", OptionValue: "intermediate"}}},
+		{method: "POST", path: "/api/v1/users/settings", tag: "users", summary: "Select setting options by id", auth: anyKey, errs: []int{422},
+			req: optionIDsRequest{}, reqEx: optionIDsRequest{OptionIDs: &[]int{4, 9}},
+			resp: messageBody{}, respEx: messageBody{Message: "설정이 성공적으로 업데이트되었습니다."}},
+		{method: "POST", path: "/api/v1/users/generate-api-key", tag: "users", summary: "Issue an API key (shown once)", group: "auth",
+			description: "With a JWT or API key of a user account; with self-signup also by e-mail alone (the original extension's flow).",
+			auth:        optionalKey, optionalBody: true, req: generateKeyRequest{}, reqEx: generateKeyRequest{Email: "dev@example.com"},
+			resp: generateKeyResponse{}, respEx: generateKeyResponse{APIKey: "hapa_3f9c0d6e5b4a39281706f5e4d3c2b1a0", UserID: "dev@example.com",
+				Permissions: []string{"code_generation", "code_completion"}, ExpiresInDays: 90, Message: "API key issued"}},
 
-		{"GET", "/metrics", "observability", "Prometheus metrics (text exposition format)", "", "", nil, false, ""},
-		{"GET", "/openapi.json", "observability", "This OpenAPI 3.1 document", "", "", nil, false, ""},
-		{"GET", "/docs", "observability", "Readable API documentation (HTML)", "", "", nil, false, ""},
-		{"GET", "/api/v1/realtime", "realtime", "WebSocket upgrade, subprotocol hapa.v1 (docs/protocol.md)", "key", "", nil, false, ""},
+		{method: "GET", path: "/api/v1/errors/dashboard", tag: "operations", summary: "Error dashboard: totals, 24h rates, top codes, recent incidents",
+			auth: anyKey, scope: ScopeAdmin, group: "ops", errs: []int{422, 503},
+			query: []queryParam{{"class", "4xx, 5xx or all (default)", `{"type":"string","enum":["4xx","5xx","all"],"default":"all"}`, "5xx"}},
+			resp:  errorsDashboard{}, respEx: errorsDashboard{TotalErrors: 3, ErrorsLast24h: 2, RequestsLast24h: 140, ErrorRate: 0.014, GeneratedAt: now, Class: store.ClassAll,
+				TopErrorCodes:   []codeCount{{Code: "E5006", Count: 2, Description: "AI model error"}},
+				RecentIncidents: []incidentSummary{{IncidentID: "INC-20261201-9F56B3FE", ErrorCode: "E5006", Timestamp: now, Status: "open", Path: "/api/v1/code/generate"}}}},
+		{method: "GET", path: "/api/v1/errors/patterns", tag: "operations", summary: "Incidents per code and time bucket",
+			auth: anyKey, scope: ScopeAdmin, group: "ops", errs: []int{422, 503}, query: []queryParam{period},
+			resp: errorPatterns{}, respEx: errorPatterns{Period: "1h", Since: now, Until: now, BucketSeconds: 300, TotalErrors: 1,
+				Patterns: []errorPattern{{Code: "E5006", Description: "AI model error", Count: 1, FirstSeen: now, LastSeen: now, Buckets: []int{1}}},
+				Buckets:  []errorBucket{{Start: now, Total: 1, Counts: map[string]int{"E5006": 1}}}}},
+		{method: "GET", path: "/api/v1/errors/incidents/{id}", tag: "operations", summary: "One incident by id",
+			auth: anyKey, scope: ScopeAdmin, group: "ops", errs: []int{404, 503}, pathDoc: "incident id, INC-YYYYMMDD-XXXXXXXX", pathEx: "INC-20261201-9F56B3FE",
+			resp: incidentDetail{}, respEx: incidentDetail{Incident: store.Incident{ID: "INC-20261201-9F56B3FE", Code: "E5006", Path: "/api/v1/code/generate",
+				RequestID: "req_868640cbb07f48b6", Message: "AI model returned an error", Detail: "upstream 500", Status: "open", HTTPStatus: 502},
+				Timestamp: now, Description: "AI model error", Hint: "Retry, or change the request"}},
+		{method: "GET", path: "/api/v1/analytics/performance", tag: "operations", summary: "Latency, TTFT, throughput, cache hits, errors and tokens",
+			auth: anyKey, scope: ScopeAdmin, group: "ops", errs: []int{422, 503}, query: []queryParam{period},
+			resp: performanceReport{}, respEx: performanceReport{Period: "24h", Since: now, Until: now, Requests: 140, AvgResponseTime: 182.5, RequestsPerMinute: 0.1,
+				CacheHitRate: 0.2, AIModelUsage: modelUsage{TotalTokens: 9000, PromptTokens: 6000, CompletionTokens: 3000, AvgTokensPerRequest: 64.29, ServedTokens: 9500},
+				LatencyMs: percentiles{120, 900}, TTFTMs: percentiles{40, 200}, PerAdapter: map[string]adapterPerf{"prompt": {Requests: 100, P50: 150, P99: 900, Tokens: 8000}}}},
+		{method: "DELETE", path: "/api/v1/cache/clear", tag: "operations", summary: "Clear a cache (confirm required)",
+			auth: anyKey, scope: ScopeAdmin, group: "ops", errs: []int{422, 503}, optionalBody: true,
+			query: []queryParam{{"confirm", "true confirms like the body's confirm", `{"type":"boolean"}`, true}},
+			req:   cacheClearRequest{}, reqEx: cacheClearRequest{CacheType: str("code_generation"), Confirm: &t},
+			resp: cacheClearBody{}, respEx: cacheClearBody{Status: "success", Cleared: 12, CacheType: "code_generation", Broadcast: true, Message: "Cleared 12 entries of code_generation", ResponseTimeMs: 0.8}},
+		{method: "GET", path: "/api/v1/config/status", tag: "operations", summary: "Effective configuration (secrets redacted) and rate-limit rules",
+			auth: anyKey, scope: ScopeAdmin, group: "ops",
+			resp: configStatusBody{}, respEx: configStatusBody{Status: "success", Version: "1.0.0", Environment: "production",
+				Config: map[string]any{"PORT": map[string]any{"value": "8000", "source": "default"}}, RateLimits: map[string]string{"generation": "50/m"}, LastCleanup: str(now)}},
 
-		// OpenAI-compatible routes (docs/api.md "OpenAI-compatible API"; errors use OpenAI's envelope).
-		{"POST", "/v1/chat/completions", "openai", "OpenAI chat completions (stream: SSE chunks, then data: [DONE])", "key", "OpenAIChatRequest", nil, false, "generation"},
-		{"POST", "/v1/completions", "openai", "OpenAI completions; suffix renders the model family's FIM template", "key", "OpenAICompletionRequest", nil, false, "generation"},
-		{"GET", "/v1/models", "openai", "Models: base model, adapters, hapa-* aliases (OpenAI list)", "key", "", nil, false, "default"},
-		{"GET", "/v1/models/{id}", "openai", "One model by id", "key", "", nil, false, "default"},
+		{method: "GET", path: "/metrics", tag: "observability", summary: "Prometheus metrics (text exposition format)", family: noErrors,
+			raw: "text/plain", rawEx: "# TYPE hapa_requests_total counter\nhapa_requests_total{method=\"GET\",route=\"GET /health\",status=\"200\"} 1\n"},
+		{method: "GET", path: "/openapi.json", tag: "observability", summary: "This OpenAPI 3.1 document", family: noErrors,
+			resp: map[string]any{}, respEx: map[string]any{"openapi": "3.1.0"}},
+		{method: "GET", path: "/docs", tag: "observability", summary: "Interactive API reference (Swagger UI)", family: noErrors,
+			raw: "text/html", rawEx: "<!doctype html>…"},
+		{method: "GET", path: "/api/v1/realtime", tag: "realtime", summary: "WebSocket upgrade, subprotocol hapa.v1",
+			description: "Browsers authenticate with the subprotocol hapa.auth.<key> next to hapa.v1. Frames and errors: docs/protocol.md.",
+			auth:        anyKey, status: http.StatusSwitchingProtocols, okDoc: "Switching protocols to the hapa.v1 WebSocket"},
 
-		{"POST", "/auth/login", "db-module", "Log in (DB-module contract)", "", "LoginRequest", nil, false, "auth"},
-		{"POST", "/auth/refresh", "db-module", "Refresh an access token", "", "", nil, false, "auth"},
-		{"POST", "/auth/logout", "db-module", "Log out", "user", "", nil, false, ""},
-		{"GET", "/users/me", "db-module", "The signed-in user", "user", "", nil, false, ""},
-		{"GET", "/settings/options", "db-module", "Settings option catalogue", "user", "", nil, false, ""},
-		{"GET", "/settings/me", "db-module", "The user's selected options", "user", "", nil, false, ""},
-		{"POST", "/settings/me", "db-module", "Select options", "user", "Settings", nil, false, ""},
-		{"POST", "/history/sessions", "history", "Create a history session", "user", "", nil, false, ""},
-		{"GET", "/history/sessions", "history", "List history sessions", "user", "", nil, false, ""},
-		{"GET", "/history/sessions/{session_id}", "history", "Entries of one session", "user", "", nil, false, ""},
-		{"DELETE", "/history/sessions/{session_id}", "history", "Delete a session", "user", "", nil, false, ""},
-		{"POST", "/history/entries", "history", "Add a history entry", "user", "", nil, false, ""},
-		{"POST", "/history/search", "history", "Search history", "user", "", nil, false, ""},
-		{"GET", "/history/stats", "history", "History statistics", "user", "", nil, false, ""},
-		{"GET", "/history/health", "history", "History service health", "", "", nil, false, ""},
+		{method: "POST", path: "/v1/chat/completions", tag: "openai", summary: "OpenAI chat completions (stream: SSE chunks, then [DONE])",
+			description: "model picks the task: hapa-generate, hapa-complete, hapa-explain… (GET /v1/models). With stream:true the answer is text/event-stream.",
+			auth:        openAIKey, family: openAIErrors, errs: []int{404, 502, 503, 504}, group: "generation",
+			req: chatRequestBody{}, reqEx: chatRequestBody{openAISampling: openAISampling{Model: "hapa-generate", MaxTokens: integer(64)},
+				Messages: []chatMessageBody{{Role: "user", Content: json.RawMessage(`"reverse a string in Python"`)}}},
+			resp: openAIObject{}, respEx: chatOut, event: openAIObject{},
+			streamEx: "data: {\"id\":\"chatcmpl-5d1f0b2c\",\"object\":\"chat.completion.chunk\",\"created\":1764616121,\"model\":\"hapa-generate\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"def reverse(s):\"},\"logprobs\":null,\"finish_reason\":null}]}\n\ndata: [DONE]\n\n"},
+		{method: "POST", path: "/v1/completions", tag: "openai", summary: "OpenAI completions; suffix renders the FIM template",
+			auth: openAIKey, family: openAIErrors, errs: []int{404, 502, 503, 504}, group: "completion",
+			req: completionRequestBody{}, reqEx: completionRequestBody{openAISampling: openAISampling{Model: "hapa-complete", MaxTokens: integer(32)},
+				Prompt: json.RawMessage(`"def add(a, b):\n    "`), Suffix: str("\n")},
+			resp: openAIObject{}, respEx: cmplOut, event: openAIObject{},
+			streamEx: "data: {\"id\":\"cmpl-8e2a41d0\",\"object\":\"text_completion\",\"created\":1764616121,\"model\":\"hapa-complete\",\"choices\":[{\"index\":0,\"text\":\"return a + b\",\"logprobs\":null,\"finish_reason\":null}]}\n\ndata: [DONE]\n\n"},
+		{method: "GET", path: "/v1/models", tag: "openai", summary: "Models: base model, adapters, hapa-* aliases", auth: openAIKey, family: openAIErrors, group: "default",
+			resp: modelList{}, respEx: modelList{Object: "list", Data: []modelObject{model}}},
+		{method: "GET", path: "/v1/models/{id}", tag: "openai", summary: "One model by id", auth: openAIKey, family: openAIErrors, group: "default", errs: []int{404},
+			pathDoc: "model id (may contain /)", pathEx: "hapa-complete", resp: modelObject{}, respEx: model},
+
+		{method: "POST", path: "/auth/login", tag: "db-module", summary: "Log in (DB-module contract)", group: "auth",
+			req: loginRequest{}, reqEx: loginRequest{Email: "dev@example.com", Password: "correct horse battery"},
+			resp: auth.TokenPair{}, respEx: auth.TokenPair{AccessToken: "eyJhbGciOiJIUzI1NiJ9.e30.sig", RefreshToken: "eyJhbGciOiJIUzI1NiJ9.e30.ref", TokenType: "bearer", ExpiresIn: 1800}},
+		{method: "POST", path: "/auth/refresh", tag: "db-module", summary: "A new access token for a refresh token", group: "auth",
+			req: refreshRequest{}, reqEx: refreshRequest{RefreshToken: "eyJhbGciOiJIUzI1NiJ9.e30.ref"},
+			resp: auth.TokenPair{}, respEx: auth.TokenPair{AccessToken: "eyJhbGciOiJIUzI1NiJ9.e30.sig", TokenType: "bearer", ExpiresIn: 1800}},
+		{method: "POST", path: "/auth/logout", tag: "db-module", summary: "Log out: the session's tokens stop working on every replica", auth: jwtOnly,
+			status: http.StatusNoContent, okDoc: "Logged out"},
+		{method: "GET", path: "/users/me", tag: "db-module", summary: "The signed-in user", auth: anyKey,
+			resp: userBody{}, respEx: userBody{ID: 7, Email: "dev@example.com"}},
+		{method: "GET", path: "/settings/options", tag: "db-module", summary: "Settings option catalogue", auth: anyKey,
+			resp: []settingOption{}, respEx: []settingOption{{ID: 1, SettingType: "python_skill_level", OptionValue: "beginner"}}},
+		{method: "GET", path: "/settings/me", tag: "db-module", summary: "The user's selected options", auth: anyKey,
+			resp: []settingOption{}, respEx: []settingOption{{ID: 4, SettingType: "python_skill_level", OptionValue: "intermediate"}}},
+		{method: "POST", path: "/settings/me", tag: "db-module", summary: "Select options", auth: anyKey, errs: []int{422},
+			req: optionIDsRequest{}, reqEx: optionIDsRequest{OptionIDs: &[]int{4}}, status: http.StatusNoContent, okDoc: "Saved"},
+
+		{method: "POST", path: "/history/sessions", tag: "history", summary: "Create a history session", auth: anyKey, scope: ScopeHistory,
+			req: newSessionRequest{}, reqEx: newSessionRequest{SessionTitle: "Sorting helpers", PrimaryLanguage: "python", Tags: []string{"sorting"}},
+			resp: sessionItem{}, respEx: sessionItem{HistorySession: session, Timestamp: now}},
+		{method: "GET", path: "/history/sessions", tag: "history", summary: "List history sessions", auth: anyKey, scope: ScopeHistory, errs: []int{400},
+			query: []queryParam{{"limit", "at most this many (default 20, most recent first)", `{"type":"integer","minimum":1}`, 20}},
+			resp:  []sessionItem{}, respEx: []sessionItem{{HistorySession: session, Timestamp: now}}},
+		{method: "GET", path: "/history/sessions/{session_id}", tag: "history", summary: "Entries of one session", auth: anyKey, scope: ScopeHistory, errs: []int{400, 404},
+			pathDoc: "session id", pathEx: "sess_5f1c2a",
+			query: []queryParam{{"limit", "at most this many entries", `{"type":"integer","minimum":1}`, 50}},
+			resp:  []entryItem{}, respEx: []entryItem{{HistoryEntry: entry, Timestamp: now}}},
+		{method: "DELETE", path: "/history/sessions/{session_id}", tag: "history", summary: "Delete a session and its entries", auth: anyKey, scope: ScopeHistory, errs: []int{404},
+			pathDoc: "session id", pathEx: "sess_5f1c2a",
+			resp: deleteSessionResponse{}, respEx: deleteSessionResponse{Success: true, Message: "Session deleted", SessionID: "sess_5f1c2a", DeletedEntries: 2, DeletedSessions: 1}},
+		{method: "POST", path: "/history/entries", tag: "history", summary: "Add a history entry", auth: anyKey, scope: ScopeHistory, errs: []int{404, 422},
+			req: newEntryRequest{}, reqEx: newEntryRequest{SessionID: "sess_5f1c2a", ConversationType: "question", Content: str("How do I sort tuples?"), Language: "python"},
+			resp: newEntryResponse{}, respEx: newEntryResponse{Success: true, EntryID: "entry_9ab3", SessionID: "sess_5f1c2a", Message: "Entry added", Timestamp: now}},
+		{method: "POST", path: "/history/search", tag: "history", summary: "Search history", auth: anyKey, scope: ScopeHistory, errs: []int{422},
+			req: searchRequest{}, reqEx: searchRequest{Query: "sort", Language: "python", Limit: integer(20)},
+			resp: []entryItem{}, respEx: []entryItem{{HistoryEntry: entry, Timestamp: now}}},
+		{method: "GET", path: "/history/stats", tag: "history", summary: "History statistics", auth: anyKey, scope: ScopeHistory,
+			resp: statsResponse{}, respEx: statsResponse{HistoryStats: store.HistoryStats{TotalSessions: 3, ActiveSessions: 2, TotalEntries: 10,
+				TotalQuestions: 5, TotalAnswers: 5, LanguageDistribution: map[string]int{"python": 3}}, SessionsToday: 1, SessionsThisWeek: 3, AverageSessionLength: 3.3}},
+		{method: "GET", path: "/history/health", tag: "history", summary: "History service health (503 when the database is down)", family: noErrors,
+			resp: historyHealthBody{}, respEx: historyHealthBody{Status: "healthy", Service: "history", Version: "1.0.0", Database: StateConnected, Timestamp: now}},
 	}
 }
 
-// openAPIDocument builds the OpenAPI 3.1 document from apiOps.
-func (s *Server) openAPIDocument() map[string]any {
-	paths := map[string]any{}
-	for _, op := range apiOps() {
-		item, _ := paths[op.path].(map[string]any)
-		if item == nil {
-			item = map[string]any{}
-			paths[op.path] = item
-		}
-		item[strings.ToLower(op.method)] = op.operation()
-	}
-	return map[string]any{
-		"openapi": "3.1.0",
-		"info": map[string]any{"title": "HAPA gateway API", "version": s.cfg.Version,
-			"description": "HAPA: AI coding assistant gateway over vLLM. Errors share one JSON body " +
-				"(detail, message, error_message, error_code, status, timestamp, path, request_id, incident_id for 5xx). " +
-				"Rate-limited routes send X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset; 429 adds Retry-After."},
-		"paths":      paths,
-		"components": openAPIComponents(),
-		"tags": []map[string]any{{"name": "health"}, {"name": "code"}, {"name": "code (legacy)"}, {"name": "users"},
-			{"name": "operations"}, {"name": "observability"}, {"name": "realtime"}, {"name": "db-module"}, {"name": "history"}, {"name": "openai"}},
-	}
+// sseEvent documents one event of the code routes' streams; web/sse.go writes them
+// field by field (docs/api.md, "Server-sent events"), and TestOpenAPIDescribesRealResponses
+// checks real streams against it. content is the text, or on the legacy route's first
+// (metadata) event an object; that route's metadata and stream_end events carry no
+// sequence or timestamp.
+type sseEvent struct {
+	Type       string          `json:"type" jsonschema:"enum=start,enum=token,enum=code,enum=done,enum=error,enum=metadata,enum=stream_end"`
+	Content    json.RawMessage `json:"content"`
+	Text       string          `json:"text,omitempty"`
+	Sequence   int             `json:"sequence,omitempty"`
+	Timestamp  string          `json:"timestamp,omitempty"`
+	IsComplete *bool           `json:"is_complete,omitempty"`
+	Metadata   *streamMeta     `json:"metadata,omitempty"`
+	ErrorCode  string          `json:"error_code,omitempty"`
+	IncidentID string          `json:"incident_id,omitempty"`
+	Usage      *tokenUsage     `json:"usage,omitempty"`
 }
 
-// operation is the OpenAPI Operation object of op.
-func (op apiOp) operation() map[string]any {
-	o := map[string]any{"summary": op.summary, "tags": []string{op.tag},
-		"operationId": strings.ToLower(op.method) + strings.NewReplacer("/", "_", "{", "", "}", "", "-", "_", ".", "_").Replace(op.path)}
-	var params []map[string]any
-	for _, seg := range strings.Split(op.path, "/") {
-		if strings.HasPrefix(seg, "{") {
-			params = append(params, map[string]any{"name": strings.Trim(seg, "{}"), "in": "path", "required": true, "schema": map[string]any{"type": "string"}})
+// openAPIOnce holds the encoded document, built on first use.
+type openAPIOnce struct {
+	once sync.Once
+	body []byte
+	err  error
+}
+
+// openAPIJSON is the encoded document, built once per server.
+func (s *Server) openAPIJSON() ([]byte, error) {
+	s.openapi.once.Do(func() {
+		doc, err := buildOpenAPI(s.cfg.Version)
+		if err == nil {
+			s.openapi.body, err = json.Marshal(doc)
 		}
-	}
-	for _, q := range op.query {
-		params = append(params, map[string]any{"name": q, "in": "query", "required": false, "schema": map[string]any{"type": "string"}})
-	}
-	if params != nil {
-		o["parameters"] = params
-	}
-	if op.body != "" {
-		o["requestBody"] = map[string]any{"required": true, "content": map[string]any{"application/json": map[string]any{
-			"schema": map[string]any{"$ref": "#/components/schemas/" + op.body}}}}
-	}
-	ok := map[string]any{"description": "Success", "content": map[string]any{"application/json": map[string]any{"schema": map[string]any{"type": "object"}}}}
-	if op.sse {
-		ok = map[string]any{"description": "Server-sent events: one data: <json> line per event",
-			"content": map[string]any{"text/event-stream": map[string]any{"schema": map[string]any{"type": "string"}}}}
-	}
-	errResp := map[string]any{"description": "Error", "content": map[string]any{"application/json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/Error"}}}}
-	resp := map[string]any{"200": ok, "default": errResp}
-	if op.path == "/api/v1/realtime" {
-		resp = map[string]any{"101": map[string]any{"description": "Switching protocols (WebSocket hapa.v1)"}, "default": errResp}
-	}
-	switch op.auth {
-	case "key", "admin", "user":
-		o["security"] = []map[string]any{{"ApiKey": []string{}}, {"Bearer": []string{}}}
-		resp["401"] = errResp
-	}
-	if op.auth == "admin" {
-		o["description"] = "Requires the admin scope."
-		resp["403"] = errResp
-	}
-	if op.group != "" {
-		o["x-rate-limit-group"] = op.group
-		resp["429"] = errResp
-	}
-	o["responses"] = resp
-	return o
+		s.openapi.err = err
+	})
+	return s.openapi.body, s.openapi.err
 }
 
 // handleOpenAPI serves GET /openapi.json.
 func (s *Server) handleOpenAPI(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Cache-Control", "no-cache")
-	writeJSON(w, http.StatusOK, s.openAPIDocument())
+	b, err := s.openAPIJSON()
+	if err != nil {
+		s.writeError(w, r, realtime.Wrap(realtime.CodeInternal, err))
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-cache")
+	_, _ = w.Write(b)
+}
+
+// OpenAPIDocument returns the OpenAPI 3.1 document of a server of this version, as
+// /openapi.json serves it (`hapa openapi`, the lint in make openapi-lint).
+func OpenAPIDocument(version string) ([]byte, error) {
+	doc, err := buildOpenAPI(version)
+	if err != nil {
+		return nil, err
+	}
+	return json.MarshalIndent(doc, "", "  ")
 }

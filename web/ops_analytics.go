@@ -54,25 +54,7 @@ func (s *Server) handlePerformance(w http.ResponseWriter, r *http.Request) {
 	}
 	t := sum.Total
 	tokens := t.UpstreamIn + t.UpstreamOut
-	out := struct {
-		Period            string                 `json:"period"`
-		Since             string                 `json:"since"`
-		Until             string                 `json:"until"`
-		Requests          int                    `json:"requests"`
-		AvgResponseTime   float64                `json:"avg_response_time"`
-		RequestsPerMinute float64                `json:"requests_per_minute"`
-		CacheHitRate      float64                `json:"cache_hit_rate"`
-		CoalescedRate     float64                `json:"coalesced_rate"`
-		ErrorRate         float64                `json:"error_rate"`
-		AIModelUsage      modelUsage             `json:"ai_model_usage"`
-		LatencyMs         percentiles            `json:"latency_ms"`
-		TTFTMs            percentiles            `json:"ttft_ms"`
-		PerAdapter        map[string]adapterPerf `json:"per_adapter"`
-		// HAPA additions
-		Errors     int     `json:"errors"`
-		Cancelled  int     `json:"cancelled"`
-		CancelRate float64 `json:"cancel_rate"`
-	}{Period: name, Since: now.Add(-span).Format(time.RFC3339), Until: now.Format(time.RFC3339),
+	out := performanceReport{Period: name, Since: now.Add(-span).Format(time.RFC3339), Until: now.Format(time.RFC3339),
 		Requests: t.Requests, AvgResponseTime: round2(t.AvgLatencyMs),
 		RequestsPerMinute: round2(float64(t.Requests) / span.Minutes()),
 		CacheHitRate:      ratio(t.CacheHits, t.Requests),
@@ -106,4 +88,25 @@ func ratio(n, d int) float64 {
 		return 0
 	}
 	return math.Round(float64(n)/float64(d)*1e4) / 1e4
+}
+
+// performanceReport is the body of GET /api/v1/analytics/performance.
+type performanceReport struct {
+	Period            string                 `json:"period"`
+	Since             string                 `json:"since"`
+	Until             string                 `json:"until"`
+	Requests          int                    `json:"requests"`
+	AvgResponseTime   float64                `json:"avg_response_time"`
+	RequestsPerMinute float64                `json:"requests_per_minute"`
+	CacheHitRate      float64                `json:"cache_hit_rate"`
+	CoalescedRate     float64                `json:"coalesced_rate"`
+	ErrorRate         float64                `json:"error_rate"`
+	AIModelUsage      modelUsage             `json:"ai_model_usage"`
+	LatencyMs         percentiles            `json:"latency_ms"`
+	TTFTMs            percentiles            `json:"ttft_ms"`
+	PerAdapter        map[string]adapterPerf `json:"per_adapter"`
+	// HAPA additions
+	Errors     int     `json:"errors"`
+	Cancelled  int     `json:"cancelled"`
+	CancelRate float64 `json:"cancel_rate"`
 }

@@ -21,10 +21,7 @@ var cacheTypes = map[string][]string{
 // confirms, as the original's cache router did). It clears the namespaces and, with
 // Events, tells the other replicas to clear theirs.
 func (s *Server) handleCacheClear(w http.ResponseWriter, r *http.Request) {
-	var body struct {
-		CacheType *string `json:"cache_type"`
-		Confirm   *bool   `json:"confirm"`
-	}
+	var body cacheClearRequest
 	if r.ContentLength != 0 {
 		if err := decodeJSON(r, &body); err != nil {
 			s.writeError(w, r, err)
@@ -81,11 +78,9 @@ func (s *Server) handleCacheClear(w http.ResponseWriter, r *http.Request) {
 		}
 		broadcast = err == nil
 	}
-	writeJSON(w, http.StatusOK, map[string]any{
-		"status": "success", "cleared": cleared, "cache_type": *body.CacheType, "broadcast": broadcast,
-		"message":          "Cleared " + strconv.Itoa(cleared) + " entries of " + *body.CacheType,
-		"response_time_ms": float64(s.now().Sub(start).Microseconds()) / 1000,
-	})
+	writeJSON(w, http.StatusOK, cacheClearBody{Status: "success", Cleared: cleared, CacheType: *body.CacheType, Broadcast: broadcast,
+		Message:        "Cleared " + strconv.Itoa(cleared) + " entries of " + *body.CacheType,
+		ResponseTimeMs: float64(s.now().Sub(start).Microseconds()) / 1000})
 }
 
 // handleConfigStatus serves GET /api/v1/config/status: the effective configuration
@@ -115,8 +110,6 @@ func (s *Server) handleConfigStatus(w http.ResponseWriter, r *http.Request) {
 			last = &v
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{
-		"status": "success", "version": s.cfg.Version, "environment": s.cfg.Environment,
-		"config": cfg, "rate_limits": limits, "last_cleanup": last,
-	})
+	writeJSON(w, http.StatusOK, configStatusBody{Status: "success", Version: s.cfg.Version, Environment: s.cfg.Environment,
+		Config: cfg, RateLimits: limits, LastCleanup: last})
 }

@@ -90,21 +90,7 @@ func (s *Server) handleErrorsDashboard(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, realtime.Wrap(realtime.CodeDatabaseError, err))
 		return
 	}
-	out := struct {
-		TotalErrors     int               `json:"total_errors"`
-		ErrorsLast24h   int               `json:"errors_last_24h"`
-		RequestsLast24h int               `json:"requests_last_24h"`
-		ErrorRate       float64           `json:"error_rate"`
-		TopErrorCodes   []codeCount       `json:"top_error_codes"`
-		RecentIncidents []incidentSummary `json:"recent_incidents"`
-		GeneratedAt     string            `json:"generated_at"`
-		// HAPA additions
-		Class               store.ErrorClass `json:"class"`
-		CancelledLast24h    int              `json:"cancelled_last_24h"`
-		CancelRate          float64          `json:"cancel_rate"`
-		ClientErrorsLast24h int              `json:"client_errors_last_24h"`
-		ServerErrorsLast24h int              `json:"server_errors_last_24h"`
-	}{TotalErrors: total, ErrorsLast24h: rep.Errors, RequestsLast24h: rep.Requests,
+	out := errorsDashboard{TotalErrors: total, ErrorsLast24h: rep.Errors, RequestsLast24h: rep.Requests,
 		ErrorRate:     ratio(rep.Failed, rep.Requests),
 		TopErrorCodes: []codeCount{}, RecentIncidents: []incidentSummary{}, GeneratedAt: s.now().UTC().Format(time.RFC3339),
 		Class: class, CancelledLast24h: rep.Cancelled, CancelRate: ratio(rep.Cancelled, rep.Requests),
@@ -151,35 +137,14 @@ func (s *Server) handleErrorPatterns(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, realtime.Wrap(realtime.CodeDatabaseError, err))
 		return
 	}
-	type pattern struct {
-		Code        string `json:"code"`
-		Description string `json:"description"`
-		Count       int    `json:"count"`
-		FirstSeen   string `json:"first_seen"`
-		LastSeen    string `json:"last_seen"`
-		Buckets     []int  `json:"buckets"`
-	}
-	type bucket struct {
-		Start  string         `json:"start"`
-		Total  int            `json:"total"`
-		Counts map[string]int `json:"counts"`
-	}
 	n := max(int((now.Sub(since)+width-1)/width), 1)
-	out := struct {
-		Period        string    `json:"period"`
-		Since         string    `json:"since"`
-		Until         string    `json:"until"`
-		BucketSeconds int64     `json:"bucket_seconds"`
-		TotalErrors   int       `json:"total_errors"`
-		Patterns      []pattern `json:"patterns"`
-		Buckets       []bucket  `json:"buckets"`
-	}{Period: name, Since: since.Format(time.RFC3339), Until: now.Format(time.RFC3339),
-		BucketSeconds: int64(width / time.Second), Patterns: []pattern{}, Buckets: make([]bucket, n)}
+	out := errorPatterns{Period: name, Since: since.Format(time.RFC3339), Until: now.Format(time.RFC3339),
+		BucketSeconds: int64(width / time.Second), Patterns: []errorPattern{}, Buckets: make([]errorBucket, n)}
 	for i := range out.Buckets {
-		out.Buckets[i] = bucket{Start: since.Add(time.Duration(i) * width).Format(time.RFC3339), Counts: map[string]int{}}
+		out.Buckets[i] = errorBucket{Start: since.Add(time.Duration(i) * width).Format(time.RFC3339), Counts: map[string]int{}}
 	}
 	for _, c := range topCodes(byCode, len(byCode)) {
-		p := pattern{Code: c.Code, Description: c.Description, Count: c.Count, Buckets: make([]int, n)}
+		p := errorPattern{Code: c.Code, Description: c.Description, Count: c.Count, Buckets: make([]int, n)}
 		if sp, ok := spans[c.Code]; ok {
 			p.FirstSeen, p.LastSeen = sp.First.UTC().Format(time.RFC3339), sp.Last.UTC().Format(time.RFC3339)
 		}
@@ -208,12 +173,58 @@ func (s *Server) handleIncident(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, realtime.Wrap(realtime.CodeDatabaseError, err))
 		return
 	}
-	out := struct {
-		store.Incident
-		Timestamp   string `json:"timestamp"`
-		Description string `json:"description"`
-		Hint        string `json:"recovery_hint"`
-	}{Incident: in, Timestamp: in.CreatedAt.UTC().Format(time.RFC3339), Description: realtime.Lookup(realtime.Code(in.Code)).Description,
+	out := incidentDetail{Incident: in, Timestamp: in.CreatedAt.UTC().Format(time.RFC3339), Description: realtime.Lookup(realtime.Code(in.Code)).Description,
 		Hint: realtime.Lookup(realtime.Code(in.Code)).Hint}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// errorsDashboard is the body of GET /api/v1/errors/dashboard.
+type errorsDashboard struct {
+	TotalErrors     int               `json:"total_errors"`
+	ErrorsLast24h   int               `json:"errors_last_24h"`
+	RequestsLast24h int               `json:"requests_last_24h"`
+	ErrorRate       float64           `json:"error_rate"`
+	TopErrorCodes   []codeCount       `json:"top_error_codes"`
+	RecentIncidents []incidentSummary `json:"recent_incidents"`
+	GeneratedAt     string            `json:"generated_at"`
+	// HAPA additions
+	Class               store.ErrorClass `json:"class"`
+	CancelledLast24h    int              `json:"cancelled_last_24h"`
+	CancelRate          float64          `json:"cancel_rate"`
+	ClientErrorsLast24h int              `json:"client_errors_last_24h"`
+	ServerErrorsLast24h int              `json:"server_errors_last_24h"`
+}
+
+// errorPattern is one code's incidents over a period, per bucket.
+type errorPattern struct {
+	Code        string `json:"code"`
+	Description string `json:"description"`
+	Count       int    `json:"count"`
+	FirstSeen   string `json:"first_seen"`
+	LastSeen    string `json:"last_seen"`
+	Buckets     []int  `json:"buckets"`
+}
+type errorBucket struct {
+	Start  string         `json:"start"`
+	Total  int            `json:"total"`
+	Counts map[string]int `json:"counts"`
+}
+
+// errorPatterns is the body of GET /api/v1/errors/patterns.
+type errorPatterns struct {
+	Period        string         `json:"period"`
+	Since         string         `json:"since"`
+	Until         string         `json:"until"`
+	BucketSeconds int64          `json:"bucket_seconds"`
+	TotalErrors   int            `json:"total_errors"`
+	Patterns      []errorPattern `json:"patterns"`
+	Buckets       []errorBucket  `json:"buckets"`
+}
+
+// incidentDetail is the body of GET /api/v1/errors/incidents/{id}.
+type incidentDetail struct {
+	store.Incident
+	Timestamp   string `json:"timestamp"`
+	Description string `json:"description"`
+	Hint        string `json:"recovery_hint"`
 }

@@ -125,6 +125,7 @@ type Server struct {
 	dummyHash string
 	pwSlots   chan struct{} // bounds concurrent password checks
 	draining  atomic.Bool   // shutting down: /readyz answers 503 (Drain)
+	openapi   openAPIOnce   // the OpenAPI document, built on first use
 }
 
 // New builds the server; it fails on an invalid configuration.

@@ -65,7 +65,7 @@ func (s *Server) updateSettings(w http.ResponseWriter, r *http.Request) bool {
 // handleSettingsPost serves POST /api/v1/users/settings.
 func (s *Server) handleSettingsPost(w http.ResponseWriter, r *http.Request) {
 	if s.updateSettings(w, r) {
-		writeJSON(w, http.StatusOK, map[string]string{"message": "설정이 성공적으로 업데이트되었습니다."})
+		writeJSON(w, http.StatusOK, messageBody{Message: "설정이 성공적으로 업데이트되었습니다."})
 	}
 }
 

@@ -1,31 +1,45 @@
 package main
 
 import (
-	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 
 	"github.com/hapa-project/hapa/admin"
 	"github.com/hapa-project/hapa/store"
+	"github.com/spf13/cobra"
 )
 
-// cmdAdmin manages admin console accounts: `hapa admin create-user` creates one, or
-// gives an existing account the admin role and a new password.
-func cmdAdmin(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	if len(args) == 0 || args[0] != "create-user" {
-		return errors.New("usage: hapa admin create-user --email E [--password P]")
+// adminCmd is `hapa admin create-user`: admin console accounts.
+func adminCmd(getenv func(string) string) *cobra.Command {
+	create := &cobra.Command{
+		Use:   "create-user --email E [--password P]",
+		Short: "Create an admin account, or make an account admin with a new password",
+		Long: `Create an admin console account, or give an existing account the admin role and a new
+password. Without --password (or HAPA_ADMIN_NEW_PASSWORD) a password is generated and
+printed once.`,
+		Example: `  hapa admin create-user --email ops@example.com
+  HAPA_ADMIN_NEW_PASSWORD='correct horse battery' hapa admin create-user --email ops@example.com`,
+		Args: cobra.NoArgs,
 	}
-	fs := flag.NewFlagSet("admin create-user", flag.ContinueOnError)
-	fs.SetOutput(stdout)
-	email := fs.String("email", "", "login e-mail (required)")
-	password := fs.String("password", "", "password (generated and printed once when empty; env HAPA_ADMIN_NEW_PASSWORD)")
-	cfg, _, err := parseConfig(fs, args[1:], getenv)
+	email := create.Flags().String("email", "", "login e-mail (required)")
+	password := create.Flags().String("password", "", "password (generated and printed once when empty; env HAPA_ADMIN_NEW_PASSWORD)")
+	_ = create.MarkFlagRequired("email")
+	configFlags(create, "DATABASE_URL", "AUTO_MIGRATE")
+	create.RunE = func(c *cobra.Command, _ []string) error {
+		return cmdAdminCreate(c, getenv, *email, *password, c.OutOrStdout())
+	}
+	return groupCmd("admin", "Manage admin console accounts", "Manage admin console accounts in the database of DATABASE_URL.", create)
+}
+
+// cmdAdminCreate creates or updates one admin account.
+func cmdAdminCreate(c *cobra.Command, getenv func(string) string, email, password string, stdout io.Writer) error {
+	ctx := c.Context()
+	cfg, err := cmdConfig(c, getenv)
 	if err != nil {
 		return err
 	}
-	pw := *password
+	pw := password
 	if pw == "" {
 		pw = getenv("HAPA_ADMIN_NEW_PASSWORD")
 	}
@@ -42,10 +56,10 @@ func cmdAdmin(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	existed := true
-	if _, err := db.Users().ByEmail(ctx, *email); errors.Is(err, store.ErrNotFound) {
+	if _, err := db.Users().ByEmail(ctx, email); errors.Is(err, store.ErrNotFound) {
 		existed = false
 	}
-	u, err := admin.CreateAdmin(ctx, db, *email, pw)
+	u, err := admin.CreateAdmin(ctx, db, email, pw)
 	if err != nil {
 		return err
 	}

@@ -1,11 +1,8 @@
 package main
 
 import (
-	"context"
 	"errors"
-	"flag"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os"
@@ -14,70 +11,84 @@ import (
 	"time"
 
 	"github.com/hapa-project/hapa/cmd/hapa/bench"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
-// cmdBench runs the load generator; see docs/performance.md.
+// benchCmd is `hapa bench`, the load generator; see docs/performance.md.
 //
 //	hapa bench run [flags]            one ad-hoc load against any base URL
 //	hapa bench suite --out FILE       every scenario of docs/performance.md (make bench)
 //	hapa bench refproxy [flags]       the suite's reference gateway (a bare net/http proxy)
-func cmdBench(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	if len(args) == 0 {
-		return errors.New("usage: hapa bench run|suite|refproxy [flags]")
-	}
-	switch args[0] {
-	case "run":
-		return benchRun(ctx, args[1:], getenv, stdout)
-	case "suite":
-		return benchSuite(ctx, args[1:], getenv, stdout)
-	case "refproxy":
-		return benchRefProxy(ctx, args[1:], stdout)
-	}
-	return fmt.Errorf("bench: unknown subcommand %q (want run, suite or refproxy)", args[0])
+func benchCmd(getenv func(string) string) *cobra.Command {
+	c := groupCmd("bench", "Run the load generator (docs/performance.md)",
+		`Load generator: an ad-hoc load against any gateway (run), every scenario of
+docs/performance.md with the gateway and simulator as child processes (suite, what make
+bench runs), and the suite's reference proxy (refproxy).`,
+		benchRunCmd(getenv), benchSuiteCmd(getenv), benchRefProxyCmd())
+	return c
 }
 
-// benchRefProxy serves bench.RefProxy until ctx ends.
-func benchRefProxy(ctx context.Context, args []string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("bench refproxy", flag.ContinueOnError)
-	fs.SetOutput(stdout)
+// benchRefProxyCmd serves bench.RefProxy until ctx ends.
+func benchRefProxyCmd() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "refproxy",
+		Short: "Serve the suite's reference gateway (a bare net/http proxy)",
+		Long: `Serve the reference gateway of the benchmark suite: a bare net/http reverse proxy with
+one upstream request per call, the floor HAPA's overhead is measured against.`,
+		Example: "  hapa bench refproxy --listen 127.0.0.1:8010 --upstream http://127.0.0.1:8002",
+		Args:    cobra.NoArgs,
+	}
+	fs := c.Flags()
 	listen := fs.String("listen", "127.0.0.1:8010", "address to serve on")
 	upstream := fs.String("upstream", "http://127.0.0.1:8002", "vLLM base URL")
 	path := fs.String("path", "/v1/completions", "upstream path")
 	tmplFile := fs.String("template", "", "upstream request body with the prompt marker (written by the suite); empty: a plain completion request")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	var tmpl []byte
-	if *tmplFile != "" {
-		b, err := os.ReadFile(*tmplFile)
+	c.RunE = func(c *cobra.Command, _ []string) error {
+		ctx, stdout := c.Context(), c.OutOrStdout()
+		var tmpl []byte
+		if *tmplFile != "" {
+			b, err := os.ReadFile(*tmplFile)
+			if err != nil {
+				return err
+			}
+			tmpl = b
+		}
+		h, err := bench.RefProxy(*upstream, *path, tmpl)
 		if err != nil {
 			return err
 		}
-		tmpl = b
+		ln, err := net.Listen("tcp", *listen)
+		if err != nil {
+			return err
+		}
+		srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+		go func() {
+			<-ctx.Done()
+			_ = srv.Close()
+		}()
+		fmt.Fprintf(stdout, "reference proxy on http://%s in front of %s\n", ln.Addr(), *upstream)
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+		return nil
 	}
-	h, err := bench.RefProxy(*upstream, *path, tmpl)
-	if err != nil {
-		return err
-	}
-	ln, err := net.Listen("tcp", *listen)
-	if err != nil {
-		return err
-	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	go func() {
-		<-ctx.Done()
-		_ = srv.Close()
-	}()
-	fmt.Fprintf(stdout, "reference proxy on http://%s in front of %s\n", ln.Addr(), *upstream)
-	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+	return c
 }
 
-func benchRun(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("bench run", flag.ContinueOnError)
-	fs.SetOutput(stdout)
+func benchRunCmd(getenv func(string) string) *cobra.Command {
+	c := &cobra.Command{
+		Use:   "run",
+		Short: "One ad-hoc load against a gateway (or vLLM)",
+		Long: `One load against any base URL: closed loop (--concurrency workers) or open loop
+(--rate requests per second), over REST, SSE, the WebSocket or straight to vLLM; prints
+latency, TTFT and throughput, and with --compare the latency HAPA adds over vLLM.`,
+		Example: `  hapa bench run --mode sse --concurrency 32 --duration 20s
+  hapa bench run --mode ws --rate 200 --sockets 64
+  hapa bench run --compare http://127.0.0.1:8002 --rounds 3 --pid $(pidof hapa)`,
+		Args: cobra.NoArgs,
+	}
+	fs := c.Flags()
 	key := getenv("HAPA_API_KEY")
 	if key == "" {
 		key = bench.DemoKey
@@ -100,69 +111,78 @@ func benchRun(ctx context.Context, args []string, getenv func(string) string, st
 		pid         = fs.Int("pid", 0, "local gateway pid: report its RSS and CPU")
 		timeout     = fs.Duration("timeout", 30*time.Second, "per-request limit")
 	)
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if *rounds < 1 || *duration <= 0 {
-		return errors.New("bench run: --rounds and --duration must be positive")
-	}
-	if _, err := bench.RaiseNoFile(65536); err != nil {
-		fmt.Fprintln(stdout, "warning: open-files limit:", err)
-	}
-	hc := bench.NewHTTPClient(max(*concurrency, 256))
-	var target bench.Target
-	switch *mode {
-	case "rest":
-		target = bench.RESTTarget(hc, *url, *apiKey, bench.GenBody(*prompt, *temperature, *maxTokens, *unique))
-	case "sse":
-		target = bench.SSETarget(hc, *url, *apiKey, bench.GenBody(*prompt, *temperature, *maxTokens, *unique))
-	case "vllm":
-		target = bench.VLLMStreamTarget(hc, *url, bench.VLLMBody(*prompt, *temperature, *maxTokens, *unique))
-	case "ws":
-		pool := bench.DialPool(ctx, hc, *url, *apiKey, *sockets, 64)
-		defer pool.Close()
-		fmt.Fprintf(stdout, "ws: %d sockets open, dial errors: %s\n", len(pool.Clients), bench.Errors(pool.Errors))
-		target = bench.WSTarget(pool, *prompt, *temperature, *maxTokens, *unique)
-	default:
-		return fmt.Errorf("bench run: unknown --mode %q", *mode)
-	}
-	load := bench.Load{Rate: *rate, Concurrency: *concurrency, Duration: *duration, RampUp: *rampUp, Timeout: *timeout}
-	if *compare != "" {
-		direct := bench.VLLMStreamTarget(hc, *compare, bench.VLLMBody(*prompt, *temperature, *maxTokens, *unique))
-		c := bench.Compare(ctx, load, *rounds, target, direct, *pid)
-		bench.WriteText(stdout, "HAPA", c.HAPA)
-		bench.WriteText(stdout, "direct", c.Direct)
-		for _, q := range []float64{0.5, 0.9, 0.99} {
-			fmt.Fprintf(stdout, "added latency p%02.0f: %s (%.2f×)", q*100, bench.Ms(bench.Added(&c.HAPA.Latency, &c.Direct.Latency, q)),
-				bench.Ratio(&c.HAPA.Latency, &c.Direct.Latency, q))
-			if c.HAPA.TTFT.Count() > 0 && c.Direct.TTFT.Count() > 0 {
-				fmt.Fprintf(stdout, "   added TTFT: %s", bench.Ms(bench.Added(&c.HAPA.TTFT, &c.Direct.TTFT, q)))
+	c.RunE = func(c *cobra.Command, _ []string) error {
+		ctx, stdout := c.Context(), c.OutOrStdout()
+		if *rounds < 1 || *duration <= 0 {
+			return errors.New("bench run: --rounds and --duration must be positive")
+		}
+		if _, err := bench.RaiseNoFile(65536); err != nil {
+			fmt.Fprintln(stdout, "warning: open-files limit:", err)
+		}
+		hc := bench.NewHTTPClient(max(*concurrency, 256))
+		var target bench.Target
+		switch *mode {
+		case "rest":
+			target = bench.RESTTarget(hc, *url, *apiKey, bench.GenBody(*prompt, *temperature, *maxTokens, *unique))
+		case "sse":
+			target = bench.SSETarget(hc, *url, *apiKey, bench.GenBody(*prompt, *temperature, *maxTokens, *unique))
+		case "vllm":
+			target = bench.VLLMStreamTarget(hc, *url, bench.VLLMBody(*prompt, *temperature, *maxTokens, *unique))
+		case "ws":
+			pool := bench.DialPool(ctx, hc, *url, *apiKey, *sockets, 64)
+			defer pool.Close()
+			fmt.Fprintf(stdout, "ws: %d sockets open, dial errors: %s\n", len(pool.Clients), bench.Errors(pool.Errors))
+			target = bench.WSTarget(pool, *prompt, *temperature, *maxTokens, *unique)
+		default:
+			return fmt.Errorf("bench run: unknown --mode %q", *mode)
+		}
+		load := bench.Load{Rate: *rate, Concurrency: *concurrency, Duration: *duration, RampUp: *rampUp, Timeout: *timeout}
+		if *compare != "" {
+			direct := bench.VLLMStreamTarget(hc, *compare, bench.VLLMBody(*prompt, *temperature, *maxTokens, *unique))
+			cmp := bench.Compare(ctx, load, *rounds, target, direct, *pid)
+			bench.WriteText(stdout, "HAPA", cmp.HAPA)
+			bench.WriteText(stdout, "direct", cmp.Direct)
+			for _, q := range []float64{0.5, 0.9, 0.99} {
+				fmt.Fprintf(stdout, "added latency p%02.0f: %s (%.2f×)", q*100, bench.Ms(bench.Added(&cmp.HAPA.Latency, &cmp.Direct.Latency, q)),
+					bench.Ratio(&cmp.HAPA.Latency, &cmp.Direct.Latency, q))
+				if cmp.HAPA.TTFT.Count() > 0 && cmp.Direct.TTFT.Count() > 0 {
+					fmt.Fprintf(stdout, "   added TTFT: %s", bench.Ms(bench.Added(&cmp.HAPA.TTFT, &cmp.Direct.TTFT, q)))
+				}
+				fmt.Fprintln(stdout)
 			}
-			fmt.Fprintln(stdout)
+			if *pid != 0 {
+				fmt.Fprintf(stdout, "gateway (HAPA rounds): CPU %.0f %% of a core, peak RSS %s\n", cmp.GatewayCPUPercent(), bench.MiB(cmp.PeakRSS))
+			}
+			return ctx.Err()
 		}
-		if *pid != 0 {
-			fmt.Fprintf(stdout, "gateway (HAPA rounds): CPU %.0f %% of a core, peak RSS %s\n", c.GatewayCPUPercent(), bench.MiB(c.PeakRSS))
+		total := &bench.Result{}
+		for range *rounds {
+			stop := bench.Watch(ctx, *pid, 100*time.Millisecond)
+			r := bench.Run(ctx, load, target)
+			u := stop()
+			load.First = r.Next
+			total.Merge(r)
+			if *pid != 0 {
+				fmt.Fprintf(stdout, "gateway: CPU %.0f %% of a core, RSS %s (peak %s)\n", u.CPUPercent(), bench.MiB(u.After.RSS), bench.MiB(u.PeakRSS))
+			}
 		}
+		bench.WriteText(stdout, *mode, total)
 		return ctx.Err()
 	}
-	total := &bench.Result{}
-	for range *rounds {
-		stop := bench.Watch(ctx, *pid, 100*time.Millisecond)
-		r := bench.Run(ctx, load, target)
-		u := stop()
-		load.First = r.Next
-		total.Merge(r)
-		if *pid != 0 {
-			fmt.Fprintf(stdout, "gateway: CPU %.0f %% of a core, RSS %s (peak %s)\n", u.CPUPercent(), bench.MiB(u.After.RSS), bench.MiB(u.PeakRSS))
-		}
-	}
-	bench.WriteText(stdout, *mode, total)
-	return ctx.Err()
+	return c
 }
 
-func benchSuite(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("bench suite", flag.ContinueOnError)
-	fs.SetOutput(stdout)
+func benchSuiteCmd(getenv func(string) string) *cobra.Command {
+	c := &cobra.Command{
+		Use:   "suite",
+		Short: "Every scenario of docs/performance.md (what make bench runs)",
+		Long: `Run every scenario of docs/performance.md with this binary's gateway, simulator and
+reference proxy as child processes on 127.0.0.1, and write the report (about 5 minutes
+on 2 cores at --scale 1).`,
+		Example: "  hapa bench suite --out docs/performance.md\n  hapa bench suite --only overhead,cache --scale 0.5 --out /tmp/report.md",
+		Args:    cobra.NoArgs,
+	}
+	fs := c.Flags()
 	var (
 		out     = fs.String("out", "docs/performance.md", "report file")
 		scale   = fs.Float64("scale", 1, "multiply every scenario's duration")
@@ -171,40 +191,43 @@ func benchSuite(ctx context.Context, args []string, getenv func(string) string, 
 		keep    = fs.Bool("keep", false, "keep the scratch directory (databases, child logs)")
 		only    = fs.String("only", "", "comma-separated scenarios to run: overhead, streaming, websocket, cache, cancellation, coalescing (default all)")
 	)
-	if err := fs.Parse(args); err != nil {
+	c.RunE = func(c *cobra.Command, _ []string) error {
+		ctx, stdout := c.Context(), c.OutOrStdout()
+		args := []string{"suite"}
+		c.Flags().Visit(func(f *pflag.Flag) { args = append(args, "--"+f.Name+"="+f.Value.String()) })
+		bin, err := os.Executable()
+		if err != nil {
+			return err
+		}
+		dir, err := os.MkdirTemp("", "hapa-bench-")
+		if err != nil {
+			return err
+		}
+		if *keep {
+			fmt.Fprintln(stdout, "scratch directory:", dir)
+		} else {
+			defer os.RemoveAll(dir)
+		}
+		cmdline := "hapa bench " + strings.Join(args, " ")
+		rep, err := bench.RunSuite(ctx, bench.SuiteOpts{Bin: bin, Dir: dir, Version: version, Scale: *scale,
+			Sockets: *sockets, RedisURL: *redis, Log: stdout, Only: splitList(*only),
+			Commands: []string{"make bench   # = go build … -o bin/hapa ./cmd/hapa && ./bin/hapa bench suite --out docs/performance.md", cmdline}})
+		if rep == nil {
+			return err
+		}
+		if dirOut := filepath.Dir(*out); dirOut != "" {
+			_ = os.MkdirAll(dirOut, 0o755)
+		}
+		f, ferr := os.Create(*out)
+		if ferr != nil {
+			return ferr
+		}
+		defer f.Close()
+		if werr := rep.Render(f); werr != nil {
+			return werr
+		}
+		fmt.Fprintln(stdout, "wrote", *out)
 		return err
 	}
-	bin, err := os.Executable()
-	if err != nil {
-		return err
-	}
-	dir, err := os.MkdirTemp("", "hapa-bench-")
-	if err != nil {
-		return err
-	}
-	if *keep {
-		fmt.Fprintln(stdout, "scratch directory:", dir)
-	} else {
-		defer os.RemoveAll(dir)
-	}
-	cmdline := "hapa bench " + strings.Join(append([]string{"suite"}, args...), " ")
-	rep, err := bench.RunSuite(ctx, bench.SuiteOpts{Bin: bin, Dir: dir, Version: version, Scale: *scale,
-		Sockets: *sockets, RedisURL: *redis, Log: stdout, Only: splitList(*only),
-		Commands: []string{"make bench   # = go build … -o bin/hapa ./cmd/hapa && ./bin/hapa bench suite --out docs/performance.md", cmdline}})
-	if rep == nil {
-		return err
-	}
-	if dirOut := filepath.Dir(*out); dirOut != "" {
-		_ = os.MkdirAll(dirOut, 0o755)
-	}
-	f, ferr := os.Create(*out)
-	if ferr != nil {
-		return ferr
-	}
-	defer f.Close()
-	if werr := rep.Render(f); werr != nil {
-		return werr
-	}
-	fmt.Fprintln(stdout, "wrote", *out)
-	return err
+	return c
 }

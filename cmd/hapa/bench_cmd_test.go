@@ -18,8 +18,7 @@ func TestBenchCommandErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"no subcommand", []string{"bench"}, "usage: hapa bench run|suite|refproxy"},
-		{"unknown subcommand", []string{"bench", "soak"}, `unknown subcommand "soak"`},
+		{"unknown subcommand", []string{"bench", "soak"}, `unknown bench command "soak" (refproxy, run, suite`},
 		{"unknown mode", []string{"bench", "run", "--mode", "grpc"}, `unknown --mode "grpc"`},
 		{"bad rounds", []string{"bench", "run", "--rounds", "0"}, "--rounds and --duration must be positive"},
 	}

@@ -95,7 +95,7 @@ func (a *app) buildEngine(st *stores, up *upstream) (*core, error) {
 		s := c.engine.Stats()
 		return s.LogQueued + s.LogPending, s.LogDropped
 	}))
-	spools := map[string]realtime.SpoolSource{}
+	spools := map[string]realtime.SpoolSource{"request_log": nil, "incidents": nil} // zeros without a spool
 	if st.logSpool != nil {
 		spools["request_log"], spools["incidents"] = st.logSpool, st.incidentSpool
 	}

@@ -78,8 +78,10 @@ func mustRun(t *testing.T, dbURL string, args ...string) string {
 
 func TestMigrateAndVersion(t *testing.T) {
 	dbURL := "sqlite:///" + filepath.Join(t.TempDir(), "m.db")
-	if out := mustRun(t, dbURL, "migrate", "--status"); !strings.Contains(out, "pending 0001") {
-		t.Fatalf("status:\n%s", out)
+	out := mustRun(t, dbURL, "migrate", "--status")
+	pending := regexp.MustCompile(`(?m)^pending +(\d{4}_\w+\.sql) +-$`).FindAllStringSubmatch(out, -1)
+	if len(pending) < 5 || pending[0][1] != "0001_accounts.sql" || !strings.Contains(out, "pending: run hapa migrate") {
+		t.Fatalf("status of a fresh database lists every migration as pending:\n%s", out)
 	}
 	if out := mustRun(t, dbURL, "migrate"); !strings.Contains(out, "applied 0001") {
 		t.Fatalf("migrate:\n%s", out)
@@ -87,12 +89,20 @@ func TestMigrateAndVersion(t *testing.T) {
 	if out := mustRun(t, dbURL, "migrate"); !strings.Contains(out, "up to date") {
 		t.Fatalf("second migrate:\n%s", out)
 	}
-	var out bytes.Buffer
-	if err := run(context.Background(), []string{"version"}, env(nil), &out); err != nil || !strings.HasPrefix(out.String(), "hapa ") {
-		t.Fatalf("version: %v %q", err, out.String())
+	out = mustRun(t, dbURL, "migrate", "--status")
+	applied := regexp.MustCompile(`(?m)^applied +(\d{4}_\w+\.sql) +\d{4}-\d\d-\d\dT`).FindAllStringSubmatch(out, -1)
+	if len(applied) != len(pending) || strings.Contains(out, "pending ") || !strings.Contains(out, "up to date") {
+		t.Fatalf("status after migrate lists every migration as applied (%d of %d):\n%s", len(applied), len(pending), out)
 	}
-	if err := run(context.Background(), []string{"frobnicate"}, env(nil), &out); err == nil {
-		t.Fatal("unknown command must fail")
+	for _, args := range [][]string{{"version"}, {"--version"}, {"-v"}} {
+		var out bytes.Buffer
+		if err := run(context.Background(), args, env(nil), &out); err != nil || !strings.HasPrefix(out.String(), "hapa ") {
+			t.Fatalf("%v: %v %q", args, err, out.String())
+		}
+	}
+	var buf bytes.Buffer
+	if err := run(context.Background(), []string{"frobnicate"}, env(nil), &buf); err == nil || !strings.Contains(err.Error(), "hapa --help") {
+		t.Fatalf("unknown command must fail and point at the help: %v", err)
 	}
 	_, err := runCLI(t, "mysql://x", "migrate")
 	if err == nil || !strings.Contains(err.Error(), "DATABASE_URL") {

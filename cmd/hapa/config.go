@@ -102,7 +102,7 @@ type setting struct {
 	def    string
 	secret bool
 	help   string
-	set    func(c *Config, v string) error
+	set    parser
 }
 
 func settings() []setting {
@@ -196,7 +196,7 @@ func loadConfig(getenv func(string) string, dotenv map[string]string, flags map[
 				v = s.def
 			}
 		}
-		if err := s.set(&c, strings.TrimSpace(v)); err != nil {
+		if err := s.set.set(&c, strings.TrimSpace(v)); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", s.env, err))
 		}
 	}

@@ -12,14 +12,23 @@ import (
 	"time"
 )
 
-// The parsers below turn one setting's text into its Config field.
+// The parsers below turn one setting's text into its Config field. Each also names the
+// kind of value it takes, which the flag's help shows (`--port int`, `--cache-ttl seconds`).
 
-func str(f func(*Config) *string) func(*Config, string) error {
-	return func(c *Config, v string) error { *f(c) = v; return nil }
+// parser parses one setting into Config; kind is the value's type in help texts.
+type parser struct {
+	kind string
+	fn   func(c *Config, v string) error
 }
 
-func boolean(f func(*Config) *bool) func(*Config, string) error {
-	return func(c *Config, v string) error {
+func (p parser) set(c *Config, v string) error { return p.fn(c, v) }
+
+func str(f func(*Config) *string) parser {
+	return parser{"string", func(c *Config, v string) error { *f(c) = v; return nil }}
+}
+
+func boolean(f func(*Config) *bool) parser {
+	return parser{"bool", func(c *Config, v string) error {
 		switch strings.ToLower(v) {
 		case "1", "true", "yes", "on":
 			*f(c) = true
@@ -29,11 +38,11 @@ func boolean(f func(*Config) *bool) func(*Config, string) error {
 			return fmt.Errorf("%q is not a boolean (true/false)", v)
 		}
 		return nil
-	}
+	}}
 }
 
-func integer(f func(*Config) *int, lo, hi int) func(*Config, string) error {
-	return func(c *Config, v string) error {
+func integer(f func(*Config) *int, lo, hi int) parser {
+	return parser{"int", func(c *Config, v string) error {
 		n, err := strconv.Atoi(v)
 		if err != nil {
 			return fmt.Errorf("%q is not an integer", v)
@@ -43,11 +52,11 @@ func integer(f func(*Config) *int, lo, hi int) func(*Config, string) error {
 		}
 		*f(c) = n
 		return nil
-	}
+	}}
 }
 
-func int64v(f func(*Config) *int64, lo, hi int64) func(*Config, string) error {
-	return func(c *Config, v string) error {
+func int64v(f func(*Config) *int64, lo, hi int64) parser {
+	return parser{"int", func(c *Config, v string) error {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil {
 			return fmt.Errorf("%q is not an integer", v)
@@ -57,11 +66,11 @@ func int64v(f func(*Config) *int64, lo, hi int64) func(*Config, string) error {
 		}
 		*f(c) = n
 		return nil
-	}
+	}}
 }
 
-func float(f func(*Config) *float64, lo, hi float64) func(*Config, string) error {
-	return func(c *Config, v string) error {
+func float(f func(*Config) *float64, lo, hi float64) parser {
+	return parser{"float", func(c *Config, v string) error {
 		n, err := strconv.ParseFloat(v, 64)
 		if err != nil {
 			return fmt.Errorf("%q is not a number", v)
@@ -71,11 +80,11 @@ func float(f func(*Config) *float64, lo, hi float64) func(*Config, string) error
 		}
 		*f(c) = n
 		return nil
-	}
+	}}
 }
 
-func duration(f func(*Config) *time.Duration) func(*Config, string) error {
-	return func(c *Config, v string) error {
+func duration(f func(*Config) *time.Duration) parser {
+	return parser{"duration", func(c *Config, v string) error {
 		d, err := time.ParseDuration(v)
 		if err != nil {
 			return fmt.Errorf("%q is not a duration (e.g. 500ms, 10s, 1m)", v)
@@ -85,12 +94,12 @@ func duration(f func(*Config) *time.Duration) func(*Config, string) error {
 		}
 		*f(c) = d
 		return nil
-	}
+	}}
 }
 
 // seconds parses the seed's plain-seconds values ("1800"); Go durations are accepted too.
-func seconds(f func(*Config) *time.Duration) func(*Config, string) error {
-	return func(c *Config, v string) error {
+func seconds(f func(*Config) *time.Duration) parser {
+	return parser{"seconds", func(c *Config, v string) error {
 		if n, err := strconv.ParseFloat(v, 64); err == nil {
 			if n < 0 {
 				return fmt.Errorf("%s is negative", v)
@@ -98,24 +107,24 @@ func seconds(f func(*Config) *time.Duration) func(*Config, string) error {
 			*f(c) = time.Duration(n * float64(time.Second))
 			return nil
 		}
-		return duration(f)(c, v)
-	}
+		return duration(f).set(c, v)
+	}}
 }
 
-func optSeconds(f func(*Config) *time.Duration) func(*Config, string) error {
-	return func(c *Config, v string) error {
+func optSeconds(f func(*Config) *time.Duration) parser {
+	return parser{"seconds", func(c *Config, v string) error {
 		if v == "" {
 			return nil
 		}
-		return seconds(f)(c, v)
-	}
+		return seconds(f).set(c, v)
+	}}
 }
 
-func list(f func(*Config) *[]string) func(*Config, string) error {
-	return func(c *Config, v string) error {
+func list(f func(*Config) *[]string) parser {
+	return parser{"list", func(c *Config, v string) error {
 		*f(c) = splitList(v)
 		return nil
-	}
+	}}
 }
 
 func splitList(v string) []string {
@@ -128,8 +137,8 @@ func splitList(v string) []string {
 	return out
 }
 
-func urls(f func(*Config) *[]string) func(*Config, string) error {
-	return func(c *Config, v string) error {
+func urls(f func(*Config) *[]string) parser {
+	return parser{"urls", func(c *Config, v string) error {
 		items := splitList(v)
 		for _, s := range items {
 			u, err := url.Parse(s)
@@ -143,11 +152,11 @@ func urls(f func(*Config) *[]string) func(*Config, string) error {
 		}
 		*f(c) = out
 		return nil
-	}
+	}}
 }
 
-func prefixes(f func(*Config) *[]netip.Prefix) func(*Config, string) error {
-	return func(c *Config, v string) error {
+func prefixes(f func(*Config) *[]netip.Prefix) parser {
+	return parser{"cidrs", func(c *Config, v string) error {
 		var out []netip.Prefix
 		for _, s := range splitList(v) {
 			if !strings.Contains(s, "/") {
@@ -164,11 +173,11 @@ func prefixes(f func(*Config) *[]netip.Prefix) func(*Config, string) error {
 		}
 		*f(c) = out
 		return nil
-	}
+	}}
 }
 
-func dburl(f func(*Config) *string) func(*Config, string) error {
-	return func(c *Config, v string) error {
+func dburl(f func(*Config) *string) parser {
+	return parser{"url", func(c *Config, v string) error {
 		switch {
 		case strings.HasPrefix(v, "sqlite://"), strings.HasPrefix(v, "postgres://"), strings.HasPrefix(v, "postgresql://"):
 			*f(c) = v
@@ -176,21 +185,21 @@ func dburl(f func(*Config) *string) func(*Config, string) error {
 		}
 		scheme, _, _ := strings.Cut(v, ":")
 		return fmt.Errorf("unsupported scheme %q (use sqlite:///path, sqlite://:memory: or postgres://…)", scheme)
-	}
+	}}
 }
 
-func redisurl(f func(*Config) *string) func(*Config, string) error {
-	return func(c *Config, v string) error {
+func redisurl(f func(*Config) *string) parser {
+	return parser{"url", func(c *Config, v string) error {
 		if v != "" && !strings.HasPrefix(v, "redis://") && !strings.HasPrefix(v, "rediss://") && !strings.HasPrefix(v, "unix://") {
 			return fmt.Errorf("%q is not a redis:// URL", v)
 		}
 		*f(c) = v
 		return nil
-	}
+	}}
 }
 
-func oneOf(f func(*Config) *string, allowed ...string) func(*Config, string) error {
-	return func(c *Config, v string) error {
+func oneOf(f func(*Config) *string, allowed ...string) parser {
+	return parser{strings.Join(allowed, "|"), func(c *Config, v string) error {
 		for _, a := range allowed {
 			if v == a {
 				*f(c) = v
@@ -198,18 +207,18 @@ func oneOf(f func(*Config) *string, allowed ...string) func(*Config, string) err
 			}
 		}
 		return fmt.Errorf("%q is not one of %s", v, strings.Join(allowed, ", "))
-	}
+	}}
 }
 
-func oneOfFold(f func(*Config) *string, allowed ...string) func(*Config, string) error {
-	return func(c *Config, v string) error {
-		return oneOf(f, allowed...)(c, strings.ToUpper(v))
-	}
+func oneOfFold(f func(*Config) *string, allowed ...string) parser {
+	return parser{oneOf(f, allowed...).kind, func(c *Config, v string) error {
+		return oneOf(f, allowed...).set(c, strings.ToUpper(v))
+	}}
 }
 
 // size parses "50MB", "512KB", "1GB" or a byte count.
-func size(f func(*Config) *int64) func(*Config, string) error {
-	return func(c *Config, v string) error {
+func size(f func(*Config) *int64) parser {
+	return parser{"size", func(c *Config, v string) error {
 		s := strings.ToUpper(strings.TrimSpace(v))
 		mult := int64(1)
 		for _, u := range []struct {
@@ -227,7 +236,7 @@ func size(f func(*Config) *int64) func(*Config, string) error {
 		}
 		*f(c) = n * mult
 		return nil
-	}
+	}}
 }
 
 // parseDotenv reads KEY=VALUE lines: `export ` prefixes, # comments, single or double

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -13,32 +12,46 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/spf13/cobra"
 )
 
-// cmdHealth probes a running gateway over HTTP and answers with one line and the exit
+// healthCmd is `hapa health`: it probes a running gateway over HTTP and answers with one line and the exit
 // code: 0 when it is ready, 1 otherwise. It is the container's health check (the
 // distroless image has no shell or curl: HEALTHCHECK CMD ["/usr/local/bin/hapa","health"])
 // and an exec probe. By default it asks GET /readyz on 127.0.0.1 and the PORT of the
 // configuration (docs/kubernetes.md).
-func cmdHealth(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("health", flag.ContinueOnError)
-	fs.SetOutput(stdout)
+func healthCmd(getenv func(string) string) *cobra.Command {
+	c := &cobra.Command{
+		Use:   "health",
+		Short: "Probe a running gateway (/readyz): exit 0 ready, 1 not",
+		Long: `Probe a running gateway over HTTP and answer with one line and the exit code: 0 when it
+is ready, 1 otherwise. It is the container's health check (the image has no shell or
+curl) and a Kubernetes exec probe. By default it asks GET /readyz on 127.0.0.1 and the
+PORT of the configuration (HOST when it names one address).`,
+		Example: `  hapa health
+  hapa health --path /livez
+  hapa health --url https://hapa.example.com/readyz --timeout 5s`,
+		Args: cobra.NoArgs,
+	}
+	fs := c.Flags()
 	rawURL := fs.String("url", "", "probe this URL (overrides --addr and --path)")
-	addr := fs.String("addr", "", "host:port of the gateway (default 127.0.0.1 and PORT, or HOST when it names one address)")
+	addr := fs.String("addr", "", "`host:port` of the gateway (default 127.0.0.1 and PORT, or HOST when it names one address)")
 	path := fs.String("path", "/readyz", "path to probe: /readyz (database), /livez (process) or /health (body status)")
 	timeout := fs.Duration("timeout", 3*time.Second, "give up after this long")
-	envFile := fs.String("env-file", ".env", "read HOST and PORT from this file when it exists")
-	if err := fs.Parse(args); err != nil {
-		return err
+	envFile := fs.String("env-file", ".env", "read HOST and PORT from this `file` when it exists")
+	c.RunE = func(c *cobra.Command, _ []string) error {
+		return cmdHealth(c.Context(), getenv, *rawURL, *addr, *path, *timeout, *envFile, c.OutOrStdout())
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("health: unexpected argument %q", fs.Arg(0))
-	}
-	target := *rawURL
+	return c
+}
+
+func cmdHealth(ctx context.Context, getenv func(string) string, rawURL, addr, path string, timeout time.Duration, envFile string, stdout io.Writer) error {
+	target := rawURL
 	if target == "" {
-		hp := *addr
+		hp := addr
 		if hp == "" {
-			dotenv, err := readDotenv(*envFile)
+			dotenv, err := readDotenv(envFile)
 			if err != nil {
 				return err
 			}
@@ -47,7 +60,7 @@ func cmdHealth(ctx context.Context, args []string, getenv func(string) string, s
 				return err
 			}
 		}
-		p := *path
+		p := path
 		if !strings.HasPrefix(p, "/") {
 			p = "/" + p
 		}
@@ -57,10 +70,10 @@ func cmdHealth(ctx context.Context, args []string, getenv func(string) string, s
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return fmt.Errorf("health: %q is not an http(s) URL", target)
 	}
-	if *timeout <= 0 {
+	if timeout <= 0 {
 		return errors.New("health: --timeout must be positive")
 	}
-	return probe(ctx, u.String(), *timeout, stdout)
+	return probe(ctx, u.String(), timeout, stdout)
 }
 
 // healthAddr is where `hapa health` finds the local gateway: HOST when it names one

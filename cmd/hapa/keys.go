@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"strconv"
@@ -13,26 +12,92 @@ import (
 
 	"github.com/hapa-project/hapa/realtime"
 	"github.com/hapa-project/hapa/store"
+	"github.com/spf13/cobra"
 )
 
-// cmdKeys manages API keys from the command line: create, list, revoke.
-func cmdKeys(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	if len(args) == 0 {
-		return errors.New("usage: hapa keys create|list|revoke [flags]")
+// keysSettings are the configuration flags the keys commands read and show.
+func keysSettings() []string {
+	return []string{"DATABASE_URL", "AUTO_MIGRATE", "API_KEY_EXPIRY_DAYS", "REDIS_URL", "REDIS_PREFIX", "REVOCATION_CHECK_INTERVAL"}
+}
+
+// keysCmd is `hapa keys create|list|revoke`: API keys from the command line, straight
+// in the database (a fresh SQLite file is migrated first).
+func keysCmd(getenv func(string) string) *cobra.Command {
+	create := &cobra.Command{
+		Use:   "create",
+		Short: "Create an API key (printed once)",
+		Long: `Create an API key and print it once: only its SHA-256 hash is stored. With --user the
+key belongs to that account (created when missing), so it can also sign in to the
+DB-module routes and see its history.`,
+		Example: `  hapa keys create --user dev@example.com
+  hapa keys create --name ci --scopes code_completion --expires-in 30d --tokens-per-day 200000
+  hapa keys create --scopes admin --expires-in 12h --name oncall`,
+		Args: cobra.NoArgs,
 	}
-	sub, args := args[0], args[1:]
-	fs := flag.NewFlagSet("keys "+sub, flag.ContinueOnError)
-	fs.SetOutput(stdout)
-	var (
-		scopes    = fs.String("scopes", "code_generation,code_completion", "comma-separated: code_generation, code_completion, history, admin")
-		expiresIn = fs.String("expires-in", "", "lifetime such as 30d, 12h or never (default API_KEY_EXPIRY_DAYS)")
-		name      = fs.String("name", "cli", "a label for the key")
-		owner     = fs.String("user", "", "owner e-mail (created when missing)")
-		tpm       = fs.Int("tokens-per-minute", 0, "token quota per minute (0 = unlimited)")
-		tpd       = fs.Int("tokens-per-day", 0, "token quota per day (0 = unlimited)")
-		status    = fs.String("status", "all", "list filter: active, revoked, expired, all")
-	)
-	cfg, pos, err := parseConfig(fs, args, getenv)
+	var o keyOptions
+	fs := create.Flags()
+	fs.StringSliceVar(&o.scopes, "scopes", []string{"code_generation", "code_completion"}, "comma-separated: code_generation, code_completion, history, admin")
+	fs.StringVar(&o.expiresIn, "expires-in", "", "lifetime: 30d, 12h, never (default API_KEY_EXPIRY_DAYS)")
+	fs.StringVar(&o.name, "name", "cli", "a label for the key")
+	fs.StringVar(&o.owner, "user", "", "owner `e-mail` (the account is created when missing)")
+	fs.IntVar(&o.tpm, "tokens-per-minute", 0, "token quota per minute (0 = unlimited)")
+	fs.IntVar(&o.tpd, "tokens-per-day", 0, "token quota per day (0 = unlimited)")
+	configFlags(create, keysSettings()...)
+	create.RunE = func(c *cobra.Command, _ []string) error {
+		return withKeys(c, getenv, func(ctx context.Context, cfg Config, db *store.DB) error {
+			return keysCreate(ctx, cfg, db, o, c.OutOrStdout())
+		})
+	}
+
+	list := &cobra.Command{
+		Use:     "list",
+		Short:   "List API keys (never the keys themselves)",
+		Example: "  hapa keys list\n  hapa keys list --status revoked",
+		Args:    cobra.NoArgs,
+	}
+	status := list.Flags().String("status", "all", "filter: active, revoked, expired, all")
+	configFlags(list, keysSettings()...)
+	list.RunE = func(c *cobra.Command, _ []string) error {
+		return withKeys(c, getenv, func(ctx context.Context, _ Config, db *store.DB) error {
+			return keysList(ctx, db, *status, c.OutOrStdout())
+		})
+	}
+
+	revoke := &cobra.Command{
+		Use:   "revoke ID|PREFIX",
+		Short: "Revoke an API key (id or display prefix)",
+		Long: `Revoke an API key by id or display prefix. Running servers end its streams and refuse it
+at once when REDIS_URL is set (the revocation is announced there), otherwise within
+REVOCATION_CHECK_INTERVAL.`,
+		Example: "  hapa keys revoke 12\n  hapa keys revoke hapa_3f9c",
+	}
+	revoke.Args = func(c *cobra.Command, args []string) error {
+		if len(args) != 1 {
+			return errUsage(c)
+		}
+		return nil
+	}
+	configFlags(revoke, keysSettings()...)
+	revoke.RunE = func(c *cobra.Command, args []string) error {
+		return withKeys(c, getenv, func(ctx context.Context, cfg Config, db *store.DB) error {
+			return keysRevoke(ctx, cfg, db, args[0], c.OutOrStdout())
+		})
+	}
+	return groupCmd("keys", "Create, list and revoke API keys", "Create, list and revoke API keys in the database of DATABASE_URL.", create, list, revoke)
+}
+
+// keyOptions are the flags of `hapa keys create`.
+type keyOptions struct {
+	scopes                 []string
+	expiresIn, name, owner string
+	tpm, tpd               int
+}
+
+// withKeys loads the configuration, opens (and if fresh, migrates) the database and
+// runs fn.
+func withKeys(c *cobra.Command, getenv func(string) string, fn func(context.Context, Config, *store.DB) error) error {
+	ctx := c.Context()
+	cfg, err := cmdConfig(c, getenv)
 	if err != nil {
 		return err
 	}
@@ -44,63 +109,69 @@ func cmdKeys(ctx context.Context, args []string, getenv func(string) string, std
 	if err := ensureMigrated(ctx, db, cfg); err != nil {
 		return err
 	}
-	keys := db.APIKeys()
-	switch sub {
-	case "create":
-		sc := store.ParseScopes(*scopes)
-		if err := validScopes(sc); err != nil {
-			return err
-		}
-		exp, err := keyExpiry(*expiresIn, cfg.APIKeyExpiryDays, time.Now())
-		if err != nil {
-			return err
-		}
-		nk := store.NewKey{Name: *name, Scopes: sc, ExpiresAt: exp, TokensPerMinute: *tpm, TokensPerDay: *tpd}
-		if *owner != "" {
-			u, err := ensureUser(ctx, db, *owner)
-			if err != nil {
-				return err
-			}
-			nk.UserID = &u.ID
-		}
-		plain, k, err := keys.Create(ctx, nk)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "%s\n\nid %d, prefix %s, scopes %s, expires %s\nThe key is shown only once: store it now.\n",
-			plain, k.ID, k.Prefix, k.Scopes, fmtTime(k.ExpiresAt))
-		return nil
-	case "list":
-		list, total, err := keys.List(ctx, store.KeyFilter{Status: store.KeyStatus(*status), Limit: 1000})
-		if err != nil {
-			return err
-		}
-		tw := tabwriter.NewWriter(stdout, 2, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tPREFIX\tNAME\tOWNER\tSCOPES\tSTATUS\tCREATED\tEXPIRES\tLAST USED")
-		now := time.Now()
-		for _, k := range list {
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", k.ID, k.Prefix, k.Name, k.OwnerEmail, k.Scopes,
-				k.Status(now), k.CreatedAt.Format(time.DateTime), fmtTime(k.ExpiresAt), fmtTime(k.LastUsedAt))
-		}
-		tw.Flush()
-		fmt.Fprintf(stdout, "%d keys\n", total)
-		return nil
-	case "revoke":
-		if len(pos) != 1 {
-			return errors.New("usage: hapa keys revoke ID|PREFIX")
-		}
-		id, err := findKey(ctx, keys, pos[0])
-		if err != nil {
-			return err
-		}
-		if err := keys.Revoke(ctx, id); err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "revoked key %d\n", id)
-		announceRevocation(ctx, cfg, id, stdout)
-		return nil
+	return fn(ctx, cfg, db)
+}
+
+func keysCreate(ctx context.Context, cfg Config, db *store.DB, o keyOptions, stdout io.Writer) error {
+	sc := store.ParseScopes(strings.Join(o.scopes, ","))
+	if err := validScopes(sc); err != nil {
+		return err
 	}
-	return fmt.Errorf("unknown keys command %q (create, list, revoke)", sub)
+	exp, err := keyExpiry(o.expiresIn, cfg.APIKeyExpiryDays, time.Now())
+	if err != nil {
+		return err
+	}
+	nk := store.NewKey{Name: o.name, Scopes: sc, ExpiresAt: exp, TokensPerMinute: o.tpm, TokensPerDay: o.tpd}
+	if o.owner != "" {
+		u, err := ensureUser(ctx, db, o.owner)
+		if err != nil {
+			return err
+		}
+		nk.UserID = &u.ID
+	}
+	plain, k, err := db.APIKeys().Create(ctx, nk)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s\n\nid %d, prefix %s, scopes %s, expires %s\nThe key is shown only once: store it now.\n",
+		plain, k.ID, k.Prefix, k.Scopes, fmtTime(k.ExpiresAt))
+	return nil
+}
+
+func keysList(ctx context.Context, db *store.DB, status string, stdout io.Writer) error {
+	switch status {
+	case "active", "revoked", "expired", "all":
+	default:
+		return fmt.Errorf("--status: %q is not one of active, revoked, expired, all", status)
+	}
+	list, total, err := db.APIKeys().List(ctx, store.KeyFilter{Status: store.KeyStatus(status), Limit: 1000})
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(stdout, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tPREFIX\tNAME\tOWNER\tSCOPES\tSTATUS\tCREATED\tEXPIRES\tLAST USED")
+	now := time.Now()
+	for _, k := range list {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", k.ID, k.Prefix, k.Name, k.OwnerEmail, k.Scopes,
+			k.Status(now), k.CreatedAt.Format(time.DateTime), fmtTime(k.ExpiresAt), fmtTime(k.LastUsedAt))
+	}
+	tw.Flush()
+	fmt.Fprintf(stdout, "%d keys\n", total)
+	return nil
+}
+
+func keysRevoke(ctx context.Context, cfg Config, db *store.DB, ref string, stdout io.Writer) error {
+	keys := db.APIKeys()
+	id, err := findKey(ctx, keys, ref)
+	if err != nil {
+		return err
+	}
+	if err := keys.Revoke(ctx, id); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "revoked key %d\n", id)
+	announceRevocation(ctx, cfg, id, stdout)
+	return nil
 }
 
 // announceRevocation tells running replicas through Redis, when configured, so they

@@ -2,21 +2,42 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"strings"
+	"text/tabwriter"
+	"time"
 
 	"github.com/hapa-project/hapa/store"
+	"github.com/spf13/cobra"
 )
 
-// cmdMigrate applies pending migrations and prints what it applied.
-func cmdMigrate(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
-	fs.SetOutput(stdout)
-	status := fs.Bool("status", false, "list pending migrations without applying them")
-	cfg, _, err := parseConfig(fs, args, getenv)
+// migrateCmd is `hapa migrate`: apply pending migrations, or list them all.
+func migrateCmd(getenv func(string) string) *cobra.Command {
+	c := &cobra.Command{
+		Use:   "migrate",
+		Short: "Apply database migrations (--status lists them)",
+		Long: `Apply the pending database migrations of DATABASE_URL, each in its own transaction;
+replicas migrating at once apply every file exactly once. A fresh SQLite file is also
+migrated by serve; PostgreSQL only with AUTO_MIGRATE=true.`,
+		Example: `  DATABASE_URL=postgres://postgres@127.0.0.1:5432/hapa?sslmode=disable hapa migrate
+  hapa migrate --status --database-url sqlite:///./data/hapa.db`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			status, _ := c.Flags().GetBool("status")
+			return cmdMigrate(c.Context(), c, getenv, status, c.OutOrStdout())
+		},
+	}
+	c.Flags().Bool("status", false, "list every migration and whether it is applied; apply nothing")
+	configFlags(c, "DATABASE_URL")
+	return c
+}
+
+// cmdMigrate applies pending migrations and prints what it applied, or with status
+// lists every migration with the time it was applied.
+func cmdMigrate(ctx context.Context, c *cobra.Command, getenv func(string) string, status bool, stdout io.Writer) error {
+	cfg, err := cmdConfig(c, getenv)
 	if err != nil {
 		return err
 	}
@@ -33,18 +54,8 @@ func cmdMigrate(ctx context.Context, args []string, getenv func(string) string, 
 		return err
 	}
 	defer db.Close()
-	if *status {
-		pending, err := db.PendingMigrations(ctx)
-		if err != nil {
-			return err
-		}
-		if len(pending) == 0 {
-			fmt.Fprintln(stdout, "up to date")
-		}
-		for _, m := range pending {
-			fmt.Fprintln(stdout, "pending", m.Name)
-		}
-		return nil
+	if status {
+		return migrationStatus(ctx, db, stdout)
 	}
 	applied, err := db.Migrate(ctx)
 	if err != nil {
@@ -55,6 +66,36 @@ func cmdMigrate(ctx context.Context, args []string, getenv func(string) string, 
 		return nil
 	}
 	fmt.Fprintln(stdout, "applied", strings.Join(applied, ", "))
+	return nil
+}
+
+// migrationStatus prints one line per migration: applied (with when) or pending.
+func migrationStatus(ctx context.Context, db *store.DB, stdout io.Writer) error {
+	all, unknown, err := db.MigrationStatus(ctx)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(stdout, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "STATE\tMIGRATION\tAPPLIED AT")
+	pending := 0
+	for _, m := range all {
+		if m.AppliedAt == nil {
+			pending++
+			fmt.Fprintf(tw, "pending\t%s\t-\n", m.Name)
+			continue
+		}
+		fmt.Fprintf(tw, "applied\t%s\t%s\n", m.Name, m.AppliedAt.UTC().Format(time.RFC3339))
+	}
+	for _, m := range unknown {
+		fmt.Fprintf(tw, "unknown\t%s\t(applied by a newer hapa)\n", m.Name)
+	}
+	tw.Flush()
+	switch {
+	case pending == 0:
+		fmt.Fprintf(stdout, "%s: up to date (%d migrations)\n", db.Dialect(), len(all))
+	default:
+		fmt.Fprintf(stdout, "%s: %d of %d pending: run hapa migrate\n", db.Dialect(), pending, len(all))
+	}
 	return nil
 }
 

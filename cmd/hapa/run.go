@@ -3,133 +3,141 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/hapa-project/hapa/web"
 )
 
 // version is stamped by the Makefile (-ldflags "-X main.version=…").
 var version = "dev"
 
-const usage = `usage: hapa <command> [flags]
-
-commands:
-  serve            run the gateway (default)
-  migrate          apply database migrations
-  health           probe a running gateway (/readyz): exit 0 ready, 1 not
-  keys create      create an API key (printed once)
-  keys list        list API keys
-  keys revoke ID   revoke an API key (id or display prefix)
-  admin create-user  create an admin account
-  sim              run the vLLM simulator
-  bench            run the load generator
-  version          print the version
-
-Every configuration variable is also a flag: DATABASE_URL → --database-url.
-Run "hapa serve --print-config" to see the effective configuration.
-`
-
 // run is the whole program; main only wires signals and the exit code. Tests call it.
+// With no command, or flags only, it serves (`hapa --port 9000` = `hapa serve --port
+// 9000`). Help (-h, --help, `hapa help …`) and --version print to stdout and return nil.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	cmd := "serve"
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		cmd, args = args[0], args[1:]
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") && !isRootFlag(args[0]) {
+		args = append([]string{"serve"}, args...)
 	}
-	switch cmd {
-	case "serve":
-		return cmdServe(ctx, args, getenv, stdout)
-	case "migrate":
-		return cmdMigrate(ctx, args, getenv, stdout)
-	case "health":
-		return cmdHealth(ctx, args, getenv, stdout)
-	case "keys":
-		return cmdKeys(ctx, args, getenv, stdout)
-	case "admin":
-		return cmdAdmin(ctx, args, getenv, stdout)
-	case "sim":
-		return cmdSim(ctx, args, getenv, stdout)
-	case "bench":
-		return cmdBench(ctx, args, getenv, stdout)
-	case "version", "--version", "-version":
-		fmt.Fprintln(stdout, "hapa", version)
-		return nil
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
-		return nil
+	root := newRootCmd(getenv, stdout)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err != nil && strings.HasPrefix(err.Error(), "unknown command") {
+		err = fmt.Errorf("%w (see hapa --help)", err)
 	}
-	return fmt.Errorf("unknown command %q\n%s", cmd, usage)
+	return err
 }
 
-// commonFlags registers every configuration setting as a flag plus --env-file, and
-// returns a function that yields the explicitly set flags after Parse.
-func commonFlags(fs *flag.FlagSet) (envFile *string, setFlags func() map[string]string) {
-	envFile = fs.String("env-file", ".env", "read settings from this file when it exists")
-	vals := map[string]*string{}
-	for _, s := range settings() {
-		vals[flagName(s.env)] = fs.String(flagName(s.env), "", s.help+" (env "+s.env+")")
+// isRootFlag reports whether arg is one of the flags the root command answers itself.
+func isRootFlag(arg string) bool {
+	switch arg {
+	case "-h", "--help", "-v", "--version", "-version":
+		return true
 	}
-	return envFile, func() map[string]string {
-		out := map[string]string{}
-		fs.Visit(func(f *flag.Flag) {
-			if p, ok := vals[f.Name]; ok {
-				out[f.Name] = *p
+	return false
+}
+
+// newRootCmd builds the command tree; each run gets its own, so nothing is shared
+// between calls (tests run several at once).
+func newRootCmd(getenv func(string) string, stdout io.Writer) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "hapa",
+		Short: "HAPA: a gateway for AI coding assistants in front of vLLM",
+		Long: `HAPA is a gateway for AI coding assistants in front of vLLM: editors stream completions
+over a WebSocket (hapa.v1) or HTTP/SSE, OpenAI clients use /v1, operators use /admin/.
+One binary: the server, its database migrations, API keys, a health probe, a vLLM
+simulator and a load generator. Without a command it serves.`,
+		Example: `  hapa serve                                  # :8000, SQLite in ./data, the built-in vLLM simulator
+  hapa serve --print-config                   # every setting, its value and where it came from
+  DATABASE_URL=postgres://… hapa migrate      # apply the PostgreSQL migrations
+  hapa keys create --user dev@example.com     # an API key for an editor
+  hapa help config                            # every configuration variable`,
+		Version:           version,
+		SilenceErrors:     true,
+		SilenceUsage:      true,
+		CompletionOptions: cobra.CompletionOptions{HiddenDefaultCmd: false},
+	}
+	root.SetVersionTemplate("hapa {{.Version}}\n")
+	root.SetOut(stdout)
+	root.SetErr(stdout)
+	root.SetHelpFunc(writeHelp)
+	root.SetUsageFunc(func(c *cobra.Command) error { writeUsage(c.OutOrStderr(), c); return nil })
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return fmt.Errorf("%s: %w (see %s --help)", c.CommandPath(), err, c.CommandPath())
+	})
+	root.AddCommand(
+		serveCmd(getenv),
+		migrateCmd(getenv),
+		healthCmd(getenv),
+		keysCmd(getenv),
+		adminCmd(getenv),
+		simCmd(getenv),
+		benchCmd(getenv),
+		&cobra.Command{
+			Use: "version", Short: "Print the version", Args: cobra.NoArgs,
+			RunE: func(c *cobra.Command, _ []string) error {
+				fmt.Fprintln(c.OutOrStdout(), "hapa", version)
+				return nil
+			},
+		},
+		&cobra.Command{
+			Use: "openapi", Short: "Print the OpenAPI 3.1 document (what /openapi.json serves)", Args: cobra.NoArgs,
+			Example: "  hapa openapi > openapi.json",
+			RunE: func(c *cobra.Command, _ []string) error {
+				b, err := web.OpenAPIDocument(version)
+				if err == nil {
+					_, err = fmt.Fprintf(c.OutOrStdout(), "%s\n", b)
+				}
+				return err
+			},
+		},
+		configTopic(),
+	)
+	return root
+}
+
+// configTopic is `hapa help config`: every configuration variable, grouped.
+func configTopic() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "config",
+		Short: "Every configuration variable: environment, flag, type, default",
+		Long: `Configuration. Every setting is an environment variable, also read from a .env file
+(--env-file, default ./.env), and a flag of the same name in lower case with dashes on
+every command that reads the configuration (serve, migrate, keys, admin). Invalid
+values stop the start with one message listing every problem. "hapa serve
+--print-config" shows each effective value and where it came from.`,
+		Annotations: map[string]string{"topic": "config"},
+	}
+	configFlags(c)
+	return c
+}
+
+// groupCmd is a command whose subcommands do the work: alone it prints its help; an
+// unknown subcommand is an error that names the known ones.
+func groupCmd(use, short, long string, subs ...*cobra.Command) *cobra.Command {
+	c := &cobra.Command{
+		Use: use + " COMMAND", Short: short, Long: long, Args: cobra.ArbitraryArgs,
+		// Flags meant for a subcommand must not hide that the subcommand is unknown.
+		FParseErrWhitelist: cobra.FParseErrWhitelist{UnknownFlags: true},
+		RunE: func(c *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return c.Help()
 			}
-		})
-		return out
+			var names []string
+			for _, s := range c.Commands() {
+				names = append(names, s.Name())
+			}
+			return fmt.Errorf("unknown %s command %q (%s; see hapa %s --help)", use, args[0], strings.Join(names, ", "), use)
+		},
 	}
+	c.AddCommand(subs...)
+	return c
 }
 
-// readDotenv loads the .env file; a missing file is not an error.
-func readDotenv(path string) (map[string]string, error) {
-	if path == "" {
-		return map[string]string{}, nil
-	}
-	f, err := os.Open(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return map[string]string{}, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return parseDotenv(f)
-}
-
-// parseConfig parses the flags of a subcommand, flags and positional arguments in any
-// order, and loads the configuration. It returns the positional arguments.
-func parseConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (Config, []string, error) {
-	envFile, setFlags := commonFlags(fs)
-	positional, err := parseInterspersed(fs, args)
-	if err != nil {
-		return Config{}, nil, err
-	}
-	dotenv, err := readDotenv(*envFile)
-	if err != nil {
-		return Config{}, nil, err
-	}
-	cfg, err := loadConfig(getenv, dotenv, setFlags())
-	cfg.Version = version
-	return cfg, positional, err
-}
-
-// parseInterspersed parses flags that may follow positional arguments
-// (`hapa keys revoke 3 --database-url …`); "--" ends flag parsing.
-func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
-	var positional []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		rest := fs.Args()
-		if len(rest) == 0 {
-			return positional, nil
-		}
-		if len(args) > 0 && len(rest) < len(args) && args[len(args)-len(rest)-1] == "--" {
-			return append(positional, rest...), nil
-		}
-		positional = append(positional, rest[0])
-		args = rest[1:]
-	}
+// errUsage is returned for a wrong number of positional arguments.
+func errUsage(c *cobra.Command) error {
+	return errors.New("usage: " + c.UseLine() + " (see " + c.CommandPath() + " --help)")
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -15,26 +14,43 @@ import (
 	"time"
 
 	"github.com/hapa-project/hapa/realtime"
+	"github.com/spf13/cobra"
 )
 
-// cmdServe runs the gateway until ctx ends, then shuts down in reverse build order.
-func cmdServe(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stdout)
-	printCfg := fs.Bool("print-config", false, "print the effective configuration (secrets redacted) and exit")
-	envFile, setFlags := commonFlags(fs)
-	if err := fs.Parse(args); err != nil {
-		return err
+// serveCmd is `hapa serve`: every configuration flag, grouped in its help.
+func serveCmd(getenv func(string) string) *cobra.Command {
+	c := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the gateway (the default command)",
+		Long: `Run the gateway: the REST, SSE and OpenAI-compatible API, the editor WebSocket, the admin
+console, /metrics and /docs on one port. SIGTERM drains, then stops (docs/operations.md).`,
+		Example: `  hapa serve
+  hapa serve --port 9000 --database-url postgres://postgres@127.0.0.1:5432/hapa --auto-migrate
+  VLLM_SERVER_URL=http://gpu1:8000,http://gpu2:8000 hapa serve
+  hapa serve --print-config --env-file deploy/.env`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			return cmdServe(c.Context(), c, getenv, c.OutOrStdout())
+		},
 	}
-	dotenv, err := readDotenv(*envFile)
+	c.Flags().Bool("print-config", false, "print the effective configuration (secrets redacted) and exit")
+	configFlags(c)
+	return c
+}
+
+// cmdServe runs the gateway until ctx ends, then shuts down in reverse build order.
+func cmdServe(ctx context.Context, c *cobra.Command, getenv func(string) string, stdout io.Writer) error {
+	printCfg, _ := c.Flags().GetBool("print-config")
+	envFile, _ := c.Flags().GetString("env-file")
+	dotenv, err := readDotenv(envFile)
 	if err != nil {
 		return err
 	}
-	if *printCfg {
-		printConfig(stdout, getenv, dotenv, setFlags())
+	if printCfg {
+		printConfig(stdout, getenv, dotenv, setConfigFlags(c))
 	}
-	cfg, err := loadConfig(getenv, dotenv, setFlags())
-	if err != nil || *printCfg {
+	cfg, err := loadConfig(getenv, dotenv, setConfigFlags(c))
+	if err != nil || printCfg {
 		return err
 	}
 	cfg.Version = version
@@ -52,7 +68,7 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 		log.Warn("SECRET_KEY is not set: using a random key, so tokens are invalid after a restart")
 	}
 
-	a, err := build(ctx, cfg, effectiveSettings(getenv, dotenv, setFlags()), log, stdout)
+	a, err := build(ctx, cfg, effectiveSettings(getenv, dotenv, setConfigFlags(c)), log, stdout)
 	if err != nil {
 		return err
 	}

@@ -161,7 +161,20 @@ func TestServeEndToEnd(t *testing.T) {
 }
 
 func TestServeRefusesBadConfig(t *testing.T) {
-	err := run(context.Background(), []string{"serve", "--env-file", "", "--port", "99999", "--cache-scope", "team"}, env(nil), io.Discard)
+	// A bad flag fails at once, naming the flag and its variable; bad environment values
+	// are listed together (TestConfigListsEveryProblem).
+	for _, tc := range []struct{ flag, value, want string }{
+		{"--port", "99999", "PORT: 99999 is out of range"},
+		{"--cache-scope", "team", `CACHE_SCOPE: "team" is not one of global, key`},
+		{"--shutdown-timeout", "soon", "SHUTDOWN_TIMEOUT"},
+		{"--rate-limit-enabled", "maybe", "RATE_LIMIT_ENABLED"},
+	} {
+		err := run(context.Background(), []string{"serve", "--env-file", "", tc.flag + "=" + tc.value}, env(nil), io.Discard)
+		if err == nil || !strings.Contains(err.Error(), tc.flag) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s %s: err = %v", tc.flag, tc.value, err)
+		}
+	}
+	err := run(context.Background(), []string{"serve", "--env-file", ""}, env(map[string]string{"PORT": "99999", "CACHE_SCOPE": "team"}), io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "PORT") || !strings.Contains(err.Error(), "CACHE_SCOPE") {
 		t.Fatalf("err = %v", err)
 	}

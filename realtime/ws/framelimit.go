@@ -90,11 +90,11 @@ func (s *session) rejectFrame(ev ClientEvent, perr *realtime.Error, notify bool,
 		_, inFlight := s.streams[ev.ID]
 		s.mu.Unlock()
 		if !inFlight { // a stream.error would end the live stream of that id
-			s.push(EventStreamError, streamErrorFrame(ev.ID, e, nil))
+			s.push(EventStreamError, streamErrorFrame(ev.ID, s.tr(e), nil))
 			return
 		}
 	}
 	if notify {
-		s.push(EventError, errorFrame(ev.EventID, e))
+		s.push(EventError, errorFrame(ev.EventID, s.tr(e)))
 	}
 }

@@ -50,6 +50,7 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	conn.SetReadLimit(h.cfg.MaxMessageBytes)
 	s := newSession(h, conn, wc, caller)
+	s.lang = realtime.ParseAcceptLanguage(r.Header.Get("Accept-Language"))
 	if code, reason := h.register(r.Context(), s); code != 0 {
 		_ = conn.Close(code, reason)
 		return
@@ -119,8 +120,9 @@ func originAllowed(r *http.Request, patterns []string) bool {
 
 // writeHTTPError writes the JSON error body of docs/api.md (refusals before the upgrade).
 func writeHTTPError(w http.ResponseWriter, r *http.Request, status int, e *realtime.Error) {
+	msg, hint := realtime.Localize(e, realtime.ParseAcceptLanguage(r.Header.Get("Accept-Language")))
 	body := map[string]any{
-		"detail": e.Message, "message": e.Message, "error_message": e.Message,
+		"detail": msg, "message": msg, "error_message": msg, "recovery_hint": hint,
 		"error_code": e.Code, "status": "error", "timestamp": time.Now().UTC().Format(time.RFC3339),
 		"path": r.URL.Path,
 	}

@@ -33,6 +33,7 @@ type session struct {
 	conn   *websocket.Conn
 	wc     *wsConn // the socket under conn: read buffer, cork, write deadline
 	caller realtime.Caller
+	lang   realtime.Lang // of the upgrade request's Accept-Language: error frames' messages
 	log    *slog.Logger
 	out    *sendQueue
 	lim    *frameLimiter // client frame rate; used by the (one) active reader

@@ -123,13 +123,13 @@ func (s *session) readFrame(woken bool) error {
 	}
 	if typ != websocket.MessageText {
 		s.hub.obs.FrameReceived("invalid")
-		s.push(EventError, errorFrame("", realtime.NewError(realtime.CodeInvalidInput, "binary frames are not supported; send JSON text")))
+		s.push(EventError, errorFrame("", s.tr(realtime.NewError(realtime.CodeInvalidInput, "binary frames are not supported; send JSON text"))))
 		return nil
 	}
 	ev, perr := DecodeClientEvent(b)
 	if perr != nil {
 		s.hub.obs.FrameReceived("invalid")
-		s.push(EventError, errorFrame(ev.EventID, perr))
+		s.push(EventError, errorFrame(ev.EventID, s.tr(perr)))
 		return nil
 	}
 	s.hub.obs.FrameReceived(ev.Type)

@@ -15,7 +15,7 @@ import (
 // changes nothing and is answered with error E4008 and its field details.
 func (s *session) update(ev ClientEvent) {
 	if ev.Workspace != nil && len(*ev.Workspace) > 4096 {
-		s.push(EventError, errorFrame(ev.EventID, realtime.NewError(realtime.CodeOutOfRange, "workspace longer than 4096 bytes")))
+		s.push(EventError, errorFrame(ev.EventID, s.tr(realtime.NewError(realtime.CodeOutOfRange, "workspace longer than 4096 bytes"))))
 		return
 	}
 	var profile *realtime.Profile
@@ -24,7 +24,7 @@ func (s *session) update(ev ClientEvent) {
 		if len(bad) > 0 {
 			e := realtime.NewError(bad[0].Code, bad[0].Field+": "+bad[0].Message)
 			e.Fields = bad
-			s.push(EventError, errorFrame(ev.EventID, e))
+			s.push(EventError, errorFrame(ev.EventID, s.tr(e)))
 			return
 		}
 		profile = &p

@@ -68,14 +68,14 @@ func (s *session) create(ev ClientEvent) {
 	s.mu.Lock()
 	if _, dup := s.streams[ev.ID]; dup {
 		s.mu.Unlock()
-		s.push(EventError, errorFrame(ev.EventID, realtime.NewError(realtime.CodeConflict, "stream id "+strconv.Quote(ev.ID)+" is in flight")))
+		s.push(EventError, errorFrame(ev.EventID, s.tr(realtime.NewError(realtime.CodeConflict, "stream id "+strconv.Quote(ev.ID)+" is in flight"))))
 		return
 	}
 	if s.draining {
 		s.mu.Unlock()
 		e := realtime.NewError(realtime.CodeModelUnavailable, "server is restarting; reconnect")
 		e.RetryAfter = s.hub.cfg.ReconnectAfter
-		s.push(EventStreamError, streamErrorFrame(ev.ID, e, nil))
+		s.push(EventStreamError, streamErrorFrame(ev.ID, s.tr(e), nil))
 		return
 	}
 	active := 0
@@ -90,8 +90,8 @@ func (s *session) create(ev ClientEvent) {
 	}
 	if active >= s.hub.cfg.MaxStreams {
 		s.mu.Unlock()
-		s.push(EventStreamError, streamErrorFrame(ev.ID, realtime.NewError(realtime.CodeTooManyStreams,
-			"at most "+strconv.Itoa(s.hub.cfg.MaxStreams)+" concurrent streams per socket"), nil))
+		s.push(EventStreamError, streamErrorFrame(ev.ID, s.tr(realtime.NewError(realtime.CodeTooManyStreams,
+			"at most "+strconv.Itoa(s.hub.cfg.MaxStreams)+" concurrent streams per socket")), nil))
 		return
 	}
 	ctx, cancel := context.WithCancel(s.ctx)
@@ -141,7 +141,7 @@ func (s *session) runStream(st *wsStream, req realtime.Request, group string) {
 		abort := st.abort
 		s.mu.Unlock()
 		if abort != nil && d.FinishReason == "cancelled" {
-			s.finish(st, streamErrorFrame(st.id, abort, &d.Usage), "error")
+			s.finish(st, streamErrorFrame(st.id, s.tr(abort), &d.Usage), "error")
 			return
 		}
 		s.finish(st, doneFrame(st.id, d), outcomeOf(d.FinishReason))
@@ -162,7 +162,7 @@ func (s *session) runStream(st *wsStream, req realtime.Request, group string) {
 		if e.Server() && e.IncidentID == "" { // the engine logged and recorded the rest once per flight
 			s.log.Error("realtime: stream failed", "id", st.id, "err", e)
 		}
-		s.finish(st, streamErrorFrame(st.id, e, u), "error")
+		s.finish(st, streamErrorFrame(st.id, s.tr(e), u), "error")
 	}
 	if scope := scopeFor(st.kind); !s.caller.HasScope(scope) {
 		fail(realtime.NewError(realtime.CodeForbidden, "Permission denied: the '"+scope+"' scope is required"), nil)
