@@ -157,7 +157,16 @@ func (c *cluster) start(name string, port int) *replica {
 		c.t.Fatal(err)
 	}
 	go func() { r.done <- r.cmd.Wait() }()
-	c.t.Cleanup(func() { r.stop(c.t) })
+	c.t.Cleanup(func() {
+		r.stop(c.t)
+		if c.t.Failed() { // what the replica warned about explains most failures
+			for _, line := range strings.Split(r.log.String(), "\n") {
+				if strings.Contains(line, `"level":"WARN"`) || strings.Contains(line, `"level":"ERROR"`) {
+					c.t.Logf("%s: %s", r.name, line)
+				}
+			}
+		}
+	})
 	return r
 }
 

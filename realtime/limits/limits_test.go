@@ -256,6 +256,10 @@ func TestLimiterRedisDownAtStart(t *testing.T) {
 }
 
 // TestQuotasRedisOutage: charges and checks keep working while Redis is away.
+// TestQuotasRedisOutage: while Redis is unavailable a replica counts on from the usage
+// Redis last reported (not from zero), settles reservations taken in Redis locally, and
+// when Redis answers again adds everything it counted to Redis: the counter ends at the
+// usage, no token lost or counted twice.
 func TestQuotasRedisOutage(t *testing.T) {
 	rdb, prefix := storetest.Redis(t)
 	proxy := storetest.NewProxy(t, rdb.Options().Addr)
@@ -266,20 +270,52 @@ func TestQuotasRedisOutage(t *testing.T) {
 	br := fastBreaker(t, viaProxy)
 	q := NewQuotas(QuotaConfig{Prefix: prefix + "q", Breaker: br}, viaProxy, nil)
 	ctx := context.Background()
-	c := realtime.Caller{KeyID: 3, Quota: realtime.Quota{TokensPerMinute: 100}}
-	proxy.Refuse()
-	q.Charge(ctx, c, 150) // counted locally
-	if e := q.Check(ctx, c); e == nil || e.Code != realtime.CodeQuotaExceeded {
-		t.Fatalf("local quota not enforced during the outage: %v", e)
+	c := realtime.Caller{KeyID: 3, Quota: realtime.Quota{TokensPerDay: 200}}
+	counter := func() int64 {
+		n, _ := rdb.Get(ctx, q.windows(c, q.now())[0].key).Int64()
+		return n
 	}
+	reserve := func(prompt, maxTokens int) realtime.Reservation {
+		t.Helper()
+		r, _, e := q.Reserve(ctx, c, prompt, maxTokens)
+		if e != nil {
+			t.Fatalf("reserve %d+%d: %v", prompt, maxTokens, e)
+		}
+		return r
+	}
+
+	reserve(10, 50).Settle(ctx, 30) // Redis: 30
+	inFlight := reserve(10, 50)     // Redis: 90, 60 of them reserved
+	if n := counter(); n != 90 {
+		t.Fatalf("redis counter %d before the outage, want 90", n)
+	}
+
+	proxy.Refuse()
+	inFlight.Settle(ctx, 20) // fails in Redis: counted here, owed to Redis (-40)
 	if br.Allow() {
 		t.Fatal("the breaker did not open")
 	}
+	r, granted, e := q.Reserve(ctx, c, 10, 200)
+	if e != nil || granted != 140 {
+		t.Fatalf("reserve during the outage: %d tokens granted, %v; want 140 (200 less the 50 used before it)", granted, e)
+	}
+	r.Settle(ctx, 100)
+	if e := q.Check(ctx, c); e != nil {
+		t.Fatalf("check during the outage: %v (used 150 of 200)", e)
+	}
+	if _, _, e := q.Reserve(ctx, c, 10, 100); e != nil || q.local.get(q.windows(c, q.now())[0].key, q.now()) != 200 {
+		t.Fatalf("the local count did not go on from Redis's: %v", e)
+	}
+	if _, _, e := q.Reserve(ctx, c, 1, 1); e == nil || e.Code != realtime.CodeQuotaExceeded {
+		t.Fatalf("local quota not enforced during the outage: %v", e)
+	}
+
 	proxy.Heal()
 	storetest.WaitFor(t, "the breaker to close", br.Allow)
-	q.Charge(ctx, c, 10)
-	if n, err := rdb.Get(ctx, q.windows(c, q.now())[0].key).Int64(); err != nil || n != 10 {
-		t.Fatalf("after recovery redis counter = %d, %v; want 10", n, err)
+	// Used: 30 + 20 + 100, and the last reservation of 50 still open.
+	storetest.WaitFor(t, "the outage's usage added to Redis", func() bool { return counter() == 200 })
+	if n := counter(); n != 200 {
+		t.Fatalf("redis counter %d after recovery, want 200", n)
 	}
 }
 

@@ -33,8 +33,11 @@ type QuotaConfig struct {
 // request log (ChargeLog), so a quota set later applies to the window's usage.
 //
 // Counters live in Redis when a client is given (shared by replicas; one Lua script
-// per reservation, keys of one key id on one hash slot), else in memory; while Redis
-// is unavailable (its breaker open) they fall back to this replica's memory.
+// per reservation, keys of one key id on one hash slot), else in memory. While Redis
+// is unavailable (its breaker open) the replica counts on from the usage Redis last
+// reported for each window, and keeps what it counted as owed to Redis: when the
+// breaker closes, those increments are added to Redis's counters, so an outage loses
+// no usage (docs/operations.md, "Failure modes").
 type Quotas struct {
 	cfg   QuotaConfig
 	rdb   redis.UniversalClient
@@ -56,8 +59,21 @@ func NewQuotas(cfg QuotaConfig, rdb redis.UniversalClient, log *slog.Logger) *Qu
 		log = slog.New(slog.DiscardHandler)
 	}
 	q := &Quotas{cfg: cfg, rdb: nilRedis(rdb), log: log, now: time.Now, local: localCounters{m: map[string]counter{}}, br: cfg.Breaker}
-	if q.rdb != nil && q.br == nil {
-		q.br = store.NewRedisBreaker(q.rdb, store.BreakerConfig{Timeout: cfg.RedisTimeout})
+	if q.rdb != nil {
+		if q.br == nil {
+			q.br = store.NewRedisBreaker(q.rdb, store.BreakerConfig{Timeout: cfg.RedisTimeout})
+		}
+		q.br.Watch(func(up bool, _ error) {
+			if up {
+				go func() {
+					q.flushPending(context.Background())
+					// Operations that chose local counting just before the breaker
+					// closed finish within one timeout: flush what they counted too.
+					time.Sleep(2 * q.cfg.RedisTimeout)
+					q.flushPending(context.Background())
+				}()
+			}
+		})
 	}
 	return q
 }
@@ -155,12 +171,13 @@ func (q *Quotas) reserve(ctx context.Context, ws []window, need, least int64, no
 		}
 		q.redisFailed(ctx, err)
 	}
-	return q.local.reserve(ws, need, least, now)
+	return q.local.reserve(ws, need, least, now, q.rdb != nil)
 }
 
 // reserveScript is reserve in Redis, atomic across the key's windows.
 // KEYS: the windows. ARGV: need, least, then each window's limit, then each window's
-// expiry in milliseconds. Returns {granted} or {0, blocking window (1-based), its usage}.
+// expiry in milliseconds. Returns {granted, each window's usage after it} or
+// {0, blocking window (1-based), its usage}.
 var reserveScript = redis.NewScript(`
 local n = #KEYS
 local grant = tonumber(ARGV[1])
@@ -175,11 +192,12 @@ end
 if grant < tonumber(ARGV[2]) then
   return {0, blocked, blockedUsed}
 end
+local out = {grant}
 for i = 1, n do
-  redis.call('INCRBY', KEYS[i], grant)
+  out[i + 1] = redis.call('INCRBY', KEYS[i], grant)
   redis.call('PEXPIRE', KEYS[i], ARGV[2 + n + i])
 end
-return {grant}
+return out
 `)
 
 func (q *Quotas) reserveRedis(ctx context.Context, ws []window, need, least int64, now time.Time) (int64, int, int64, error) {
@@ -197,9 +215,18 @@ func (q *Quotas) reserveRedis(ctx context.Context, ws []window, need, least int6
 	if err != nil || len(r) == 0 {
 		return 0, 0, 0, fmt.Errorf("quota reserve: %w", err)
 	}
-	if r[0] > 0 || len(r) < 3 {
+	if r[0] > 0 {
+		for i, w := range ws {
+			if i+1 < len(r) {
+				q.local.mirror(w.key, r[i+1], w.end, now)
+			}
+		}
 		return r[0], 0, 0, nil
 	}
+	if len(r) < 3 {
+		return 0, 0, 0, nil
+	}
+	q.local.mirror(ws[r[1]-1].key, r[2], ws[r[1]-1].end, now)
 	return 0, int(r[1]) - 1, r[2], nil
 }
 
@@ -247,12 +274,15 @@ func (q *Quotas) adjust(ctx context.Context, ws []window, delta int64) {
 		err := settleScript.Run(rctx, q.rdb, keys, delta).Err()
 		cancel()
 		if err == nil {
+			for _, w := range ws {
+				q.local.add(w.key, delta, w.end, now, false) // keep the mirror near Redis
+			}
 			return
 		}
 		q.redisFailed(ctx, err)
 	}
 	for _, w := range ws {
-		q.local.addIfPresent(w.key, delta, now)
+		q.local.add(w.key, delta, w.end, now, q.rdb != nil)
 	}
 }
 
@@ -283,6 +313,8 @@ func (q *Quotas) read(ctx context.Context, ws []window, now time.Time) []int64 {
 				if s, ok := v.(string); ok {
 					used[i], _ = strconv.ParseInt(s, 10, 64)
 				}
+				q.local.mirror(ws[i].key, used[i], ws[i].end, now)
+				used[i] = q.local.get(ws[i].key, now) // with what Redis is still owed
 			}
 			return used
 		}

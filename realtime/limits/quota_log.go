@@ -80,7 +80,7 @@ func (q *Quotas) chargeRows(ctx context.Context, rows []store.RequestLogRow) {
 		q.redisFailed(context.WithoutCancel(ctx), err)
 	}
 	for k, a := range sums {
-		q.local.add(k, a.n, a.w.end, now)
+		q.local.add(k, a.n, a.w.end, now, q.rdb != nil)
 	}
 }
 
