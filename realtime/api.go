@@ -115,6 +115,7 @@ type Done struct {
 	Cached       bool
 	Coalesced    bool
 	Model        string
+	CompletionID string // as in StreamInfo
 }
 
 // StreamInfo is known when Start returns.
@@ -122,6 +123,11 @@ type StreamInfo struct {
 	Model     string // adapter name
 	Cached    bool
 	Coalesced bool // joined an identical in-flight request
+	// CompletionID names a completion for its feedback (docs/api.md, "Completion
+	// feedback"); set on completion subscriptions when the engine has CompletionIDs.
+	// Every subscription gets its own, cached and coalesced ones too: each is shown
+	// to someone.
+	CompletionID string
 }
 
 // Starter is what transports need from the engine; *Engine implements it.

@@ -21,8 +21,11 @@ type EngineDeps struct {
 	Quota     QuotaReserver
 	LogSpool  Spool // request-log rows the database could not take (nil: kept in memory)
 	Incidents Incidents
-	Observer  EngineObserver
-	Logger    *slog.Logger
+	// CompletionIDs, when set, gives every completion subscription an id its editor
+	// reports feedback with (StreamInfo.CompletionID; docs/api.md, "Completion feedback").
+	CompletionIDs *CompletionIDs
+	Observer      EngineObserver
+	Logger        *slog.Logger
 }
 
 // Engine turns Requests into Streams: validation → personalised prompt → cache →

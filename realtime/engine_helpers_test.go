@@ -37,6 +37,7 @@ type harnessOpt struct {
 	remote   bool              // the cache reports itself remote (RemoteCache)
 	client   vllm.ClientConfig // BaseURL and HTTPClient are set by the harness
 	wrap     func(Upstream) Upstream
+	ids      *CompletionIDs
 }
 
 func newHarness(t testing.TB, o harnessOpt) *harness {
@@ -55,7 +56,7 @@ func newHarness(t testing.TB, o harnessOpt) *harness {
 	if o.wrap != nil {
 		up = o.wrap(client)
 	}
-	deps := EngineDeps{Upstream: up, Log: h.logs, Incidents: h.incidents, Profiles: o.profiles}
+	deps := EngineDeps{Upstream: up, Log: h.logs, Incidents: h.incidents, Profiles: o.profiles, CompletionIDs: o.ids}
 	switch {
 	case o.noCache:
 	case o.remote:

@@ -44,6 +44,7 @@ type Metrics struct {
 	rejections    *prometheus.CounterVec // group
 	incidentsSeen *prometheus.CounterVec // code
 	dependencyUp  *prometheus.GaugeVec   // dependency
+	completionEvs *prometheus.CounterVec // event, language
 }
 
 // latencyBuckets cover 5 ms … 2 min: completions are tens of milliseconds, long
@@ -95,6 +96,8 @@ func NewMetrics(cfg MetricsConfig, reg prometheus.Registerer) (*Metrics, error) 
 			Help: "Incidents recorded, by catalogue code."}, []string{"code"}),
 		dependencyUp: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "hapa_dependency_up",
 			Help: "1 while a dependency (redis, postgres) is reachable, 0 while its breaker is open."}, []string{"dependency"}),
+		completionEvs: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hapa_completion_events_total",
+			Help: "Completion feedback taken (shown, accepted, dismissed) by language; a repeated report counts once."}, []string{"event", "language"}),
 	}
 	// The cache-error series exist from the start, so that an alert on their rate has
 	// a series to read before the first failure.
@@ -103,7 +106,7 @@ func NewMetrics(cfg MetricsConfig, reg prometheus.Registerer) (*Metrics, error) 
 	}
 	cs := []prometheus.Collector{m.requests, m.duration, m.errors, m.cacheHits, m.cacheMisses, m.cacheErrors,
 		m.tokens, m.served, m.coalesced, m.ttft, m.streamDur, m.streams, m.wsSessions, m.wsStreams, m.wsFrames, m.wsCloses, m.rejections, m.incidentsSeen,
-		m.dependencyUp}
+		m.dependencyUp, m.completionEvs}
 	if !cfg.NoRuntime {
 		cs = append(cs, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
@@ -113,6 +116,11 @@ func NewMetrics(cfg MetricsConfig, reg prometheus.Registerer) (*Metrics, error) 
 		}
 	}
 	return m, nil
+}
+
+// CompletionEvent counts one completion feedback report (FeedbackObserver).
+func (m *Metrics) CompletionEvent(event, language string) {
+	m.completionEvs.WithLabelValues(event, language).Inc()
 }
 
 // Request records one HTTP request; route is the matched pattern ("" → "unmatched").
@@ -215,7 +223,7 @@ func (m *Metrics) FrameSent(eventType string, bytes int) {
 // rest are "other".
 func frameLabel(t string) string {
 	switch t {
-	case "session.update", "completion.create", "generation.create", "stream.cancel", "ping", "invalid",
+	case "session.update", "completion.create", "generation.create", "stream.cancel", "ping", "invalid", "completion.feedback",
 		"session.created", "session.updated", "stream.started", "stream.delta", "stream.done", "stream.error",
 		"error", "pong", "session.closing":
 		return t

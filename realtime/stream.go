@@ -50,6 +50,9 @@ type Stream struct {
 func (e *Engine) subscribe(ctx context.Context, f *flight, p *plan, t0 time.Time, coalesced bool, res Reservation) *Stream {
 	s := &Stream{e: e, src: f, meta: p, t0: t0, at: time.Now(), gone: make(chan struct{}), startCtx: ctx, res: res,
 		info: StreamInfo{Model: f.model, Cached: f.replay, Coalesced: coalesced}}
+	if p.req.Kind == KindCompletion && e.deps.CompletionIDs != nil {
+		s.info.CompletionID = e.deps.CompletionIDs.New(p.req.Caller, CompletionLanguage(p.req.Language), f.model, s.at)
+	}
 	e.st.subscribers.Add(1)
 	f.own(s)
 	e.track(s)
@@ -226,7 +229,8 @@ func (s *Stream) left() bool {
 // endLocked).
 func (s *Stream) done(end *flightEnd) *Done {
 	return &Done{FinishReason: end.finish, TTFT: s.ttft(),
-		Latency: time.Since(s.t0), Cached: s.info.Cached, Coalesced: s.info.Coalesced, Model: s.info.Model}
+		Latency: time.Since(s.t0), Cached: s.info.Cached, Coalesced: s.info.Coalesced, Model: s.info.Model,
+		CompletionID: s.info.CompletionID}
 }
 
 // ttft is the time from Start to the first text being available to this subscriber:

@@ -88,6 +88,8 @@ type completionResponse struct {
 	CompletionLength int              `json:"completion_length"`
 	CacheHit         bool             `json:"cache_hit"`
 	RequestID        string           `json:"request_id"`
+	// CompletionID names the completion in feedback (docs/api.md, "Completion feedback").
+	CompletionID string `json:"completion_id,omitempty"`
 }
 
 // completionConfidence is the fixed confidence of every suggestion. It is not a model
@@ -129,7 +131,7 @@ func (s *Server) handleCodeComplete(w http.ResponseWriter, r *http.Request) {
 		Success: true, Status: "success", ContextAnalysis: analyseContext(*body.Prefix),
 		ProcessingTime: seconds(time.Since(t0)), ModelUsed: done.Model, TokenUsage: usageOf(done),
 		Timestamp: s.isoTime(), CompletionLength: utf8.RuneCountInString(text), CacheHit: done.Cached,
-		RequestID:   requestIDFrom(r.Context()),
+		RequestID: requestIDFrom(r.Context()), CompletionID: done.CompletionID,
 		Completions: []completionItem{}, Suggestions: []suggestionItem{},
 	}
 	for i, c := range completionCandidates(text) {

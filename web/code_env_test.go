@@ -40,6 +40,7 @@ type codeBackend struct {
 	pool      *vllm.Pool
 	engine    *realtime.Engine
 	incidents *realtime.IncidentRecorder
+	feedback  *realtime.FeedbackRecorder
 }
 
 // newBackend starts the simulator, pool, engine and incident recorder over db until
@@ -55,7 +56,10 @@ func newBackend(t testing.TB, db *store.DB, o codeOpts) *codeBackend {
 		t.Fatal(err)
 	}
 	cb.incidents = realtime.NewIncidentRecorder(realtime.IncidentConfig{}, realtime.IncidentDeps{Store: db.Incidents()})
-	deps := realtime.EngineDeps{Upstream: cb.pool, Log: db.RequestLog(), Incidents: cb.incidents}
+	ids := realtime.NewCompletionIDs([]byte("web test secret"))
+	cb.feedback = realtime.NewFeedbackRecorder(realtime.EngineConfig{LogFlushInterval: 5 * time.Millisecond},
+		realtime.FeedbackDeps{IDs: ids, Store: db.CompletionEvents(), ModelFamily: "deepseek-coder"})
+	deps := realtime.EngineDeps{Upstream: cb.pool, Log: db.RequestLog(), Incidents: cb.incidents, CompletionIDs: ids}
 	if !o.noCache {
 		deps.Cache = store.NewMemoryCache(1000, nil)
 	}
@@ -70,6 +74,7 @@ func newBackend(t testing.TB, db *store.DB, o codeOpts) *codeBackend {
 	var wg sync.WaitGroup
 	wg.Go(func() { _ = cb.engine.Run(ctx) })
 	wg.Go(func() { _ = cb.incidents.Run(ctx) })
+	wg.Go(func() { _ = cb.feedback.Run(ctx) })
 	t.Cleanup(func() { cancel(); wg.Wait(); simSrv.Close() })
 	return cb
 }
@@ -83,6 +88,7 @@ func newCodeEnv(t *testing.T, o codeOpts) *codeEnv {
 			d.Engine = ce.engine
 		}
 		d.Incidents = ce.incidents
+		d.Feedback = ce.feedback
 		if o.mod != nil {
 			o.mod(c, d)
 		}

@@ -101,6 +101,9 @@ func (s *Server) serveOpenAI(w http.ResponseWriter, r *http.Request, chat bool, 
 		name = stream.Info().Model
 	}
 	f := newOpenAIFormat(chat, name, s.now().Unix())
+	if id := stream.Info().CompletionID; id != "" {
+		f.id = id // a FIM completion: its feedback names it (docs/api.md, "Completion feedback")
+	}
 	if p.stream {
 		rl := &openAIRelay{srv: s, w: w, r: r, src: stream, f: f, usage: p.includeUsage, keepAlive: sseKeepAlive}
 		rl.run()

@@ -123,13 +123,14 @@ func apiOps() []apiOp {
 	entry := store.HistoryEntry{EntryID: "entry_9ab3", SessionID: "sess_5f1c2a", UserID: 7, ConversationType: "question",
 		Content: "How do I sort a list of tuples by the second item?", Language: "python"}
 	chatMsg := chatMessageOut{Role: "assistant", Content: "def reverse(s):\n    return s[::-1]"}
+	cmplID := "cmpl-AQGa6Hq1ngcCBnB5dGhvbgxhdXRvY29tcGxldGWHVj8dGnl4pdW8tU4JnKU"
 	chatOut := openAIObject{ID: "chatcmpl-5d1f0b2c", Object: "chat.completion", Created: 1764616121, Model: "hapa-generate",
 		Choices: []openAIChoice{{Message: &chatMsg, FinishReason: str("stop")}},
 		Usage:   &openAIUsage{PromptTokens: 24, CompletionTokens: 12, TotalTokens: 36}}
-	cmplOut := openAIObject{ID: "cmpl-8e2a41d0", Object: "text_completion", Created: 1764616121, Model: "hapa-complete",
+	cmplOut := openAIObject{ID: cmplID, Object: "text_completion", Created: 1764616121, Model: "hapa-completion",
 		Choices: []openAIChoice{{Text: str("return a + b"), FinishReason: str("stop")}},
 		Usage:   &openAIUsage{PromptTokens: 18, CompletionTokens: 5, TotalTokens: 23}}
-	model := modelObject{ID: "hapa-complete", Object: "model", Created: 1764616121, OwnedBy: "hapa", Root: "autocomplete"}
+	model := modelObject{ID: "hapa-completion", Object: "model", Created: 1764616121, OwnedBy: "hapa", Root: "autocomplete"}
 	period := queryParam{"period", "1h, 24h (default), 7d or 30d", `{"type":"string","enum":["1h","24h","7d","30d"],"default":"24h"}`, "24h"}
 	gen, cmp := ScopeCodeGeneration, ScopeCodeCompletion
 	engine := []int{422, 502, 503, 504}
@@ -169,7 +170,14 @@ func apiOps() []apiOp {
 				Completions:     []completionItem{{Code: "return a + b", Label: "return a + b", Description: "AI completion", Confidence: 0.9}},
 				Suggestions:     []suggestionItem{{Text: "return a + b", Confidence: 0.9, CompletionType: "code"}},
 				ContextAnalysis: contextAnalysis{ContextType: "function", InFunction: true, IndentationLevel: 4, ExpectedCompletion: "statement"},
-				TokenUsage:      tokenUsage{PromptTokens: 18, CompletionTokens: 5, TotalTokens: 23}, CompletionLength: 12, RequestID: "req_1f2e3d4c5b6a7980"}},
+				TokenUsage:      tokenUsage{PromptTokens: 18, CompletionTokens: 5, TotalTokens: 23}, CompletionLength: 12, RequestID: "req_1f2e3d4c5b6a7980",
+				CompletionID: cmplID}},
+		{method: "POST", path: "/api/v1/completions/events", tag: "code", summary: "Completion feedback: shown, accepted, dismissed (batch)",
+			description: "Each event names a completion_id the caller received (from /api/v1/code/complete, /v1/completions with a suffix, or the socket's completion streams), within 24 hours. A repeated (completion_id, event) is taken once. Events not taken are listed by index with their code; the others are recorded.",
+			auth:        anyKey, errs: []int{413},
+			req: completionEventsRequest{}, reqEx: completionEventsRequest{Events: []completionEvent{
+				{CompletionID: cmplID, Event: "shown"}, {CompletionID: cmplID, Event: "accepted", AcceptedChars: integer(12), AcceptedLines: integer(1)}}},
+			resp: completionEventsResponse{}, respEx: completionEventsResponse{Received: 2, Accepted: 2, Errors: []completionEventError{}}},
 		{method: "GET", path: "/api/v1/code/models", tag: "code", summary: "Model types and their adapters", auth: anyKey, group: "default",
 			resp: modelsResponse{}, respEx: modelsResponse{VLLMServerStatus: "healthy", AvailableModels: []string{"autocomplete", "prompt", "comment", "error_fix"},
 				ModelMapping: map[string]modelMappingEntry{"autocomplete": {HAPATypes: []string{"code_completion"}, Description: "inline completion"}},
@@ -261,7 +269,7 @@ func apiOps() []apiOp {
 			auth:        anyKey, status: http.StatusSwitchingProtocols, okDoc: "Switching protocols to the hapa.v1 WebSocket"},
 
 		{method: "POST", path: "/v1/chat/completions", tag: "openai", summary: "OpenAI chat completions (stream: SSE chunks, then [DONE])",
-			description: "model picks the task: hapa-generate, hapa-complete, hapa-explain… (GET /v1/models). With stream:true the answer is text/event-stream.",
+			description: "model picks the task: hapa-generate, hapa-completion, hapa-explain… (GET /v1/models). With stream:true the answer is text/event-stream.",
 			auth:        openAIKey, family: openAIErrors, errs: []int{404, 502, 503, 504}, group: "generation",
 			req: chatRequestBody{}, reqEx: chatRequestBody{openAISampling: openAISampling{Model: "hapa-generate", MaxTokens: integer(64)},
 				Messages: []chatMessageBody{{Role: "user", Content: json.RawMessage(`"reverse a string in Python"`)}}},
@@ -269,14 +277,14 @@ func apiOps() []apiOp {
 			streamEx: "data: {\"id\":\"chatcmpl-5d1f0b2c\",\"object\":\"chat.completion.chunk\",\"created\":1764616121,\"model\":\"hapa-generate\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"def reverse(s):\"},\"logprobs\":null,\"finish_reason\":null}]}\n\ndata: [DONE]\n\n"},
 		{method: "POST", path: "/v1/completions", tag: "openai", summary: "OpenAI completions; suffix renders the FIM template",
 			auth: openAIKey, family: openAIErrors, errs: []int{404, 502, 503, 504}, group: "completion",
-			req: completionRequestBody{}, reqEx: completionRequestBody{openAISampling: openAISampling{Model: "hapa-complete", MaxTokens: integer(32)},
+			req: completionRequestBody{}, reqEx: completionRequestBody{openAISampling: openAISampling{Model: "hapa-completion", MaxTokens: integer(32)},
 				Prompt: json.RawMessage(`"def add(a, b):\n    "`), Suffix: str("\n")},
 			resp: openAIObject{}, respEx: cmplOut, event: openAIObject{},
-			streamEx: "data: {\"id\":\"cmpl-8e2a41d0\",\"object\":\"text_completion\",\"created\":1764616121,\"model\":\"hapa-complete\",\"choices\":[{\"index\":0,\"text\":\"return a + b\",\"logprobs\":null,\"finish_reason\":null}]}\n\ndata: [DONE]\n\n"},
+			streamEx: "data: {\"id\":\"" + cmplID + "\",\"object\":\"text_completion\",\"created\":1764616121,\"model\":\"hapa-completion\",\"choices\":[{\"index\":0,\"text\":\"return a + b\",\"logprobs\":null,\"finish_reason\":null}]}\n\ndata: [DONE]\n\n"},
 		{method: "GET", path: "/v1/models", tag: "openai", summary: "Models: base model, adapters, hapa-* aliases", auth: openAIKey, family: openAIErrors, group: "default",
 			resp: modelList{}, respEx: modelList{Object: "list", Data: []modelObject{model}}},
 		{method: "GET", path: "/v1/models/{id}", tag: "openai", summary: "One model by id", auth: openAIKey, family: openAIErrors, group: "default", errs: []int{404},
-			pathDoc: "model id (may contain /)", pathEx: "hapa-complete", resp: modelObject{}, respEx: model},
+			pathDoc: "model id (may contain /)", pathEx: "hapa-completion", resp: modelObject{}, respEx: model},
 
 		{method: "POST", path: "/auth/login", tag: "db-module", summary: "Log in (DB-module contract)", group: "auth",
 			req: loginRequest{}, reqEx: loginRequest{Email: "dev@example.com", Password: "correct horse battery"},

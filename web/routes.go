@@ -25,6 +25,9 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("POST /api/v1/code/generate/stream", s.sseAuthed(s.limitSSE(gStream, s.handleCodeStream), gen))
 	mux.Handle("POST /api/v1/code/generate", s.authed(s.limitInEngine(gGen, s.handleCodeGenerate), gen))
 	mux.Handle("POST /api/v1/code/complete", s.authed(s.limitInEngine(gCmp, s.handleCodeComplete), cmp))
+	// Completion feedback: every report names a completion the caller received, which
+	// bounds the volume without a rate limit of its own (docs/api.md).
+	mux.Handle("POST /api/v1/completions/events", s.authed(s.handleCompletionEvents))
 	mux.Handle("GET /api/v1/code/models", s.authed(s.limit(gDef, s.handleCodeModels(up))))
 	mux.Handle("GET /api/v1/code/health", s.authed(s.limit(gDef, s.handleCodeHealth(up))))
 	mux.Handle("POST /api/v1/code/test", s.authed(s.limit(gGen, s.handleCodeTest), gen))

@@ -86,6 +86,7 @@ type Deps struct {
 	Auth      *auth.Authenticator                    // credentials → caller, JWTs; required
 	Upstream  Upstream                               // model servers for /code/models and /code/health; nil: "not_configured"
 	Engine    realtime.Starter                       // generation engine; nil until wired (code routes answer E5005)
+	Feedback  FeedbackRecorder                       // completion feedback (POST /api/v1/completions/events); nil answers E5004
 	Health    func(ctx context.Context) HealthReport // dependency states; nil: database ping only
 	Incidents IncidentRecorder                       // nil: 5xx carry no incident id
 	Now       func() time.Time                       // default time.Now

@@ -50,7 +50,7 @@ func (a *app) buildEdges(ctx context.Context, st *stores, up *upstream, c *core,
 		PingInterval:    cfg.WSPingInterval,
 		AllowedOrigins:  cfg.AllowedOrigins,
 		ServerVersion:   cfg.Version,
-	}, ws.Deps{Engine: c.engine, Auth: authn, Admit: c.limiter, Leases: leases, Observer: c.metrics, Logger: a.log})
+	}, ws.Deps{Engine: c.engine, Auth: authn, Admit: c.limiter, Leases: leases, Observer: c.metrics, Logger: a.log, Feedback: c.feedback})
 	if err != nil {
 		return err
 	}
@@ -111,6 +111,7 @@ func (a *app) buildEdges(ctx context.Context, st *stores, up *upstream, c *core,
 		DB:          st.db,
 		Auth:        authn,
 		Engine:      c.engine,
+		Feedback:    c.feedback,
 		Upstream:    poolStatus(up.pool, up.simulated, c.engine),
 		Health:      healthReport(st, up, c.retention),
 		DBAvailable: st.pg.Allow,

@@ -19,6 +19,7 @@ type core struct {
 	retention *realtime.Retention
 	limiter   *limits.Limiter
 	engine    *realtime.Engine
+	feedback  *realtime.FeedbackRecorder
 	events    *realtime.Events
 	// outages turns a dependency's breaker changes into hapa_dependency_up, log lines
 	// and one incident per outage (docs/operations.md, "Failure modes").
@@ -52,7 +53,7 @@ func (a *app) buildEngine(st *stores, up *upstream) (*core, error) {
 		st.pg.Watch(c.outages.Watch("postgres", realtime.CodeDatabaseError))
 	}
 	c.retention = realtime.NewRetention(realtime.RetentionConfig{IncidentDays: cfg.ErrorRetentionDays, RequestLogDays: cfg.RequestLogDays},
-		errorTables{st.db}, st.db.RequestLog(), a.log)
+		errorTables{st.db}, usageTables{st.db}, a.log)
 	a.addLoop("retention", c.retention.Run)
 
 	quotas := limits.NewQuotas(limits.QuotaConfig{Prefix: cfg.RedisPrefix + "q", RedisTimeout: redisTimeout, Breaker: st.breaker}, st.rdb, a.log)
@@ -68,23 +69,31 @@ func (a *app) buildEngine(st *stores, up *upstream) (*core, error) {
 	}
 	a.addLoop("limiter", c.limiter.Run)
 
-	c.engine, err = realtime.NewEngine(realtime.EngineConfig{
+	engineCfg := realtime.EngineConfig{
 		Family:              vllm.Family(cfg.VLLMModelFamily),
 		Adapters:            mustAdapters(cfg.VLLMAdapters),
 		BaseModel:           cfg.VLLMBaseModel,
 		CacheTTL:            cfg.CacheTTL,
 		CacheMaxTemperature: cfg.CacheMaxTemperature,
 		CacheScope:          cfg.CacheScope,
-	}, realtime.EngineDeps{
-		Upstream:  up.pool,
-		Cache:     st.cache,
-		Log:       quotas.ChargeLog(st.db.RequestLog()),
-		Profiles:  profiles{st.db.Settings(), st.pg},
-		Quota:     quotas,
-		LogSpool:  spoolOrNil(st.logSpool),
-		Incidents: c.incidents,
-		Observer:  c.metrics,
-		Logger:    a.log,
+	}
+	// Completion ids are signed with SECRET_KEY: replicas sharing it take each other's
+	// feedback (docs/api.md, "Completion feedback").
+	ids := realtime.NewCompletionIDs([]byte(cfg.SecretKey))
+	c.feedback = realtime.NewFeedbackRecorder(engineCfg, realtime.FeedbackDeps{IDs: ids, Store: st.db.CompletionEvents(),
+		Spool: spoolOrNil(st.feedbackSpool), ModelFamily: cfg.VLLMModelFamily, Observer: c.metrics, Logger: a.log})
+	a.addLoop("feedback", c.feedback.Run)
+	c.engine, err = realtime.NewEngine(engineCfg, realtime.EngineDeps{
+		Upstream:      up.pool,
+		Cache:         st.cache,
+		Log:           quotas.ChargeLog(st.db.RequestLog()),
+		Profiles:      profiles{st.db.Settings(), st.pg},
+		Quota:         quotas,
+		LogSpool:      spoolOrNil(st.logSpool),
+		Incidents:     c.incidents,
+		CompletionIDs: ids,
+		Observer:      c.metrics,
+		Logger:        a.log,
 	})
 	if err != nil {
 		return nil, err
@@ -95,9 +104,9 @@ func (a *app) buildEngine(st *stores, up *upstream) (*core, error) {
 		s := c.engine.Stats()
 		return s.LogQueued + s.LogPending, s.LogDropped
 	}))
-	spools := map[string]realtime.SpoolSource{"request_log": nil, "incidents": nil} // zeros without a spool
+	spools := map[string]realtime.SpoolSource{"request_log": nil, "incidents": nil, "completion_events": nil} // zeros without a spool
 	if st.logSpool != nil {
-		spools["request_log"], spools["incidents"] = st.logSpool, st.incidentSpool
+		spools["request_log"], spools["incidents"], spools["completion_events"] = st.logSpool, st.incidentSpool, st.feedbackSpool
 	}
 	c.reg.MustRegister(realtime.NewSpoolCollector(spools, func() int64 { return c.incidents.Stats().Dropped }))
 

@@ -21,6 +21,7 @@ type stores struct {
 	db            *store.DB
 	logSpool      *store.Spool // nil without SPOOL_DIR
 	incidentSpool *store.Spool
+	feedbackSpool *store.Spool          // completion events
 	rdb           redis.UniversalClient // nil without REDIS_URL
 	memCache      *store.MemoryCache
 	cache         interface {
@@ -77,10 +78,13 @@ func (a *app) buildStore(ctx context.Context, stdout io.Writer) (*stores, error)
 		if st.logSpool, err = store.OpenSpool(filepath.Join(cfg.SpoolDir, "request_log"), max*3/4); err != nil {
 			return nil, fmt.Errorf("SPOOL_DIR: %w", err)
 		}
-		if st.incidentSpool, err = store.OpenSpool(filepath.Join(cfg.SpoolDir, "incidents"), max/4); err != nil {
+		if st.incidentSpool, err = store.OpenSpool(filepath.Join(cfg.SpoolDir, "incidents"), max/8); err != nil {
 			return nil, fmt.Errorf("SPOOL_DIR: %w", err)
 		}
-		a.onClose(func() { st.logSpool.Close(); st.incidentSpool.Close() })
+		if st.feedbackSpool, err = store.OpenSpool(filepath.Join(cfg.SpoolDir, "completion_events"), max/8); err != nil {
+			return nil, fmt.Errorf("SPOOL_DIR: %w", err)
+		}
+		a.onClose(func() { st.logSpool.Close(); st.incidentSpool.Close(); st.feedbackSpool.Close() })
 		if n, _ := st.logSpool.Len(); n > 0 {
 			a.log.Info("spooled request-log rows from an earlier run will be written", "rows", n)
 		}

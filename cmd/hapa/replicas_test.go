@@ -432,6 +432,52 @@ func TestReplicas(t *testing.T) {
 		}
 	})
 
+	// Completion feedback reaches the database from any replica: the id is signed with
+	// the shared SECRET_KEY, so replica 2 takes reports on a completion replica 1 made.
+	t.Run("completion feedback from any replica", func(t *testing.T) {
+		key, k := c.key("feedback", 0)
+		cl := dial(t, c.replicas[0], key)
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		st, err := cl.Complete(ctx, wsclient.CompletionCreate{Prefix: "def add(a, b):\n    ", MaxTokens: 8})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := st.Collect(ctx)
+		if err != nil || res.Started == nil || res.Started.CompletionID == "" {
+			t.Fatalf("completion: %+v, %v", res, err)
+		}
+		id := res.Started.CompletionID
+		if _, err := cl.Feedback(ctx, wsclient.CompletionFeedback{CompletionID: id, Event: "shown"}); err != nil {
+			t.Fatal(err)
+		}
+		resp := request(t, "POST", c.replicas[1].url+"/api/v1/completions/events", map[string]any{"events": []any{
+			map[string]any{"completion_id": id, "event": "accepted", "accepted_chars": 7}}}, "X-API-Key", key)
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.Contains(string(body), `"accepted":1`) {
+			t.Fatalf("replica 2 refused the report: %d %s", resp.StatusCode, body)
+		}
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			evs, err := c.db.CompletionEvents().Of(context.Background(), id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(evs) == 2 {
+				if evs[1].Event != "accepted" || *evs[1].KeyID != k.ID || *evs[1].AcceptedChars != 7 || evs[1].ModelFamily == "" {
+					t.Fatalf("stored %+v", evs[1])
+				}
+				t.Logf("shown on r1 (socket), accepted on r2 (REST): both in PostgreSQL, shown→accepted %.0f ms", evs[1].LatencyMs-evs[0].LatencyMs)
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%d events in the database, want 2", len(evs))
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	})
+
 	// Coalescing is per replica (docs/operations.md): identical requests arriving at
 	// three replicas at once reach vLLM three times.
 	t.Run("coalescing is per replica", func(t *testing.T) {

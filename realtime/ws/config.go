@@ -106,6 +106,13 @@ type Deps struct {
 	Leases   ConnLeases // nil: MaxConnsPerKey counts this replica's sockets
 	Logger   *slog.Logger
 	Observer Observer // nil: none
+	// Feedback takes completion.feedback (nil: answered E5004).
+	Feedback FeedbackRecorder
+}
+
+// FeedbackRecorder takes completion feedback; *realtime.FeedbackRecorder implements it.
+type FeedbackRecorder interface {
+	Record(caller realtime.Caller, f realtime.Feedback) *realtime.Error
 }
 
 type nopObserver struct{}

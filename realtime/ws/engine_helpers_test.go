@@ -23,6 +23,7 @@ type harness struct {
 
 type harnessOpt struct {
 	sim sim.Config
+	ids *realtime.CompletionIDs
 }
 
 func newHarness(t testing.TB, o harnessOpt) *harness {
@@ -34,7 +35,7 @@ func newHarness(t testing.TB, o harnessOpt) *harness {
 		t.Fatal(err)
 	}
 	h.e, err = realtime.NewEngine(realtime.EngineConfig{LogFlushInterval: 5 * time.Millisecond, LogRetryMax: 20 * time.Millisecond},
-		realtime.EngineDeps{Upstream: client, Cache: store.NewMemoryCache(1000, nil), Log: discardLog{}})
+		realtime.EngineDeps{Upstream: client, Cache: store.NewMemoryCache(1000, nil), Log: discardLog{}, CompletionIDs: o.ids})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,11 +24,12 @@ import (
 // observer at the consumer interfaces.
 type wsHarness struct {
 	*harness
-	hub  *Hub
-	srv  *httptest.Server
-	url  string
-	auth *keyring
-	obs  *fakeObserver
+	hub      *Hub
+	feedback *realtime.FeedbackRecorder // writes to auth.db
+	srv      *httptest.Server
+	url      string
+	auth     *keyring
+	obs      *fakeObserver
 }
 
 type wsOpt struct {
@@ -41,9 +42,16 @@ type wsOpt struct {
 
 func newWSHarness(t testing.TB, o wsOpt) *wsHarness {
 	t.Helper()
-	eng := newHarness(t, harnessOpt{sim: o.sim})
+	ids := realtime.NewCompletionIDs([]byte("ws test secret"))
+	eng := newHarness(t, harnessOpt{sim: o.sim, ids: ids})
 	w := &wsHarness{harness: eng, auth: newKeyring(t), obs: &fakeObserver{closes: map[int]int{}}}
-	hub, err := NewHub(o.cfg, Deps{Engine: eng.e, Auth: w.auth.a, Admit: o.admit, Observer: w.obs})
+	w.feedback = realtime.NewFeedbackRecorder(realtime.EngineConfig{LogFlushInterval: 5 * time.Millisecond},
+		realtime.FeedbackDeps{IDs: ids, Store: w.auth.db.CompletionEvents()})
+	fctx, fcancel := context.WithCancel(context.Background())
+	fdone := make(chan struct{})
+	go func() { defer close(fdone); _ = w.feedback.Run(fctx) }()
+	t.Cleanup(func() { fcancel(); <-fdone })
+	hub, err := NewHub(o.cfg, Deps{Engine: eng.e, Auth: w.auth.a, Admit: o.admit, Observer: w.obs, Feedback: w.feedback})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,6 +20,9 @@ const (
 	EventGenerationCreate = "generation.create"
 	EventStreamCancel     = "stream.cancel"
 	EventPing             = "ping"
+	// EventCompletionFeedback reports what the editor did with a completion
+	// (docs/protocol.md, "completion.feedback").
+	EventCompletionFeedback = "completion.feedback"
 )
 
 // Server event types.
@@ -93,6 +96,12 @@ type ClientEvent struct {
 	ModelType string `json:"model_type,omitempty"`
 	Context   string `json:"context,omitempty"`
 
+	// completion.feedback
+	CompletionID  string `json:"completion_id,omitempty"`
+	Event         string `json:"event,omitempty"`
+	AcceptedChars *int   `json:"accepted_chars,omitempty"`
+	AcceptedLines *int   `json:"accepted_lines,omitempty"`
+
 	// both creates
 	Language    string   `json:"language,omitempty"`
 	MaxTokens   int      `json:"max_tokens,omitempty"`
@@ -132,7 +141,7 @@ func DecodeClientEvent(b []byte) (ClientEvent, *realtime.Error) {
 		if len(ev.ID) > maxIDLen {
 			return ev, realtime.NewError(realtime.CodeInvalidInput, fmt.Sprintf("id longer than %d bytes", maxIDLen))
 		}
-	case EventSessionUpdate, EventPing:
+	case EventSessionUpdate, EventPing, EventCompletionFeedback:
 	default:
 		return ev, realtime.NewError(realtime.CodeInvalidInput, fmt.Sprintf("unknown event type %q", truncate(ev.Type, 64)))
 	}
@@ -232,6 +241,7 @@ type serverEvent struct {
 	LatencyMS        *int64        `json:"latency_ms,omitempty"`
 	Cached           *bool         `json:"cached,omitempty"`
 	Coalesced        *bool         `json:"coalesced,omitempty"`
+	CompletionID     string        `json:"completion_id,omitempty"`
 	Error            *WireError    `json:"error,omitempty"`
 	Reason           string        `json:"reason,omitempty"`
 	ReconnectAfterMS *int64        `json:"reconnect_after_ms,omitempty"`
@@ -249,7 +259,7 @@ func ptr[T any](v T) *T { return &v }
 
 func startedFrame(id string, kind realtime.Kind, info realtime.StreamInfo) []byte {
 	return serverEvent{Type: EventStreamStarted, ID: id, Kind: kind, Model: info.Model,
-		Cached: ptr(info.Cached), Coalesced: ptr(info.Coalesced)}.encode()
+		Cached: ptr(info.Cached), Coalesced: ptr(info.Coalesced), CompletionID: info.CompletionID}.encode()
 }
 
 func deltaFrame(id string, seq int64, text string) []byte {
@@ -260,7 +270,7 @@ func doneFrame(id string, d realtime.Done) []byte {
 	return serverEvent{Type: EventStreamDone, ID: id, FinishReason: d.FinishReason,
 		Usage:  &wireUsage{d.Usage.PromptTokens, d.Usage.CompletionTokens, d.Usage.TotalTokens},
 		TTFTMS: ptr(d.TTFT.Milliseconds()), LatencyMS: ptr(d.Latency.Milliseconds()),
-		Cached: ptr(d.Cached)}.encode()
+		Cached: ptr(d.Cached), CompletionID: d.CompletionID}.encode()
 }
 
 // streamErrorFrame ends stream id with e; u (may be nil) is the usage delivered before

@@ -56,6 +56,22 @@ func (s *session) handle(ev ClientEvent) {
 		s.mu.Unlock() // an unknown or finished id is ignored: cancel races completion
 	case EventCompletionCreate, EventGenerationCreate:
 		s.create(ev)
+	case EventCompletionFeedback:
+		s.feedback(ev)
+	}
+}
+
+// feedback takes one completion.feedback: no answer when it is taken, an error frame
+// (with its event_id) when it is not.
+func (s *session) feedback(ev ClientEvent) {
+	if s.hub.deps.Feedback == nil {
+		s.push(EventError, errorFrame(ev.EventID, s.tr(realtime.NewError(realtime.CodeInternal, "Completion feedback is not available"))))
+		return
+	}
+	err := s.hub.deps.Feedback.Record(s.caller, realtime.Feedback{CompletionID: ev.CompletionID, Event: ev.Event,
+		AcceptedChars: ev.AcceptedChars, AcceptedLines: ev.AcceptedLines})
+	if err != nil {
+		s.push(EventError, errorFrame(ev.EventID, s.tr(err)))
 	}
 }
 

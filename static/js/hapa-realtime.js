@@ -29,11 +29,7 @@ var SERVER_FIELDS = {
   pong: ["event_id"],
   "session.closing": ["reason", "reconnect_after_ms"]
 };
-var PENDING_IN_DOC = [
-  "completion.feedback",
-  "stream.started.completion_id",
-  "stream.done.completion_id"
-];
+var PENDING_IN_DOC = [];
 
 // src/errors.ts
 var CATALOGUE = {

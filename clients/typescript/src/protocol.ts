@@ -255,14 +255,10 @@ export const SERVER_FIELDS = {
 
 /**
  * Parts of the protocol this client implements before docs/protocol.md describes
- * them (the server side is added separately): the completion feedback frame and the
- * completion_id of completion streams.
+ * them (the server side added separately); empty while the two agree. Entries are
+ * frame types or "type.field".
  */
-export const PENDING_IN_DOC: readonly string[] = [
-  "completion.feedback",
-  "stream.started.completion_id",
-  "stream.done.completion_id",
-];
+export const PENDING_IN_DOC: readonly string[] = [];
 
 // ---- type-level agreement of the lists and the interfaces ------------------------
 

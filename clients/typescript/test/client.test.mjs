@@ -95,6 +95,40 @@ describe("socket", () => {
   });
 });
 
+describe("completion feedback", () => {
+  test("the gateway names each completion and takes its feedback; a forged id is refused", async () => {
+    const c = client();
+    const refusals = [];
+    c.on("feedbackError", (x) => refusals.push(x));
+    await c.connect();
+    try {
+      const s = c.complete({ prefix: "def add(a, b):\n    ", max_tokens: 8 });
+      await s.collect();
+      assert.match(s.completionId, /^cmpl-/);
+      assert.equal(s.done.completion_id, s.completionId);
+      const metric = async (event) => {
+        const text = await (await fetch(stack.url + "/metrics")).text();
+        const m = new RegExp(`^hapa_completion_events_total\\{event="${event}",language="python"\\} (\\d+)`, "m").exec(text);
+        return m ? Number(m[1]) : 0;
+      };
+      const shown = await metric("shown");
+      const accepted = await metric("accepted");
+      c.feedback(s.completionId, "shown");
+      c.feedback(s.completionId, "accepted", { acceptedChars: 5, acceptedLines: 1 });
+      c.feedback(s.completionId, "accepted"); // a repeat: counted once
+      c.feedback("cmpl-forged", "dismissed");
+      await waitFor(() => refusals.length === 1, 5000);
+      assert.equal(refusals[0].completionId, "cmpl-forged");
+      assert.equal(refusals[0].error.code, "E4011");
+      await waitFor(async () => (await metric("accepted")) === accepted + 1, 5000);
+      assert.equal(await metric("shown"), shown + 1);
+      assert.equal(refusals.length, 1, "the gateway refused a report it should take");
+    } finally {
+      c.close();
+    }
+  });
+});
+
 describe("cancellation", () => {
   test("cancel() ends the stream with finish_reason cancelled and the upstream generation stops", async () => {
     const c = client();

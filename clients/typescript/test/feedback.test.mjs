@@ -1,6 +1,6 @@
-// Completion feedback (acceptance telemetry) on the wire. The gateway does not take
-// completion.feedback yet, so a small hapa.v1 stand-in built on `ws` checks the exact
-// frames the client sends and how it reads a refusal.
+// Completion feedback (acceptance telemetry) on the wire, frame by frame: a small
+// hapa.v1 stand-in built on `ws` checks the exact frames the client sends and how it
+// reads a refusal. client.test.mjs runs the same against the real gateway.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { WebSocketServer } from "ws";

@@ -195,6 +195,17 @@ func (c *Client) Ping(ctx context.Context) error {
 	return err
 }
 
+// Feedback sends completion.feedback and returns its event_id. The server answers only
+// a refusal: an "error" event with that event_id on Events().
+func (c *Client) Feedback(ctx context.Context, f CompletionFeedback) (string, error) {
+	eid := c.nextID("f")
+	return eid, c.Send(ctx, struct {
+		Type    string `json:"type"`
+		EventID string `json:"event_id"`
+		CompletionFeedback
+	}{"completion.feedback", eid, f})
+}
+
 // Generate starts a generation stream.
 func (c *Client) Generate(ctx context.Context, g GenerationCreate) (*Stream, error) {
 	if g.ID == "" {

@@ -56,6 +56,7 @@ type Event struct {
 	LatencyMS        int64           `json:"latency_ms,omitempty"`
 	Cached           bool            `json:"cached,omitempty"`
 	Coalesced        bool            `json:"coalesced,omitempty"`
+	CompletionID     string          `json:"completion_id,omitempty"` // stream.started and stream.done of completions
 	Error            *Error          `json:"error,omitempty"`
 	Reason           string          `json:"reason,omitempty"`
 	ReconnectAfterMS int64           `json:"reconnect_after_ms,omitempty"`
@@ -99,6 +100,16 @@ type CompletionCreate struct {
 	Temperature *float64 `json:"temperature,omitempty"`
 	Stop        []string `json:"stop,omitempty"`
 	Replace     bool     `json:"replace,omitempty"`
+}
+
+// CompletionFeedback is completion.feedback: what the editor did with the completion
+// named by CompletionID (stream.started's completion_id). AcceptedChars and
+// AcceptedLines are for "accepted" (a partial accept keeps less than the whole).
+type CompletionFeedback struct {
+	CompletionID  string `json:"completion_id"`
+	Event         string `json:"event"` // shown | accepted | dismissed
+	AcceptedChars *int   `json:"accepted_chars,omitempty"`
+	AcceptedLines *int   `json:"accepted_lines,omitempty"`
 }
 
 // GenerationCreate is generation.create; an empty ID is filled in by the client.
