@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -75,20 +76,59 @@ func TestLoginRateLimit(t *testing.T) {
 		return real(hash, pw)
 	}
 	e.h.dummy = func() string { return "" }
-	b := e.browser()
-	for i := range 5 {
-		res := b.post("/admin/login", url.Values{"email": {testEmail}, "password": {"bad"}})
-		wantStatus(t, res, http.StatusUnauthorized)
-		_ = i
+	var slept []time.Duration
+	var mu sync.Mutex
+	e.h.sleep = func(d time.Duration) { mu.Lock(); slept = append(slept, d); mu.Unlock() }
+	from := func(ip string) *browser {
+		b := e.browser()
+		b.ip = ip
+		return b
 	}
-	// Even the right password is refused while the account is locked out.
-	res := b.post("/admin/login", url.Values{"email": {testEmail}, "password": {testPassword}})
+	attacker := from("203.0.113.7")
+	for range 5 {
+		wantStatus(t, attacker.post("/admin/login", url.Values{"email": {testEmail}, "password": {"bad"}}), http.StatusUnauthorized)
+	}
+	// The attacking address is refused, even with the right password…
+	res := attacker.post("/admin/login", url.Values{"email": {testEmail}, "password": {testPassword}})
 	wantStatus(t, res, http.StatusTooManyRequests)
 	if !strings.Contains(res.testid("login-error").Text(), "Too many") {
 		t.Fatalf("message %q", res.testid("login-error").Text())
 	}
-	e.clock.Advance(time.Minute)
-	b.loginForm()
+	// …but the admin, from an address that has not failed, gets in after a pause.
+	mu.Lock()
+	slept = nil
+	mu.Unlock()
+	admin := from("198.51.100.20")
+	admin.loginForm()
+	if len(slept) == 0 || slept[0] != e.h.cfg.LoginDelay {
+		t.Fatalf("pauses before the login %v, want the progressive delay first", slept)
+	}
+
+	// A spray from many addresses: each gets one guess while the account is hot, and the
+	// delay doubles with every failure, up to LoginDelayMax.
+	e.clock.Advance(2 * time.Minute)
+	var delays []time.Duration
+	for i := range 8 {
+		b := from("192.0.2." + itoa(100+i))
+		mu.Lock()
+		slept = nil
+		mu.Unlock()
+		wantStatus(t, b.post("/admin/login", url.Values{"email": {testEmail}, "password": {"guess"}}), http.StatusUnauthorized)
+		if i < 5 { // the account is not under attack yet
+			continue
+		}
+		mu.Lock()
+		delays = append(delays, slept[0])
+		mu.Unlock()
+		wantStatus(t, b.post("/admin/login", url.Values{"email": {testEmail}, "password": {"guess 2"}}), http.StatusTooManyRequests)
+	}
+	if delays[0] >= delays[1] || delays[1] >= delays[2] || delays[2] > e.h.cfg.LoginDelayMax {
+		t.Fatalf("progressive delays %v", delays)
+	}
+	// The right password from a fresh address still works, and resets the account.
+	from("198.51.100.99").loginForm()
+	e.clock.Advance(accountWindow)
+	attacker.loginForm()
 }
 
 func TestSessionExpiry(t *testing.T) {
@@ -206,10 +246,20 @@ func TestSecurityHeaders(t *testing.T) {
 	e := newEnv(t)
 	res := e.browser().get("/admin/login")
 	csp := res.Header.Get("Content-Security-Policy")
-	for _, want := range []string{"default-src 'none'", "script-src 'nonce-", "frame-ancestors 'none'", "base-uri 'none'", "form-action 'self'"} {
+	for _, want := range []string{"default-src 'none'", "script-src 'nonce-", "frame-ancestors 'none'", "base-uri 'none'", "form-action 'self'",
+		"connect-src 'self' ws://console.example;"} {
 		if !strings.Contains(csp, want) {
 			t.Errorf("CSP %q lacks %q", csp, want)
 		}
+	}
+	if strings.Contains(csp, " ws: ") || strings.Contains(csp, " wss:;") {
+		t.Errorf("CSP %q lets sockets reach any host", csp)
+	}
+	// A Host that is not a plain host[:port] is not written into the header.
+	b := e.browser()
+	b.host = "evil.example;script-src"
+	if got := b.get("/admin/login").Header.Get("Content-Security-Policy"); !strings.Contains(got, "connect-src 'self';") {
+		t.Errorf("CSP with a bad Host: %q", got)
 	}
 	nonce := strings.TrimSuffix(strings.SplitN(strings.SplitN(csp, "'nonce-", 2)[1], "'", 2)[0], "'")
 	res.Doc.Find("script").Each(func(_ int, s *goquery.Selection) {

@@ -84,5 +84,6 @@ func (h *Handler) cacheClear(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.log.Info("admin: cache cleared", "namespace", ns, "entries", n, "by", sessionFrom(r.Context()).User.Email)
+	h.audit(r, actCacheClear, "cache:"+ns, itoa(n)+" entries")
 	http.Redirect(w, r, "/admin/cache?done=cleared", http.StatusSeeOther)
 }

@@ -7,9 +7,13 @@ import (
 	"os"
 	"time"
 
+	"github.com/hapa-project/hapa/auth"
 	"github.com/hapa-project/hapa/store"
 	"github.com/hapa-project/hapa/vllm"
 )
+
+// accountWindow is how long an account's failed logins count (loginGate).
+const accountWindow = 15 * time.Minute
 
 // Config tunes the console; a zero field means the documented default.
 type Config struct {
@@ -17,11 +21,15 @@ type Config struct {
 	SessionIdle time.Duration
 	// SessionAbsolute ends every session this long after login (default 12 h).
 	SessionAbsolute time.Duration
-	// LoginAttempts is how many failed logins per minute one IP or one account may
-	// make before further attempts are refused (default 5).
+	// LoginAttempts is how many failed logins one address may make per minute before
+	// its further attempts are refused, and how many an account may take in 15 minutes
+	// before attempts on it are slowed down (default 5; login.go, loginGate).
 	LoginAttempts int
-	// LoginDelay is the pause before answering a failed login (default 400 ms).
+	// LoginDelay is the pause before answering a failed login, and the first
+	// progressive delay of an account under attack (default 400 ms).
 	LoginDelay time.Duration
+	// LoginDelayMax caps the progressive delay (default 10 s).
+	LoginDelayMax time.Duration
 	// RealtimeURL is the WebSocket endpoint the playground connects to; empty means
 	// ws(s)://<the request's host>/api/v1/realtime.
 	RealtimeURL string
@@ -50,6 +58,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.LoginDelay <= 0 {
 		c.LoginDelay = 400 * time.Millisecond
+	}
+	if c.LoginDelayMax <= 0 {
+		c.LoginDelayMax = 10 * time.Second
 	}
 	if c.PlaygroundKeyTTL <= 0 {
 		c.PlaygroundKeyTTL = time.Hour
@@ -82,8 +93,11 @@ type Deps struct {
 	// closed); while it answers false every page but the login form answers 503 at
 	// once. Nil means always.
 	DBAvailable func() bool
-	Logger      *slog.Logger
-	Now         func() time.Time
+	// Tokens refuses the JWTs of a disabled or deleted user on every replica
+	// (auth.Tokens.RevokeUser); nil: their JWTs work until they expire.
+	Tokens *auth.Tokens
+	Logger *slog.Logger
+	Now    func() time.Time
 }
 
 // CacheAdmin is the cache page's view of the response cache; *store.MemoryCache and

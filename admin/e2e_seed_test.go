@@ -3,6 +3,7 @@ package admin_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 
@@ -26,15 +27,36 @@ func seed(t *testing.T, srv *e2eServer) {
 	}
 	now := time.Now().UTC()
 	uid := u.ID
+	_, key, err := db.APIKeys().Create(ctx, store.NewKey{UserID: &uid, Name: "ada's editor",
+		Scopes: store.Scopes{store.ScopeCodeGeneration, store.ScopeCodeCompletion}, TokensPerDay: 500000})
+	if err != nil {
+		t.Fatal(err)
+	}
 	var rows []store.RequestLogRow
 	for i := range 240 {
-		r := store.RequestLogRow{CreatedAt: now.Add(-time.Duration(i*i%3600) * time.Second), UserID: &uid,
+		r := store.RequestLogRow{CreatedAt: now.Add(-time.Duration(i*i%3600) * time.Second), UserID: &uid, KeyID: &key.ID,
+			RequestID: fmt.Sprintf("req-seed-%03d", i), Route: "POST /api/v1/code/generate",
 			Kind: "generation", Adapter: "prompt", TokensIn: 120, TokensOut: 80 + i%50,
+			UpstreamIn: 120, UpstreamOut: 80 + i%50, Upstream: "http://vllm-0.vllm:8000",
 			TTFTMs: float64(35 + i%20), LatencyMs: float64(400 + (i*37)%900), Status: 200, Cached: i%4 == 0}
+		if i%7 == 0 {
+			r.Route, r.Kind, r.Adapter = "WS completion", "completion", "completion"
+		}
+		if r.Cached {
+			r.UpstreamIn, r.UpstreamOut, r.Upstream, r.TTFTMs, r.LatencyMs = 0, 0, "", 0.2, 0.4
+		}
 		if i%23 == 0 {
 			r.Status, r.ErrorCode = 504, "E5001"
 		}
+		if i%31 == 0 {
+			r.Status, r.ErrorCode = 429, "E4009"
+		}
 		rows = append(rows, r)
+	}
+	for i := range 4 { // the requests of the incidents below
+		rows = append(rows, store.RequestLogRow{CreatedAt: now.Add(-time.Duration(i+1) * time.Hour), UserID: &uid, KeyID: &key.ID,
+			RequestID: "req-e2e-" + string(rune('a'+i)), Route: "POST /api/v1/code/generate", Kind: "generation",
+			Adapter: "prompt", Upstream: "http://vllm-1.vllm:8000", TTFTMs: 0, LatencyMs: 30000, Status: 504, ErrorCode: "E5001"})
 	}
 	if err := db.RequestLog().InsertBatch(ctx, rows); err != nil {
 		t.Fatal(err)

@@ -84,6 +84,7 @@ func newE2EServer(t *testing.T) *e2eServer {
 			authn.Keys().Invalidate(id)
 			hub.CloseKey(id, realtime.CodeKeyRevoked, "revoked in the admin console")
 		},
+		Tokens: authn.Tokens(),
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -123,6 +123,24 @@ func (tb *tab) waitJS(what, cond string) {
 	run(tb, what, chromedp.Poll[bool](cond, chromedp.WithPollingTimeout(25*time.Second)))
 }
 
+// waitNav polls a JavaScript condition across a navigation: evaluation errors while
+// the old document goes away are retried until the condition holds or 25 s pass.
+func (tb *tab) waitNav(what, cond string) {
+	tb.t.Helper()
+	deadline := time.Now().Add(25 * time.Second)
+	for time.Now().Before(deadline) {
+		ctx, cancel := context.WithTimeout(tb.ctx, 2*time.Second)
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](cond))
+		cancel()
+		if err == nil && ok {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	loc, _ := chromedp.Run(tb.ctx, chromedp.Evaluate[string](`location.href`))
+	tb.t.Fatalf("%s: %s never held (at %s)", what, cond, loc)
+}
+
 // shot saves a full-page screenshot as docs/screenshots/<name>.png when
 // HAPA_SCREENSHOTS=1, so ordinary runs leave the committed images alone.
 func (tb *tab) shot(name string) {
@@ -211,6 +229,11 @@ func TestConsoleInChromium(t *testing.T) {
 			t.Fatalf("plaintext %q", plaintext)
 		}
 		tb.shot("key-created")
+		// Reloading the key's page neither shows the key again nor mints another.
+		tb.do("reload", chromedp.Reload(), chromedp.WaitVisible(byID("key-title")))
+		if run(tb, "plaintext after reload", chromedp.Evaluate[bool](`document.body.innerHTML.includes("`+plaintext+`")`)) {
+			t.Fatal("a reload shows the key again")
+		}
 		tb.open("/admin/keys", "keys-table")
 		if run(tb, "full key on the list", chromedp.Evaluate[bool](`document.body.innerHTML.includes("`+plaintext+`")`)) {
 			t.Fatal("the list shows the full key")
@@ -218,10 +241,27 @@ func TestConsoleInChromium(t *testing.T) {
 		tb.shot("keys")
 	})
 
+	t.Run("edit key", func(t *testing.T) {
+		tb.t = t
+		tb.open("/admin/keys?q=e2e", "key-link")
+		tb.do("open key", chromedp.Click(byID("key-link")), chromedp.WaitVisible(byID("key-edit-form")))
+		tb.do("edit",
+			chromedp.SetValue(byID("key-edit-name"), "e2e laptop (renamed)"),
+			chromedp.SetValue(byID("key-edit-tpd"), "250000"),
+			chromedp.Click(byID("key-edit-save")),
+			chromedp.WaitVisible(byID("flash")))
+		if got := tb.text("audit-row-action"); got != "key.edit" {
+			t.Fatalf("key history starts with %q", got)
+		}
+		tb.shot("key")
+	})
+
 	t.Run("revoke key", func(t *testing.T) {
 		tb.t = t
 		tb.open("/admin/keys?q=e2e", "key-revoke")
-		tb.do("revoke", chromedp.Click(byID("key-revoke")), chromedp.WaitVisible(byID("flash")))
+		tb.do("ask", chromedp.Click(byID("key-revoke")), chromedp.WaitVisible(byID("key-confirm")))
+		tb.shot("key-revoke-confirm")
+		tb.do("revoke", chromedp.Click(byID("key-confirm-yes")), chromedp.WaitVisible(byID("flash")))
 		tb.open("/admin/keys?q=e2e", "key-status")
 		if got := tb.text("key-status"); got != "revoked" {
 			t.Fatalf("status %q after revoke", got)
@@ -312,13 +352,49 @@ func TestConsoleInChromium(t *testing.T) {
 		}
 		tb.shot("errors")
 		tb.do("incident", chromedp.Click(chromedp.CSS(`[data-testid="incident-row"] a`)), chromedp.WaitVisible(byID("incident-detail")))
+		tb.do("acknowledge", chromedp.SendKeys(byID("incident-note"), "vllm-1 is restarting; watching it"),
+			chromedp.Click(byID("incident-acknowledge")))
+		tb.waitNav("acknowledged", `document.readyState === "complete" && document.querySelector('[data-testid="incident-state"]')?.textContent.trim() === "acknowledged"`)
 		tb.shot("incident")
+		tb.do("resolve", chromedp.Click(byID("incident-resolve")))
+		tb.waitNav("resolved", `document.readyState === "complete" && document.querySelector('[data-testid="incident-state"]')?.textContent.trim() === "resolved"`)
+		tb.do("the incident's request", chromedp.Click(byID("request-link")), chromedp.WaitVisible(byID("request-detail")))
+		if got := tb.text("request-upstream"); !strings.Contains(got, "vllm-1") {
+			t.Errorf("request replica %q", got)
+		}
+		tb.shot("request")
+		tb.open("/admin/requests", "requests-table")
+		tb.do("filter 5xx", chromedp.SetValue(byID("requests-class"), "5xx"), chromedp.Click(byID("requests-apply")))
+		tb.waitNav("filtered", `location.search.includes("class=5xx") && document.readyState === "complete" && !!document.querySelector('[data-testid="requests-table"]')`)
+		if run(tb, "only 5xx", chromedp.Evaluate[bool](`[...document.querySelectorAll('[data-testid="request-row"]')].some(r => r.dataset.status !== "504")`)) {
+			t.Error("the 5xx filter shows other statuses")
+		}
+		tb.shot("requests")
+		tb.do("all statuses", chromedp.SetValue(byID("requests-class"), ""), chromedp.Click(byID("requests-apply")))
+		tb.waitNav("unfiltered", `location.search.includes("request_id=") && !location.search.includes("class=5xx") && document.readyState === "complete" && !!document.querySelector('[data-testid="requests-table"]')`)
 		tb.open("/admin/users", "users-table")
 		tb.shot("users")
-		tb.do("user", chromedp.Click(chromedp.CSS(`a[data-testid="user-email"]:not([href="/admin/users/1"])`)), chromedp.WaitVisible(byID("user-profile")))
+		tb.do("search", chromedp.SetValue(byID("users-query"), "ada"), chromedp.Click(byID("users-apply")))
+		tb.waitNav("searched", `location.search.includes("q=ada") && document.readyState === "complete" && document.querySelectorAll('[data-testid="user-row"]').length === 1`)
+		tb.do("user", chromedp.Click(chromedp.CSS(`a[data-testid="user-email"]`)), chromedp.WaitVisible(byID("user-profile")))
+		if got := tb.text("user-detail-name"); got != "Ada Developer" {
+			t.Errorf("user name %q", got)
+		}
 		tb.shot("user")
+		tb.do("ask to disable", chromedp.Click(byID("user-disable")), chromedp.WaitVisible(byID("user-confirm")))
+		tb.shot("user-disable-confirm")
+		tb.do("disable", chromedp.Click(byID("user-confirm-yes")))
+		tb.waitNav("disabled", `document.readyState === "complete" && document.querySelector('[data-testid="user-detail-status"]')?.textContent.trim() === "disabled"`)
+		tb.do("enable", chromedp.Click(byID("user-enable")))
+		tb.waitNav("enabled", `document.readyState === "complete" && document.querySelector('[data-testid="user-detail-status"]')?.textContent.trim() === "active"`)
 		tb.open("/admin/upstreams", "upstreams-table")
+		// Draining the only replica asks first, then takes it out; enabling brings it back.
+		tb.do("drain", chromedp.Click(byID("replica-draining")), chromedp.WaitVisible(byID("upstream-confirm")))
+		tb.do("confirm drain", chromedp.Click(byID("upstream-confirm-yes")))
+		tb.waitNav("drained", `document.readyState === "complete" && document.querySelector('[data-testid="replica-admin"]')?.textContent.trim() === "draining"`)
 		tb.shot("upstreams")
+		tb.do("enable", chromedp.Click(byID("replica-active")))
+		tb.waitNav("enabled", `document.readyState === "complete" && document.querySelector('[data-testid="replica-admin"]')?.textContent.trim() === "active"`)
 		// A phone-sized viewport: the navigation wraps and wide tables scroll inside
 		// their frame instead of widening the page.
 		tb.do("phone", chromedp.EmulateViewport(390, 844))
@@ -328,6 +404,40 @@ func TestConsoleInChromium(t *testing.T) {
 		}
 		tb.shot("keys-phone")
 		tb.do("desktop", chromedp.EmulateViewport(1280, 900))
+	})
+
+	t.Run("usage", func(t *testing.T) {
+		tb.t = t
+		tb.open("/admin/usage?period=24h", "usage-tiles")
+		for _, id := range []string{"usage-chart-requests", "usage-chart-tokens", "usage-chart-latency"} {
+			if !run(tb, "chart "+id, chromedp.Evaluate[bool](`!!document.querySelector('[data-testid="`+id+`"] svg')`)) {
+				t.Errorf("no chart %s", id)
+			}
+		}
+		if n := run(tb, "series", chromedp.Evaluate[int](`document.querySelectorAll('[data-testid="usage-chart-requests"] .legend li').length`)); n != 4 {
+			t.Errorf("requests chart has %d series", n)
+		}
+		tb.shot("usage")
+		// A top key's link narrows the page to that key.
+		tb.do("one key", chromedp.Click(chromedp.CSS(`[data-testid="usage-top-keys-row"] a[data-testid="usage-group-link"]`)))
+		tb.waitNav("key filter", `location.search.includes("key=") && document.readyState === "complete" && !!document.querySelector('[data-testid="usage-key-label"]')`)
+		tb.shot("usage-key")
+	})
+
+	t.Run("audit log", func(t *testing.T) {
+		tb.t = t
+		tb.open("/admin/audit", "audit-table")
+		for _, action := range []string{"login", "key.create", "key.edit", "key.revoke", "cache.clear"} {
+			if !run(tb, "audit "+action, chromedp.Evaluate[bool](`!!document.querySelector('[data-testid="audit-row"][data-action="`+action+`"]')`)) {
+				t.Errorf("no %s in the audit log", action)
+			}
+		}
+		tb.shot("audit")
+		tb.do("filter", chromedp.SetValue(byID("audit-action"), "key."), chromedp.Submit(byID("audit-filter")))
+		tb.waitNav("filtered", `location.search.includes("action=key.") && document.readyState === "complete" && !!document.querySelector('[data-testid="audit-table"]')`)
+		if run(tb, "only key actions", chromedp.Evaluate[bool](`[...document.querySelectorAll('[data-testid="audit-row"]')].some(r => !r.dataset.action.startsWith("key."))`)) {
+			t.Error("the key filter shows other actions")
+		}
 	})
 
 	t.Run("logout", func(t *testing.T) {

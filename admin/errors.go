@@ -2,8 +2,12 @@ package admin
 
 import (
 	"net/http"
+	"net/url"
 	"slices"
+	"strings"
 	"time"
+
+	"github.com/hapa-project/hapa/store"
 )
 
 // errorPeriod is one choice of the patterns chart.
@@ -21,8 +25,12 @@ var errorPeriods = []errorPeriod{
 	{"30d", 30 * 24 * time.Hour, 24 * time.Hour, "last 30 days"},
 }
 
-// recentIncidents is how many incidents the errors page lists.
-const recentIncidents = 25
+// recentIncidents and recentFailed are how many incidents and failed requests the
+// errors page lists.
+const (
+	recentIncidents = 25
+	recentFailed    = 15
+)
 
 func (h *Handler) errorsPage(w http.ResponseWriter, r *http.Request) {
 	p := errorPeriods[1]
@@ -35,7 +43,11 @@ func (h *Handler) errorsPage(w http.ResponseWriter, r *http.Request) {
 	if c := r.URL.Query().Get("class"); slices.Contains(ErrorClasses, c) {
 		class = c
 	}
-	v := ErrorsView{Period: p.Name, PeriodLabel: p.Label, Class: class, Classes: ErrorClasses}
+	state := r.URL.Query().Get("state")
+	if !slices.Contains(IncidentStates, state) {
+		state = ""
+	}
+	v := ErrorsView{Period: p.Name, PeriodLabel: p.Label, Class: class, Classes: ErrorClasses, State: state, States: IncidentStates}
 	for _, ep := range errorPeriods {
 		v.Periods = append(v.Periods, ep.Name)
 	}
@@ -62,10 +74,26 @@ func (h *Handler) errorsPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v.Chart = newBarChart("Incidents, "+p.Label, series, true, chartLayout(p.Step))
-	if v.Recent, err = h.deps.Incidents.Recent(ctx, recentIncidents); err != nil {
+	if v.Recent, err = h.deps.Incidents.Recent(ctx, state, recentIncidents); err != nil {
 		h.fail(w, r, err)
 		return
 	}
+	if v.StateCounts, err = h.db.Incidents().StateCounts(ctx); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	// The failed requests of the class: 4xx and 5xx from the request log.
+	rc := map[string]string{"all": store.RequestsFailed, "4xx": store.Requests4xx, "5xx": store.Requests5xx}[class]
+	failed, err := h.db.RequestLog().List(ctx, store.RequestFilter{Since: since, Class: rc, Limit: recentFailed})
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if v.Failed, err = h.requestRows(ctx, failed); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	v.FailedURL = "/admin/requests?range=" + p.Name + "&class=" + rc
 	h.render(w, r, http.StatusOK, ErrorsPage(c, v))
 }
 
@@ -74,7 +102,8 @@ func (h *Handler) incidentPage(w http.ResponseWriter, r *http.Request) {
 		h.notFound(w, r, "Incident tracking is not connected to the console.")
 		return
 	}
-	inc, err := h.deps.Incidents.ByID(r.Context(), r.PathValue("id"))
+	ctx := r.Context()
+	inc, err := h.deps.Incidents.ByID(ctx, r.PathValue("id"))
 	if isNotFound(err) {
 		h.notFound(w, r, "There is no such incident. Incidents are kept for ERROR_RETENTION_DAYS days.")
 		return
@@ -83,5 +112,62 @@ func (h *Handler) incidentPage(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	h.render(w, r, http.StatusOK, IncidentPage(h.chrome(r, "errors", "Incident "+inc.ID), inc))
+	v := IncidentView{Incident: inc}
+	if inc.RequestID != "" {
+		rows, err := h.db.RequestLog().ByRequestID(ctx, inc.RequestID)
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		if v.Requests, err = h.requestRows(ctx, rows); err != nil {
+			h.fail(w, r, err)
+			return
+		}
+	}
+	c := h.chrome(r, "errors", "Incident "+inc.ID)
+	c.Flash = flashFor(r)
+	h.render(w, r, http.StatusOK, IncidentPage(c, v))
+}
+
+// incidentActions are the workflow form's buttons and their audit actions.
+var incidentActions = map[string]string{
+	store.IncidentAcknowledge: actIncidentAck,
+	store.IncidentResolve:     actIncidentSolve,
+	store.IncidentReopen:      actIncidentReopen,
+	store.IncidentNote:        actIncidentNote,
+}
+
+// incidentWorkflow applies acknowledge, resolve, reopen or a note, with who and when.
+func (h *Handler) incidentWorkflow(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	id := r.PathValue("id")
+	action := r.PostFormValue("action")
+	note := strings.TrimSpace(r.PostFormValue("note"))
+	audit, ok := incidentActions[action]
+	switch {
+	case !ok:
+		h.badRequest(w, r, "Unknown incident action.")
+		return
+	case len(note) > 2000:
+		h.badRequest(w, r, "The note is longer than 2000 characters.")
+		return
+	case action == store.IncidentNote && note == "":
+		http.Redirect(w, r, "/admin/errors/"+url.PathEscape(id), http.StatusSeeOther)
+		return
+	}
+	err := h.db.Incidents().Transition(r.Context(), id, action, sessionFrom(r.Context()).User.Email, note)
+	switch {
+	case isNotFound(err):
+		h.notFound(w, r, "There is no such incident.")
+		return
+	case isConflict(err):
+		h.render(w, r, http.StatusConflict, ErrorPage(h.chrome(r, "errors", "Already done"),
+			ErrorView{Status: http.StatusConflict, Message: "The incident is not in a state that allows this (someone else may have changed it). Reload its page."}))
+		return
+	case err != nil:
+		h.fail(w, r, err)
+		return
+	}
+	h.audit(r, audit, "incident:"+id, note)
+	http.Redirect(w, r, "/admin/errors/"+url.PathEscape(id)+"?done=incident", http.StatusSeeOther)
 }

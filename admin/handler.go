@@ -22,7 +22,8 @@ type Handler struct {
 	now   func() time.Time
 	sleep func(time.Duration)
 
-	limiter  *loginLimiter
+	limiter  *loginLimiter                             // failed logins per address, one minute
+	accounts *loginLimiter                             // failed logins per account and per account and address, 15 minutes
 	verifyPW func(hash, password string) (bool, error) // store.VerifyPassword
 	dummy    func() string                             // an Argon2id hash checked for unknown accounts (equal timing)
 	root     http.Handler
@@ -53,6 +54,7 @@ func New(cfg Config, deps Deps) (*Handler, error) {
 		h.deps.Incidents = storeIncidents{db: deps.DB, now: h.now}
 	}
 	h.limiter = newLoginLimiter(h.cfg.LoginAttempts, time.Minute)
+	h.accounts = newLoginLimiter(h.cfg.LoginAttempts, accountWindow)
 	h.verifyPW = store.VerifyPassword
 	h.dummy = sync.OnceValue(func() string {
 		token, _ := newToken()
@@ -84,18 +86,35 @@ func (h *Handler) routes() http.Handler {
 	mux.Handle("GET /admin/overview/live", h.auth(h.overviewLive))
 	mux.Handle("GET /admin/errors", h.auth(h.errorsPage))
 	mux.Handle("GET /admin/errors/{id}", h.auth(h.incidentPage))
+	mux.Handle("POST /admin/errors/{id}/workflow", h.auth(h.incidentWorkflow))
 	mux.Handle("GET /admin/cache", h.auth(h.cachePage))
 	mux.Handle("GET /admin/cache/clear", h.auth(h.cacheConfirm))
 	mux.Handle("POST /admin/cache/clear", h.auth(h.cacheClear))
 	mux.Handle("GET /admin/keys", h.auth(h.keysPage))
 	mux.Handle("GET /admin/keys/new", h.auth(h.keyNewForm))
 	mux.Handle("POST /admin/keys", h.auth(h.keyCreate))
+	mux.Handle("GET /admin/keys/{id}", h.auth(h.keyPage))
+	mux.Handle("POST /admin/keys/{id}/edit", h.auth(h.keyEdit))
+	mux.Handle("GET /admin/keys/{id}/revoke", h.auth(h.keyConfirm("revoke")))
 	mux.Handle("POST /admin/keys/{id}/revoke", h.auth(h.keyRevoke))
+	mux.Handle("GET /admin/keys/{id}/rotate", h.auth(h.keyConfirm("rotate")))
 	mux.Handle("POST /admin/keys/{id}/rotate", h.auth(h.keyRotate))
 	mux.Handle("GET /admin/users", h.auth(h.usersPage))
 	mux.Handle("GET /admin/users/{id}", h.auth(h.userPage))
+	mux.Handle("GET /admin/users/{id}/disable", h.auth(h.userConfirm("disable")))
+	mux.Handle("POST /admin/users/{id}/disable", h.auth(h.userDisable))
+	mux.Handle("POST /admin/users/{id}/enable", h.auth(h.userEnable))
+	mux.Handle("POST /admin/users/{id}/role", h.auth(h.userRole))
+	mux.Handle("GET /admin/users/{id}/delete", h.auth(h.userConfirm("delete")))
+	mux.Handle("POST /admin/users/{id}/delete", h.auth(h.userDelete))
 	mux.Handle("GET /admin/upstreams", h.auth(h.upstreamsPage))
+	mux.Handle("POST /admin/upstreams/state", h.auth(h.upstreamState))
 	mux.Handle("GET /admin/playground", h.auth(h.playgroundPage))
+	mux.Handle("GET /admin/audit", h.auth(h.auditPage))
+	mux.Handle("GET /admin/usage", h.auth(h.usagePage))
+	mux.Handle("GET /admin/usage.csv", h.auth(h.usageCSV))
+	mux.Handle("GET /admin/requests", h.auth(h.requestsPage))
+	mux.Handle("GET /admin/requests/{id}", h.auth(h.requestPage))
 	mux.Handle("/admin/", h.auth(func(w http.ResponseWriter, r *http.Request) {
 		h.notFound(w, r, "There is no such page.")
 	}))

@@ -46,7 +46,7 @@ func (f fakeUpstreams) Simulated() bool               { return f.sim }
 
 // env is one console over a fresh SQLite database with one admin.
 type env struct {
-	t       *testing.T
+	t       testing.TB
 	db      *store.DB
 	h       *Handler
 	clock   *clock
@@ -95,6 +95,8 @@ type browser struct {
 	e      *env
 	host   string
 	cookie *http.Cookie
+	flash  *http.Cookie // the one-time key cookie (flash.go)
+	ip     string       // the client address; default 192.0.2.10
 }
 
 func (e *env) browser() *browser { return &browser{e: e, host: "console.example"} }
@@ -114,6 +116,9 @@ func (b *browser) do(method, target string, form url.Values, hdr ...string) resp
 	}
 	req := httptest.NewRequest(method, "http://"+b.host+target, body)
 	req.RemoteAddr = "192.0.2.10:5555"
+	if b.ip != "" {
+		req.RemoteAddr = b.ip + ":5555"
+	}
 	if form != nil {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
@@ -124,15 +129,25 @@ func (b *browser) do(method, target string, form url.Values, hdr ...string) resp
 	if b.cookie != nil {
 		req.AddCookie(b.cookie)
 	}
+	if b.flash != nil {
+		req.AddCookie(b.flash)
+	}
 	w := httptest.NewRecorder()
 	b.e.h.ServeHTTP(w, req)
 	res := w.Result()
 	for _, c := range res.Cookies() {
-		if c.Name == cookiePlain || c.Name == cookieSecure {
+		switch c.Name {
+		case cookiePlain, cookieSecure:
 			if c.MaxAge < 0 {
 				b.cookie = nil
 			} else {
 				b.cookie = c
+			}
+		case "hapa_flash", "__Host-hapa_flash":
+			if c.MaxAge < 0 {
+				b.flash = nil
+			} else {
+				b.flash = c
 			}
 		}
 	}
@@ -145,6 +160,15 @@ func (b *browser) do(method, target string, form url.Values, hdr ...string) resp
 }
 
 func (b *browser) get(target string) response { b.e.t.Helper(); return b.do("GET", target, nil) }
+
+// follow GETs the Location of a redirect.
+func (b *browser) follow(r response) response {
+	b.e.t.Helper()
+	if r.StatusCode != http.StatusSeeOther {
+		b.e.t.Fatalf("status %d, want 303\n%s", r.StatusCode, r.Body)
+	}
+	return b.get(r.Header.Get("Location"))
+}
 
 func (b *browser) post(target string, form url.Values, hdr ...string) response {
 	b.e.t.Helper()

@@ -23,8 +23,9 @@ func (h *Handler) keyNewForm(w http.ResponseWriter, r *http.Request) {
 }
 
 // keyCreate creates a key for the owner e-mail (creating a plain user account when
-// there is none) and shows the plaintext once. The response is the page itself, not
-// a redirect, so the key never appears in a URL or a later page.
+// there is none) and redirects to the key's page, which shows the plaintext once
+// (POST-redirect-GET: the plaintext travels in the sealed one-time cookie of flash.go,
+// never in a URL, so a reload neither mints a second key nor shows this one again).
 func (h *Handler) keyCreate(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 	if err := r.ParseForm(); err != nil {
@@ -73,6 +74,11 @@ func (h *Handler) keyCreate(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	if owner.Disabled() {
+		v.Errors = []string{"This account is disabled: enable it on its page first."}
+		h.render(w, r, http.StatusUnprocessableEntity, KeyNewPage(h.chrome(r, "keys", "New API key"), v))
+		return
+	}
 	nk := store.NewKey{UserID: &owner.ID, Name: v.Name, Scopes: store.Scopes(v.Scopes),
 		TokensPerMinute: tpm, TokensPerDay: tpd}
 	if days > 0 {
@@ -85,8 +91,19 @@ func (h *Handler) keyCreate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.log.Info("admin: key created", "key_id", k.ID, "owner", owner.Email, "by", sessionFrom(ctx).User.Email)
-	h.render(w, r, http.StatusCreated, KeyCreatedPage(h.chrome(r, "keys", "Key created"),
-		KeyCreatedView{Plaintext: plain, Key: keyRow(k, h.now())}))
+	h.audit(r, actKeyCreate, keyTarget(k.ID), keySummary(k))
+	h.setKeyFlash(w, r, keyFlash{KeyID: k.ID, Plaintext: plain})
+	http.Redirect(w, r, "/admin/keys/"+itoa(k.ID), http.StatusSeeOther)
+}
+
+// keySummary describes a key's settings for the audit log.
+func keySummary(k store.APIKey) string {
+	exp := "never"
+	if k.ExpiresAt != nil {
+		exp = k.ExpiresAt.UTC().Format(time.DateOnly)
+	}
+	return "prefix " + k.Prefix + ", owner " + k.OwnerEmail + ", name " + strconv.Quote(k.Name) + ", scopes " +
+		strings.Join(k.Scopes, ",") + ", expires " + exp + ", tokens/min " + itoa(k.TokensPerMinute) + ", tokens/day " + itoa(k.TokensPerDay)
 }
 
 // optInt parses an optional bounded integer; empty is 0.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/hapa-project/hapa/store"
 )
@@ -27,23 +28,28 @@ func (h *Handler) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	next := r.PostFormValue("next")
 	view := LoginView{Email: email, Next: next}
 	now := h.now()
-	ipKey, acctKey := "ip:"+clientIP(r), "acct:"+email
+	ip := clientIP(r)
+	ipKey, acctKey, pairKey := "ip:"+ip, "acct:"+email, "pair:"+email+"|"+ip
 
-	if !h.limiter.allowed(now, ipKey, acctKey) {
+	delay, ok := h.loginGate(now, ipKey, acctKey, pairKey)
+	if !ok {
 		h.sleep(h.cfg.LoginDelay)
 		view.Error = "Too many failed attempts. Wait a minute and try again."
 		h.render(w, r, http.StatusTooManyRequests, LoginPage(h.chrome(r, "", "Sign in"), view))
 		return
 	}
+	h.sleep(delay)
 	u, err := h.verify(r, email, password)
 	if err != nil {
-		h.limiter.fail(now, ipKey, acctKey)
+		h.limiter.fail(now, ipKey)
+		h.accounts.fail(now, acctKey, pairKey)
 		h.sleep(h.cfg.LoginDelay)
 		view.Error = loginError
 		h.render(w, r, http.StatusUnauthorized, LoginPage(h.chrome(r, "", "Sign in"), view))
 		return
 	}
-	h.limiter.reset(acctKey)
+	h.accounts.reset(acctKey)
+	h.accounts.reset(pairKey)
 	if old := h.load(r); old != nil { // a fresh token on every login: no session fixation
 		h.endSession(r.Context(), old.ID)
 	}
@@ -54,8 +60,35 @@ func (h *Handler) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	h.sessions().sweep(r.Context())
 	h.log.Info("admin: signed in", "user", u.Email, "ip", clientIP(r))
+	h.auditAs(r, store.AuditEntry{ActorID: u.ID, Actor: u.Email, Action: actLogin, Target: userTarget(u.ID), IP: clientIP(r)})
 	h.setCookie(w, r, token)
 	http.Redirect(w, r, safeNext(next), http.StatusSeeOther)
+}
+
+// loginGate decides whether a login attempt is checked, and after what pause
+// (docs/admin.md, "Security"). An address with LoginAttempts failures in the last
+// minute is refused, whatever the account. An account with LoginAttempts failures in
+// the last 15 minutes is not locked — that would let anyone keep its owner out — but
+// every attempt on it waits a progressive delay first (LoginDelay, doubling with each
+// further failure, at most LoginDelayMax), and an address that already failed on it is
+// refused until the window passes. So the right password from an address that has not
+// failed still gets in, a little later, while an attacker gets one guess per address.
+func (h *Handler) loginGate(now time.Time, ipKey, acctKey, pairKey string) (time.Duration, bool) {
+	if h.limiter.count(now, ipKey) >= h.cfg.LoginAttempts {
+		return 0, false
+	}
+	n := h.accounts.count(now, acctKey)
+	if n < h.cfg.LoginAttempts {
+		return 0, true
+	}
+	if h.accounts.count(now, pairKey) > 0 {
+		return 0, false
+	}
+	delay := h.cfg.LoginDelay
+	for i := h.cfg.LoginAttempts; i < n && delay < h.cfg.LoginDelayMax; i++ {
+		delay *= 2
+	}
+	return min(delay, h.cfg.LoginDelayMax), true
 }
 
 // errBadLogin is any reason a login fails.
@@ -75,7 +108,7 @@ func (h *Handler) verify(r *http.Request, email, password string) (store.User, e
 		_, _ = h.verifyPW(h.dummy(), password)
 		return store.User{}, errBadLogin
 	}
-	if u.Role != store.RoleAdmin || u.PasswordHash == nil {
+	if u.Role != store.RoleAdmin || u.PasswordHash == nil || u.Disabled() {
 		_, _ = h.verifyPW(h.dummy(), password)
 		return store.User{}, errBadLogin
 	}
@@ -90,6 +123,7 @@ func (h *Handler) verify(r *http.Request, email, password string) (store.User, e
 func (h *Handler) logout(w http.ResponseWriter, r *http.Request) {
 	if s := h.load(r); s != nil {
 		h.endSession(r.Context(), s.ID)
+		h.auditAs(r, store.AuditEntry{ActorID: s.User.ID, Actor: s.User.Email, Action: actLogout, Target: userTarget(s.User.ID), IP: clientIP(r)})
 	}
 	h.setCookie(w, r, "")
 	http.Redirect(w, r, "/admin/login", http.StatusSeeOther)

@@ -55,6 +55,7 @@ func (h *Handler) liveView(r *http.Request) LiveView {
 	}
 	v.LatencyP50, v.LatencyP99 = ms(s.LatencyP50), ms(s.LatencyP99)
 	v.TTFTP50, v.TTFTP99 = ms(s.TTFTP50), ms(s.TTFTP99)
+	v.CacheLatency = ms(s.CacheLatency)
 	series, err := h.deps.Usage.Series(ctx, now.Add(-time.Hour), time.Minute)
 	if err != nil {
 		h.log.Warn("admin: usage series", "err", err)

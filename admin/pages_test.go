@@ -28,6 +28,7 @@ func TestEveryPageRenders(t *testing.T) {
 		"/admin/users":      "users-table",
 		"/admin/upstreams":  "upstreams-table",
 		"/admin/playground": "pg-form",
+		"/admin/audit":      "audit-filter",
 	}
 	for path, testid := range pages {
 		t.Run(path, func(t *testing.T) {

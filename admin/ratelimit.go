@@ -5,10 +5,11 @@ import (
 	"time"
 )
 
-// loginLimiter counts failed logins per key (an IP or an e-mail) in a sliding window.
-// It lives in the Handler, so every replica limits on its own; that bounds guessing to
-// attempts × replicas per window, which is still far too slow for Argon2id-protected
-// passwords of any strength.
+// loginLimiter counts failed logins per key (an address, an account, an account from
+// one address) in a sliding window. It lives in the Handler, so every replica limits
+// on its own; that bounds guessing to attempts × replicas per window, which is still
+// far too slow for Argon2id-protected passwords of any strength. How the counts are
+// used is login.go's loginGate.
 type loginLimiter struct {
 	max    int
 	window time.Duration
@@ -46,7 +47,20 @@ func (l *loginLimiter) fail(now time.Time, keys ...string) {
 				delete(l.failures, k)
 			}
 		}
+		for k := range l.failures { // still full: forget arbitrary keys
+			if len(l.failures) <= 10_000 {
+				break
+			}
+			delete(l.failures, k)
+		}
 	}
+}
+
+// count returns how many failures key has in the window at now.
+func (l *loginLimiter) count(now time.Time, key string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.pruneLocked(key, now))
 }
 
 // reset forgets the failures of key (after a successful login of that account).

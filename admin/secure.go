@@ -4,6 +4,8 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"net/http"
+	"net/url"
+	"strings"
 
 	"github.com/a-h/templ"
 )
@@ -17,7 +19,7 @@ func (h *Handler) secure(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		nonce := newNonce()
 		hd := w.Header()
-		hd.Set("Content-Security-Policy", cspFor(nonce))
+		hd.Set("Content-Security-Policy", cspFor(nonce, h.socketOrigin(r)))
 		hd.Set("X-Content-Type-Options", "nosniff")
 		hd.Set("X-Frame-Options", "DENY")
 		hd.Set("Referrer-Policy", "same-origin")
@@ -28,12 +30,44 @@ func (h *Handler) secure(next http.Handler) http.Handler {
 	})
 }
 
-// cspFor is the policy of one response.
-func cspFor(nonce string) string {
+// cspFor is the policy of one response. connect-src names the one socket origin the
+// playground uses (socketOrigin) rather than ws: and wss:, which would let a script
+// injected into the console talk to any host.
+func cspFor(nonce, socket string) string {
 	n := "'nonce-" + nonce + "'"
+	connect := "'self'"
+	if socket != "" {
+		connect += " " + socket
+	}
 	return "default-src 'none'; script-src " + n + " 'self'; style-src 'self' " + n +
-		"; img-src 'self' data:; connect-src 'self' ws: wss:; form-action 'self'" +
+		"; img-src 'self' data:; connect-src " + connect + "; form-action 'self'" +
 		"; frame-ancestors 'none'; base-uri 'none'"
+}
+
+// socketOrigin is the origin of the playground's WebSocket: Config.RealtimeURL's, or
+// ws(s):// and the page's own host; "" when the host is not a plain host[:port] (it
+// is then left out of the header rather than written into it).
+func (h *Handler) socketOrigin(r *http.Request) string {
+	u, err := url.Parse(h.realtimeURL(r))
+	if err != nil || (u.Scheme != "ws" && u.Scheme != "wss") || !plainHost(u.Host) {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host
+}
+
+// plainHost reports whether s is a host name or address with an optional port, with
+// nothing a header could be broken with.
+func plainHost(s string) bool {
+	if s == "" || len(s) > 261 {
+		return false
+	}
+	for _, c := range s {
+		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune(".-:[]", c)
+		if !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // newNonce returns 128 random bits, base64-encoded.

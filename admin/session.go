@@ -31,8 +31,9 @@ const touchEvery = time.Minute
 
 // session is the signed-in admin of a request.
 type session struct {
-	ID   string // SHA-256 hex of the cookie token: what admin_sessions stores
-	User store.User
+	ID    string // SHA-256 hex of the cookie token: what admin_sessions stores
+	User  store.User
+	token string // the cookie token itself (seals the flash cookie, flash.go); never stored
 }
 
 type ctxKey struct{}
@@ -122,7 +123,7 @@ func (h *Handler) load(r *http.Request) *session {
 		return nil
 	}
 	u, err := h.db.Users().ByID(ctx, s.UserID)
-	if err != nil || u.Role != store.RoleAdmin {
+	if err != nil || u.Role != store.RoleAdmin || u.Disabled() {
 		return nil
 	}
 	if now.Sub(s.LastSeenAt) >= touchEvery {
@@ -130,7 +131,7 @@ func (h *Handler) load(r *http.Request) *session {
 			h.log.Warn("admin: touch session", "err", err)
 		}
 	}
-	return &session{ID: id, User: u}
+	return &session{ID: id, User: u, token: c.Value}
 }
 
 // auth lets signed-in admins through and sends everyone else to the login page (htmx

@@ -15,15 +15,30 @@ type storeUsage struct {
 	now func() time.Time
 }
 
+// Summary counts every row of the filter and takes the latency figures from the rows
+// vLLM served (store.LogFilter.Source), so cache hits do not hide the model's
+// latency; the cache hits' mean latency is apart.
 func (u storeUsage) Summary(ctx context.Context, f UsageFilter) (UsageSummary, error) {
-	ts, err := u.db.RequestLog().Stats(ctx, store.LogFilter{Since: f.Since, Until: f.Until, UserID: f.UserID})
+	lf := store.LogFilter{Since: f.Since, Until: f.Until, UserID: f.UserID, KeyID: f.KeyID}
+	all, err := u.db.RequestLog().Stats(ctx, lf)
 	if err != nil {
 		return UsageSummary{}, err
 	}
-	t := ts.Total
-	return UsageSummary{Requests: int64(t.Requests), Errors: int64(t.Errors), Cancelled: int64(t.Cancelled),
-		Cached: int64(t.CacheHits), TokensIn: t.TokensIn, TokensOut: t.TokensOut, LatencyP50: t.P50LatencyMs,
-		LatencyP99: t.P99LatencyMs, TTFTP50: t.P50TTFTMs, TTFTP99: t.P99TTFTMs}, nil
+	lf.Source = "served"
+	served, err := u.db.RequestLog().Stats(ctx, lf)
+	if err != nil {
+		return UsageSummary{}, err
+	}
+	lf.Source = "cache"
+	hits, err := u.db.RequestLog().Stats(ctx, lf)
+	if err != nil {
+		return UsageSummary{}, err
+	}
+	t, s := all.Total, served.Total
+	out := UsageSummary{Requests: int64(t.Requests), Errors: int64(t.Errors), Cancelled: int64(t.Cancelled),
+		Cached: int64(t.CacheHits), TokensIn: t.TokensIn, TokensOut: t.TokensOut, LatencyP50: s.P50LatencyMs,
+		LatencyP99: s.P99LatencyMs, TTFTP50: s.P50TTFTMs, TTFTP99: s.P99TTFTMs, CacheLatency: hits.Total.AvgLatencyMs}
+	return out, nil
 }
 
 func (u storeUsage) Series(ctx context.Context, since time.Time, step time.Duration) ([]Bucket, error) {
@@ -44,18 +59,18 @@ type storeIncidents struct {
 	now func() time.Time
 }
 
-func (s storeIncidents) Recent(ctx context.Context, limit int) ([]Incident, error) {
-	rows, err := s.db.Incidents().Recent(ctx, limit)
+func (s storeIncidents) Recent(ctx context.Context, state string, limit int) ([]Incident, error) {
+	rows, err := s.db.Incidents().List(ctx, store.IncidentFilter{State: state, Limit: limit})
 	out := make([]Incident, 0, len(rows))
 	for _, r := range rows {
-		out = append(out, incidentView(r))
+		out = append(out, incidentWork(r))
 	}
 	return out, err
 }
 
 func (s storeIncidents) ByID(ctx context.Context, id string) (Incident, error) {
-	r, err := s.db.Incidents().Get(ctx, id)
-	return incidentView(r), err
+	w, err := s.db.Incidents().Work(ctx, id)
+	return incidentWork(w), err
 }
 
 func (s storeIncidents) Errors(ctx context.Context, since time.Time, class string) (ErrorCounts, error) {
@@ -94,6 +109,17 @@ func (s storeIncidents) Series(ctx context.Context, since time.Time, step time.D
 		}
 	}
 	return out, nil
+}
+
+// incidentWork is the view of an incident with its workflow.
+func incidentWork(w store.IncidentWork) Incident {
+	in := incidentView(w.Incident)
+	in.Status = w.State()
+	in.AcknowledgedAt, in.AcknowledgedBy, in.ResolvedAt, in.ResolvedBy = w.AcknowledgedAt, w.AcknowledgedBy, w.ResolvedAt, w.ResolvedBy
+	for _, n := range w.Notes {
+		in.Notes = append(in.Notes, IncidentNote{At: n.CreatedAt, Actor: n.Actor, Action: n.Action, Note: n.Note})
+	}
+	return in
 }
 
 func incidentView(r store.Incident) Incident {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -18,24 +19,48 @@ import (
 const usersPerPage = 50
 
 func (h *Handler) usersPage(w http.ResponseWriter, r *http.Request) {
-	page, _ := strconv.Atoi(r.URL.Query().Get("page"))
+	q := r.URL.Query()
+	page, _ := strconv.Atoi(q.Get("page"))
 	page = max(page, 1)
-	users, total, err := h.db.Users().List(r.Context(), usersPerPage, (page-1)*usersPerPage)
+	v := UsersView{Query: strings.TrimSpace(q.Get("q")), Role: q.Get("role"), Status: q.Get("status")}
+	if v.Role != store.RoleUser && v.Role != store.RoleAdmin {
+		v.Role = ""
+	}
+	if v.Status != "active" && v.Status != "disabled" {
+		v.Status = ""
+	}
+	users, total, err := h.db.Users().Search(r.Context(), store.UserFilter{Query: v.Query, Role: v.Role, Status: v.Status,
+		Limit: usersPerPage, Offset: (page - 1) * usersPerPage})
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	v := UsersView{Total: total, Page: page, Pages: max(1, (total+usersPerPage-1)/usersPerPage)}
+	v.Total, v.Page, v.Pages = total, page, max(1, (total+usersPerPage-1)/usersPerPage)
 	for _, u := range users {
-		v.Rows = append(v.Rows, UserRow{ID: u.ID, Email: u.Email, Name: u.Name, Role: u.Role, Created: u.CreatedAt})
+		v.Rows = append(v.Rows, userRow(u))
+	}
+	link := func(p int) string {
+		u := url.Values{"page": {strconv.Itoa(p)}}
+		for k, val := range map[string]string{"q": v.Query, "role": v.Role, "status": v.Status} {
+			if val != "" {
+				u.Set(k, val)
+			}
+		}
+		return "/admin/users?" + u.Encode()
 	}
 	if page > 1 {
-		v.PrevURL = "/admin/users?page=" + strconv.Itoa(page-1)
+		v.PrevURL = link(page - 1)
 	}
 	if page < v.Pages {
-		v.NextURL = "/admin/users?page=" + strconv.Itoa(page+1)
+		v.NextURL = link(page + 1)
 	}
-	h.render(w, r, http.StatusOK, UsersPage(h.chrome(r, "users", "Users"), v))
+	c := h.chrome(r, "users", "Users")
+	c.Flash = flashFor(r)
+	h.render(w, r, http.StatusOK, UsersPage(c, v))
+}
+
+func userRow(u store.User) UserRow {
+	return UserRow{ID: u.ID, Email: u.Email, Name: u.Name, Role: u.Role, Created: u.CreatedAt, Disabled: u.DisabledAt}
 }
 
 func (h *Handler) userPage(w http.ResponseWriter, r *http.Request) {
@@ -54,7 +79,7 @@ func (h *Handler) userPage(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	v := UserView{User: UserRow{ID: u.ID, Email: u.Email, Name: u.Name, Role: u.Role, Created: u.CreatedAt}}
+	v := UserView{User: userRow(u), Self: sessionFrom(ctx).User.ID == u.ID}
 	st, err := h.db.Settings().Get(ctx, id)
 	if err != nil {
 		h.fail(w, r, err)
@@ -74,6 +99,7 @@ func (h *Handler) userPage(w http.ResponseWriter, r *http.Request) {
 	for _, k := range keys {
 		v.Keys = append(v.Keys, keyRow(k, now))
 	}
+	h.freshLastUsed(ctx, v.Keys)
 	if h.deps.Usage != nil {
 		for _, p := range []struct {
 			label string
@@ -89,7 +115,17 @@ func (h *Handler) userPage(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	v.UsageConnected = h.deps.Usage != nil
-	h.render(w, r, http.StatusOK, UserPage(h.chrome(r, "users", u.Email), v))
+	entries, err := h.db.AuditLog().List(ctx, store.AuditFilter{Target: userTarget(u.ID), Limit: 20})
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	for _, e := range entries {
+		v.Audit = append(v.Audit, auditRow(e))
+	}
+	c := h.chrome(r, "users", u.Email)
+	c.Flash = flashFor(r)
+	h.render(w, r, http.StatusOK, UserPage(c, v))
 }
 
 // profileFields flattens a stored profile (a JSON object) into sorted name/value

@@ -126,6 +126,8 @@ func (t *Tokens) Parse(token, wantType string) (*Claims, error) {
 		return nil, fmt.Errorf("%w: no user_id", ErrBadToken)
 	case t.denied.has(c.ID) || t.denied.has(c.SessionID):
 		return nil, fmt.Errorf("%w: logged out", ErrBadToken)
+	case t.denied.userDenied(c.UserID, c.IssuedAt):
+		return nil, fmt.Errorf("%w: the account was disabled or deleted", ErrBadToken)
 	}
 	return &c, nil
 }
@@ -147,12 +149,19 @@ func (t *Tokens) Revoke(ctx context.Context, c *Claims) error {
 			return err
 		}
 	}
-	t.denied.add(id, exp)
+	t.Deny(id, exp)
 	if t.OnRevoke != nil {
 		t.OnRevoke(id, exp)
 	}
 	return nil
 }
 
-// Deny applies a revocation recorded elsewhere (another replica's event, the table).
-func (t *Tokens) Deny(id string, exp time.Time) { t.denied.add(id, exp) }
+// Deny applies a revocation recorded elsewhere (another replica's event, the table):
+// a token or session id, or a user's tokens (RevokeUser).
+func (t *Tokens) Deny(id string, exp time.Time) {
+	if uid, at, ok := parseUserDenial(id); ok {
+		t.denied.addUser(uid, at, exp)
+		return
+	}
+	t.denied.add(id, exp)
+}

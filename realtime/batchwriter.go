@@ -39,6 +39,7 @@ type batchWriter[T any] struct {
 	queueN atomic.Int64  // len(queue), for stats
 
 	pending []T // owned by the run/flush goroutine
+	tried   int // pending[:tried] were in a write that failed: they may be stored already
 	backoff time.Duration
 	retryAt time.Time
 
@@ -50,6 +51,14 @@ type batchWriter[T any] struct {
 // batchStore writes rows of type T in batches.
 type batchStore[T any] interface {
 	InsertBatch(ctx context.Context, rows []T) error
+}
+
+// retryStore is a batchStore that can write again rows a failed write may have stored
+// after all — its connection lost while committing — without storing them twice.
+// The writer uses it for every row that was tried before and for the spool; a store
+// without it gets InsertBatch (at least once).
+type retryStore[T any] interface {
+	InsertRetry(ctx context.Context, rows []T) error
 }
 
 // batchConfig sizes a batchWriter (EngineConfig's Log* fields for the request log).
@@ -161,7 +170,7 @@ func (w *batchWriter[T]) toSpool() {
 		return // full: the memory buffer keeps them (and drops the oldest past its bound)
 	}
 	clear(w.pending)
-	w.pending = w.pending[:0]
+	w.pending, w.tried = w.pending[:0], 0
 	w.pendingN.Store(0)
 }
 
@@ -183,7 +192,7 @@ func (w *batchWriter[T]) replay(ctx context.Context) {
 		}
 		wctx, cancel := context.WithTimeout(ctx, writeTimeout)
 		defer cancel()
-		return w.store.InsertBatch(wctx, rows)
+		return w.insert(wctx, rows, true)
 	})
 	w.written.Add(int64(n))
 	if err != nil {
@@ -201,6 +210,7 @@ func (w *batchWriter[T]) add(row T) {
 	if over := len(w.pending) - w.cfg.RetryRows; over > 0 {
 		n := min(max(over, w.cfg.Batch), len(w.pending))
 		w.pending = append(w.pending[:0], w.pending[n:]...)
+		w.tried = max(w.tried-n, 0)
 		w.drop(n, "database unavailable, retry buffer full")
 	}
 	w.pendingN.Store(int64(len(w.pending)))
@@ -214,10 +224,15 @@ func (w *batchWriter[T]) write(ctx context.Context, force bool) error {
 	}
 	for len(w.pending) > 0 {
 		n := min(len(w.pending), w.cfg.Batch)
+		retry := w.tried > 0
+		if retry {
+			n = min(n, w.tried) // rows tried before go on their own
+		}
 		wctx, cancel := context.WithTimeout(ctx, writeTimeout)
-		err := w.store.InsertBatch(wctx, w.pending[:n:n])
+		err := w.insert(wctx, w.pending[:n:n], retry)
 		cancel()
 		if err != nil {
+			w.tried = max(w.tried, n)
 			w.backoff = min(max(2*w.backoff, w.cfg.FlushInterval), w.cfg.RetryMax)
 			w.retryAt = time.Now().Add(w.backoff)
 			w.log.Warn("realtime: "+w.what+" not written; kept for retry", "rows", len(w.pending),
@@ -227,9 +242,18 @@ func (w *batchWriter[T]) write(ctx context.Context, force bool) error {
 		w.backoff, w.retryAt = 0, time.Time{}
 		w.written.Add(int64(n))
 		w.pending = append(w.pending[:0], w.pending[n:]...)
+		w.tried = max(w.tried-n, 0)
 		w.pendingN.Store(int64(len(w.pending)))
 	}
 	return nil
+}
+
+// insert writes rows; retry says they may be stored already.
+func (w *batchWriter[T]) insert(ctx context.Context, rows []T, retry bool) error {
+	if rs, ok := w.store.(retryStore[T]); ok && retry {
+		return rs.InsertRetry(ctx, rows)
+	}
+	return w.store.InsertBatch(ctx, rows)
 }
 
 // flush writes every queued and pending row, retrying until ctx ends; what is left
@@ -253,7 +277,7 @@ func (w *batchWriter[T]) flush(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			w.drop(len(w.pending), "shutdown deadline")
-			w.pending = nil
+			w.pending, w.tried = nil, 0
 			w.pendingN.Store(0)
 			return
 		case <-time.After(w.backoff):

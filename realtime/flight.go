@@ -58,6 +58,7 @@ type flight struct {
 	ended   chan struct{} // closed at the end when endWait is set (All)
 	endWait bool
 	end     *flightEnd // nil while running
+	replica string     // the vLLM replica serving the flight, once its stream opened
 
 	// Token accounting (usage.go), under mu.
 	marks         []tokenMark // completion tokens read by buffer length

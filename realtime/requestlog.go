@@ -46,6 +46,11 @@ func (e *Engine) account(s *Stream, ev Event) {
 	}
 	row.TTFTMs = float64(ttft) / float64(time.Millisecond)
 	row.LatencyMs = float64(latency) / float64(time.Millisecond)
+	if f := s.src; f != nil && !s.info.Cached {
+		f.mu.Lock()
+		row.Upstream = f.replica
+		f.mu.Unlock()
+	}
 	if s.res != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), settleTimeout)
 		s.res.Settle(ctx, s.upstream.TotalTokens)

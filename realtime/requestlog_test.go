@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -41,6 +42,11 @@ func TestRequestLogOneRowPerRequest(t *testing.T) {
 		}
 		if r.Cached {
 			cached++
+		}
+		// Every row that read the flight names the replica that served it; a cache
+		// hit names none.
+		if (r.Upstream == "") != r.Cached || (r.Upstream != "" && !strings.HasPrefix(r.Upstream, "http://127.0.0.1:")) {
+			t.Fatalf("row of %q names replica %q (cached %v)", r.RequestID, r.Upstream, r.Cached)
 		}
 		if r.Coalesced {
 			coalesced++

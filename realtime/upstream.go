@@ -43,7 +43,7 @@ func (f *flight) step() {
 		}
 		f.up = &upstreamRead{s: s}
 		f.mu.Lock()
-		f.sent = true
+		f.sent, f.replica = true, s.Replica()
 		f.mu.Unlock()
 		return
 	}

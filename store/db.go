@@ -34,7 +34,8 @@ type DB struct {
 	migrations fs.FS
 	now        func() time.Time
 	logMu      sync.Mutex
-	logInsert  *sql.Stmt // the request log's full-batch INSERT, prepared on first use
+	logInsert  *sql.Stmt   // the request log's full-batch INSERT, prepared on first use
+	usageStmts []*sql.Stmt // the usage rollups' one-row upserts (usage_rollup.go), prepared on first use
 }
 
 // Option adjusts Open.
@@ -111,9 +112,11 @@ func Open(ctx context.Context, rawURL string, opts ...Option) (*DB, error) {
 // sqlitePragmas is appended to every SQLite DSN: WAL for concurrent readers,
 // foreign keys on, a busy timeout so writers queue instead of failing,
 // IMMEDIATE transactions so a read-then-write transaction cannot deadlock,
-// and a fixed, sortable UTC text format for timestamps.
+// temporary files in memory (the statement journal of the usage rollups' upserts
+// and the sorts of GROUP BY: a batch of the request log with 100 rollup rows went
+// from 51 to 38 µs per row), and a fixed, sortable UTC text format for timestamps.
 const sqlitePragmas = "_pragma=busy_timeout(5000)&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)" +
-	"&_time_format=sqlite&_timezone=UTC&_txlock=immediate"
+	"&_pragma=temp_store(MEMORY)&_time_format=sqlite&_timezone=UTC&_txlock=immediate"
 
 func openSQLite(rawURL string, maxOpen int) (*sqlx.DB, string, error) {
 	rest := strings.TrimPrefix(strings.TrimPrefix(rawURL, "sqlite:"), "//")
@@ -166,10 +169,18 @@ func openPostgres(rawURL string, maxOpen int) (*sqlx.DB, string, error) {
 		return nil, "", fmt.Errorf("store: parse postgres URL: %w", errors.Unwrap(err))
 	}
 	where := u.Host
-	if q := u.Query(); q.Get("timezone") == "" {
+	q := u.Query()
+	if q.Get("timezone") == "" {
 		q.Set("timezone", "UTC")
-		u.RawQuery = q.Encode()
 	}
+	if q.Get("binary_parameters") == "" {
+		// Parse, Bind, Execute and Sync in one message: a query with parameters is one
+		// round trip instead of two, and no pooler in transaction mode can hand its
+		// Execute to another server connection between them (docs/operations.md,
+		// "PostgreSQL through PgBouncer").
+		q.Set("binary_parameters", "yes")
+	}
+	u.RawQuery = q.Encode()
 	conn, err := newPGConnector(u.String())
 	if err != nil {
 		return nil, "", fmt.Errorf("store: open postgres %s: %w", where, err)
@@ -202,6 +213,10 @@ func (db *DB) Close() error {
 		_ = db.logInsert.Close()
 		db.logInsert = nil
 	}
+	for _, st := range db.usageStmts {
+		_ = st.Close()
+	}
+	db.usageStmts = nil
 	db.logMu.Unlock()
 	return db.x.Close()
 }
@@ -235,3 +250,13 @@ func tsPtr(t *time.Time) *time.Time {
 
 // nowUTC is the DB clock, normalised for storage.
 func (db *DB) nowUTC() time.Time { return ts(db.now()) }
+
+// Analyze refreshes the PostgreSQL planner's statistics (ANALYZE), as autovacuum does
+// after a large load; on SQLite it does nothing, and the planner works without them.
+func (db *DB) Analyze(ctx context.Context) error {
+	if db.dialect != Postgres {
+		return nil
+	}
+	_, err := db.x.ExecContext(ctx, `ANALYZE`)
+	return wrap("analyze", err)
+}

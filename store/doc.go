@@ -10,9 +10,13 @@
 //
 // Tables (migrations/<dialect>/NNNN_name.sql): users, user_settings, api_keys,
 // admin_sessions (0001); request_log, incidents (0002); history_sessions,
-// history_entries (0003). Each has one file here with a small typed accessor
+// history_entries (0003); revoked_tokens (0004); client_errors (0005);
+// admin_audit (0006); incident_notes (0008); the usage rollups usage_hourly,
+// usage_hourly_keys and usage_daily_keys (0009, kept by RequestLog.InsertBatch);
+// upstream_states (0011). Each has one file here with a small typed accessor
 // reached from *DB: Users, Settings, APIKeys, AdminSessions, RequestLog,
-// Incidents, History.
+// Incidents, History, RevokedTokens, ClientErrors, AuditLog, Usage,
+// UpstreamStates.
 //
 // Invariants:
 //   - The two migration folders hold the same file names (a test checks). A file,

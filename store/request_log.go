@@ -32,6 +32,9 @@ type RequestLogRow struct {
 	Coalesced   bool    `db:"coalesced"`
 	Status      int     `db:"status"`
 	ErrorCode   string  `db:"error_code"`
+	// Upstream is the base URL of the vLLM replica that served the generation; "" for
+	// a cache hit or a request that reached none.
+	Upstream string `db:"upstream"`
 
 	// QuotaSettled marks a row whose tokens were charged to the key's quota when the
 	// request ended (not stored).
@@ -45,16 +48,17 @@ type RequestLog struct{ db *DB }
 func (db *DB) RequestLog() *RequestLog { return &RequestLog{db: db} }
 
 const requestLogColumns = `created_at, request_id, key_id, user_id, route, kind, adapter, tokens_in, tokens_out,
-	upstream_tokens_in, upstream_tokens_out, ttft_ms, latency_ms, cached, coalesced, status, error_code`
+	upstream_tokens_in, upstream_tokens_out, ttft_ms, latency_ms, cached, coalesced, status, error_code, upstream`
 
 // requestLogParams is the number of columns an inserted row binds.
-const requestLogParams = 17
+const requestLogParams = 18
 
 // logBatch rows per INSERT statement (requestLogParams parameters each): the engine's
 // batch, so a busy gateway's batches are one prepared statement each.
 const logBatch = 256
 
-// InsertBatch writes rows in one transaction with multi-row INSERTs. A zero
+// InsertBatch writes rows in one transaction with multi-row INSERTs, and adds them to
+// the hourly usage rollups (usage_rollup.go) in the same transaction. A zero
 // CreatedAt means now. On SQLite a full INSERT of logBatch rows is prepared once per
 // DB (the SQL is not parsed again for every batch); a shorter rest, and every batch on
 // PostgreSQL, is sent as text. PostgreSQL gets no statement prepared across
@@ -65,6 +69,10 @@ func (s *RequestLog) InsertBatch(ctx context.Context, rows []RequestLogRow) erro
 	if len(rows) == 0 {
 		return nil
 	}
+	usage, err := s.usageUpserts(ctx)
+	if err != nil {
+		return wrap("insert request log", err)
+	}
 	var full *sql.Stmt
 	if len(rows) >= logBatch && s.db.dialect == SQLite {
 		var err error // prepared before the transaction: on a one-connection pool
@@ -74,7 +82,7 @@ func (s *RequestLog) InsertBatch(ctx context.Context, rows []RequestLogRow) erro
 		}
 	}
 	now := s.db.nowUTC()
-	err := s.db.inTx(ctx, func(tx *sqlx.Tx) error {
+	err = s.db.inTx(ctx, func(tx *sqlx.Tx) error {
 		args := make([]any, 0, requestLogParams*min(len(rows), logBatch))
 		for start := 0; start < len(rows); start += logBatch {
 			chunk := rows[start:min(start+logBatch, len(rows))]
@@ -85,7 +93,7 @@ func (s *RequestLog) InsertBatch(ctx context.Context, rows []RequestLogRow) erro
 					at = ts(r.CreatedAt)
 				}
 				args = append(args, at, r.RequestID, r.KeyID, r.UserID, r.Route, r.Kind, r.Adapter, r.TokensIn,
-					r.TokensOut, r.UpstreamIn, r.UpstreamOut, r.TTFTMs, r.LatencyMs, r.Cached, r.Coalesced, r.Status, r.ErrorCode)
+					r.TokensOut, r.UpstreamIn, r.UpstreamOut, r.TTFTMs, r.LatencyMs, r.Cached, r.Coalesced, r.Status, r.ErrorCode, r.Upstream)
 			}
 			var err error
 			if full != nil && len(chunk) == logBatch {
@@ -97,7 +105,12 @@ func (s *RequestLog) InsertBatch(ctx context.Context, rows []RequestLogRow) erro
 				return err
 			}
 		}
-		return nil
+		return s.rollup(ctx, tx, usage, rows, func(r RequestLogRow) int64 {
+			if r.CreatedAt.IsZero() {
+				return now.Unix() / 3600
+			}
+			return r.CreatedAt.Unix() / 3600
+		})
 	})
 	return wrap("insert request log", err)
 }
@@ -155,12 +168,81 @@ func (s *RequestLog) Count(ctx context.Context, since time.Time) (int, error) {
 	return n, wrap("count request log", s.db.x.GetContext(ctx, &n, q, ts(since)))
 }
 
-// DeleteOlderThan removes rows created before t and returns how many.
+// DeleteOlderThan removes rows created before t and returns how many, and the usage
+// rollups' hours and days that ended before t (the hour and day t falls in stay whole).
 func (s *RequestLog) DeleteOlderThan(ctx context.Context, t time.Time) (int64, error) {
 	res, err := s.db.x.ExecContext(ctx, s.db.x.Rebind(`DELETE FROM request_log WHERE created_at < ?`), ts(t))
 	if err != nil {
 		return 0, wrap("prune request log", err)
 	}
+	for _, p := range []struct {
+		table string
+		cut   int64
+	}{{"usage_hourly WHERE hour", t.Unix() / 3600}, {"usage_hourly_keys WHERE hour", t.Unix() / 3600}, {"usage_daily_keys WHERE day", t.Unix() / 86400}} {
+		if _, err := s.db.x.ExecContext(ctx, s.db.x.Rebind(`DELETE FROM `+p.table+` < ?`), p.cut); err != nil {
+			return 0, wrap("prune usage", err)
+		}
+	}
 	n, err := res.RowsAffected()
 	return n, wrap("prune request log", err)
+}
+
+// InsertMissing writes the rows that are not stored yet and returns them: a row counts
+// as stored when one with its request id, route and creation time exists. The request
+// log's writer uses it for rows a failed write may have committed after all (its
+// connection lost during COMMIT) and for the spool, so a retry stores no row twice
+// (docs/operations.md, "Failure modes"). Rows without a request id are always written.
+func (s *RequestLog) InsertMissing(ctx context.Context, rows []RequestLogRow) ([]RequestLogRow, error) {
+	if len(rows) == 0 {
+		return nil, nil
+	}
+	type ident struct {
+		id, route string
+		at        int64
+	}
+	var ids []any
+	lo, hi := time.Time{}, time.Time{}
+	for _, r := range rows {
+		if r.RequestID == "" || r.CreatedAt.IsZero() {
+			continue
+		}
+		at := ts(r.CreatedAt)
+		if lo.IsZero() || at.Before(lo) {
+			lo = at
+		}
+		if at.After(hi) {
+			hi = at
+		}
+		ids = append(ids, r.RequestID)
+	}
+	have := map[ident]bool{}
+	for start := 0; start < len(ids); start += 500 {
+		chunk := ids[start:min(start+500, len(ids))]
+		q := `SELECT request_id, route, created_at FROM request_log WHERE created_at >= ? AND created_at <= ? AND request_id IN (?` +
+			strings.Repeat(", ?", len(chunk)-1) + `)`
+		var found []struct {
+			RequestID string    `db:"request_id"`
+			Route     string    `db:"route"`
+			CreatedAt time.Time `db:"created_at"`
+		}
+		if err := s.db.x.SelectContext(ctx, &found, s.db.x.Rebind(q), append([]any{lo, hi}, chunk...)...); err != nil {
+			return nil, wrap("request log retry", err)
+		}
+		for _, f := range found {
+			have[ident{f.RequestID, f.Route, ts(f.CreatedAt).UnixMilli()}] = true
+		}
+	}
+	missing := rows[:0:0]
+	for _, r := range rows {
+		if r.RequestID == "" || r.CreatedAt.IsZero() || !have[ident{r.RequestID, r.Route, ts(r.CreatedAt).UnixMilli()}] {
+			missing = append(missing, r)
+		}
+	}
+	return missing, s.InsertBatch(ctx, missing)
+}
+
+// InsertRetry is InsertMissing for the request log's writer.
+func (s *RequestLog) InsertRetry(ctx context.Context, rows []RequestLogRow) error {
+	_, err := s.InsertMissing(ctx, rows)
+	return err
 }

@@ -65,12 +65,16 @@ type TrafficSummary struct {
 }
 
 // LogFilter selects request-log rows: created at or after Since and, when set, before
-// Until, of one adapter and of one user.
+// Until, of one adapter, one user and one key.
 type LogFilter struct {
 	Since   time.Time
 	Until   time.Time // zero: no end
 	Adapter string    // "": every adapter
 	UserID  int64     // 0: every user
+	KeyID   int64     // 0: every key
+	// Source keeps only the requests vLLM served ("served": not cache hits, not
+	// cancels — the latency users feel from the model) or the cache hits ("cache").
+	Source string
 }
 
 // where is the filter's WHERE clause (without the keyword) and its arguments.
@@ -84,6 +88,15 @@ func (f LogFilter) where() (string, []any) {
 	}
 	if f.UserID != 0 {
 		w, args = append(w, `user_id = ?`), append(args, f.UserID)
+	}
+	if f.KeyID != 0 {
+		w, args = append(w, `key_id = ?`), append(args, f.KeyID)
+	}
+	switch f.Source {
+	case "served":
+		w, args = append(w, `cached = ? AND NOT (`+sqlCancelled+`)`), append(args, false)
+	case "cache":
+		w, args = append(w, `cached = ?`), append(args, true)
 	}
 	return strings.Join(w, ` AND `), args
 }

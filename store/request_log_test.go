@@ -110,3 +110,35 @@ func BenchmarkRequestLogInsertBatch(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*len(rows)), "µs/row")
 }
+
+// BenchmarkRequestLogInsertMixed is BenchmarkRequestLogInsertBatch with the variety of
+// real traffic inside one batch: 40 keys of 20 users, 4 adapters and 5 routes within
+// one hour, so the usage rollups (usage_rollup.go) upsert many rows per batch.
+func BenchmarkRequestLogInsertMixed(b *testing.B) {
+	db, err := Open(context.Background(), "sqlite:///"+b.TempDir()+"/bench.db")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Migrate(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	rl := db.RequestLog()
+	adapters := []string{"completion", "prompt", "explain", "test"}
+	routes := []string{"WS completion", "POST /api/v1/code/complete", "POST /api/v1/code/generate", "POST /v1/chat/completions", "WS generation"}
+	rows := make([]RequestLogRow, 256)
+	now := time.Now()
+	for i := range rows {
+		key, user := int64(i%40+1), int64(i%20+1)
+		rows[i] = RequestLogRow{CreatedAt: now, RequestID: "req_c3c1ad5db68fac81", KeyID: &key, UserID: &user,
+			Route: routes[i%5], Kind: "generation", Adapter: adapters[i%4], TokensIn: 120, TokensOut: 16,
+			TTFTMs: float64(20 + i), LatencyMs: float64(100 + 7*i), Status: 200, Cached: i%3 == 0}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := rl.InsertBatch(context.Background(), rows); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*len(rows)), "µs/row")
+}

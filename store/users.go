@@ -21,6 +21,9 @@ type User struct {
 	Role         string    `db:"role" json:"role"`
 	CreatedAt    time.Time `db:"created_at" json:"created_at"`
 	UpdatedAt    time.Time `db:"updated_at" json:"updated_at"`
+	// DisabledAt is when an admin disabled the account (nil: enabled): it cannot log
+	// in, and its keys were revoked then.
+	DisabledAt *time.Time `db:"disabled_at" json:"disabled_at,omitempty"`
 }
 
 // Users is the accessor of the users table.
@@ -29,7 +32,7 @@ type Users struct{ db *DB }
 // Users returns the users accessor.
 func (db *DB) Users() *Users { return &Users{db: db} }
 
-const userColumns = `id, email, name, password_hash, role, created_at, updated_at`
+const userColumns = `id, email, name, password_hash, role, created_at, updated_at, disabled_at`
 
 // normEmail is how e-mails are stored and looked up: trimmed, lower-case.
 func normEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }

@@ -41,6 +41,9 @@ type PoolConfig struct {
 	OnCircuit  func(replica string, state CircuitState) // on breaker transitions
 	OnFailover func(from string, err error)             // before trying another replica
 	OnPanic    func(replica string)                     // a request routed by panic routing
+	// OnDone is called when a request's stream ends, with its time to first token (0
+	// without one) and to its end, both from the start of the request, and its outcome.
+	OnDone func(replica string, ttft, total time.Duration, outcome string)
 
 	Now func() time.Time // clock for the breaker; nil means time.Now
 }
@@ -177,7 +180,7 @@ func (p *Pool) panicPick() *replica {
 	var least *replica
 	for _, r := range p.replicas {
 		r.mu.Lock()
-		ok := r.healthy
+		ok := r.healthy && r.activeLocked()
 		r.mu.Unlock()
 		if ok && (least == nil || r.inFlight.Load() < least.inFlight.Load()) {
 			least = r
@@ -200,7 +203,7 @@ func (p *Pool) try(ctx context.Context, r *replica, req Request) (*Stream, error
 		r.finish(p, err, false)
 		return nil, err
 	}
-	s.onEnd = func(err error, gotToken bool) { r.finish(p, err, gotToken) }
+	s.onEnd = func(err error, gotToken bool) { r.finish(p, err, gotToken); p.observe(r, s, err, gotToken) }
 	if s.Next() {
 		s.held = true
 		return s, nil
@@ -216,7 +219,7 @@ func (p *Pool) Healthy() bool {
 	now := p.now()
 	for _, r := range p.replicas {
 		r.mu.Lock()
-		ok := r.healthy && (r.circuit != CircuitOpen || now.Sub(r.openedAt) >= p.cfg.OpenDuration)
+		ok := r.healthy && r.activeLocked() && (r.circuit != CircuitOpen || now.Sub(r.openedAt) >= p.cfg.OpenDuration)
 		r.mu.Unlock()
 		if ok {
 			return true

@@ -34,6 +34,12 @@ func (p *Pool) Probe(ctx context.Context) {
 }
 
 func (p *Pool) probe(ctx context.Context, r *replica) {
+	r.mu.Lock()
+	disabled := r.admin == AdminDisabled
+	r.mu.Unlock()
+	if disabled { // an operator took it out: its health is not news
+		return
+	}
 	err := r.client.Health(ctx)
 	var models []Model
 	if err == nil {

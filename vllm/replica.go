@@ -42,6 +42,7 @@ type ReplicaState struct {
 	ConsecutiveFailures int
 	Requests            int64
 	Failures            int64
+	Admin               AdminState // what an operator asked (admin.go)
 }
 
 // replica is one vLLM server and its breaker.
@@ -64,12 +65,13 @@ type replica struct {
 	lastErrAt   time.Time
 	models      []string
 	adapters    []string
+	admin       AdminState // "" is active
 }
 
 // available reports whether r may take a request now; it moves open → half-open once
 // the open period has passed. Call with r.mu held.
 func (r *replica) availableLocked(p *Pool, now time.Time) bool {
-	if !r.healthy {
+	if !r.healthy || !r.activeLocked() {
 		return false
 	}
 	if r.circuit == CircuitOpen && now.Sub(r.openedAt) >= p.cfg.OpenDuration {
@@ -163,10 +165,17 @@ func retryable(err error) bool {
 	return false
 }
 
+// activeLocked reports whether an operator lets r take requests. Call with r.mu held.
+func (r *replica) activeLocked() bool { return r.admin == "" || r.admin == AdminActive }
+
 func (r *replica) state() ReplicaState {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return ReplicaState{
+	admin := r.admin
+	if admin == "" {
+		admin = AdminActive
+	}
+	return ReplicaState{Admin: admin,
 		URL: r.url, Healthy: r.healthy, Circuit: r.circuit, InFlight: int(r.inFlight.Load()),
 		Adapters: append([]string(nil), r.adapters...), Models: append([]string(nil), r.models...),
 		LastError: r.lastErr, LastErrorAt: r.lastErrAt, ConsecutiveFailures: r.consecutive,

@@ -123,6 +123,11 @@ func apiOps() []apiOp {
 	entry := store.HistoryEntry{EntryID: "entry_9ab3", SessionID: "sess_5f1c2a", UserID: 7, ConversationType: "question",
 		Content: "How do I sort a list of tuples by the second item?", Language: "python"}
 	chatMsg := chatMessageOut{Role: "assistant", Content: "def reverse(s):\n    return s[::-1]"}
+	usageFig := usageFigures{Requests: 120, Errors: 3, ClientErrors: 2, ServerErrors: 1, Cancelled: 4, CacheHits: 30, TokensIn: 9000, TokensOut: 4200,
+		UpstreamTokensIn: 7000, UpstreamTokensOut: 3300, CacheTokensIn: 2000, CacheTokensOut: 900, Served: 116,
+		LatencyMs: &usageTiming{P50: 180, P99: 920, Avg: 240}, TTFTMs: &usageTiming{P50: 45, P99: 210, Avg: 60}}
+	usageEx := usageResponse{Period: "7d", Step: "day", Since: "2026-11-30T00:00:00Z", Until: "2026-12-07T00:00:00Z", Filter: usageFilter{KeyID: 12},
+		Totals: usageFig, Series: []usageBucket{{Start: "2026-12-06T00:00:00Z", usageFigures: usageFig}}}
 	cmplID := "cmpl-AQGa6Hq1ngcCBnB5dGhvbgxhdXRvY29tcGxldGWHVj8dGnl4pdW8tU4JnKU"
 	chatOut := openAIObject{ID: "chatcmpl-5d1f0b2c", Object: "chat.completion", Created: 1764616121, Model: "hapa-generate",
 		Choices: []openAIChoice{{Message: &chatMsg, FinishReason: str("stop")}},
@@ -227,6 +232,21 @@ func apiOps() []apiOp {
 			resp: generateKeyResponse{}, respEx: generateKeyResponse{APIKey: "hapa_3f9c0d6e5b4a39281706f5e4d3c2b1a0", UserID: "dev@example.com",
 				Permissions: []string{"code_generation", "code_completion"}, ExpiresInDays: 90, Message: "API key issued"}},
 
+		{method: "GET", path: "/api/v1/usage", tag: "usage", summary: "The caller's own usage: totals and series over 24h, 7d or 30d",
+			description: "The API key's usage, or for an access token its user's, from the hourly rollups: requests, tokens (charged upstream and served from the cache), failures, cancels, latency and TTFT percentiles, per hour or day.",
+			auth:        anyKey, group: "default", errs: []int{403, 422},
+			query: []queryParam{{"period", "24h, 7d (default) or 30d", `{"type":"string","enum":["24h","7d","30d"],"default":"7d"}`, "7d"},
+				{"step", "hour or day (default: hour for 24h, else day)", `{"type":"string","enum":["hour","day"]}`, "day"}},
+			resp: usageResponse{}, respEx: usageEx},
+		{method: "GET", path: "/api/v1/admin/usage", tag: "operations", summary: "Anyone's usage: filters, breakdowns by adapter and route, top keys and users",
+			auth: anyKey, scope: ScopeAdmin, group: "ops", errs: []int{422},
+			query: []queryParam{{"period", "24h, 7d (default) or 30d", `{"type":"string","enum":["24h","7d","30d"],"default":"7d"}`, "30d"},
+				{"step", "hour or day", `{"type":"string","enum":["hour","day"]}`, "day"},
+				{"key_id", "only this API key", `{"type":"integer","minimum":1}`, 12},
+				{"user_id", "only this user", `{"type":"integer","minimum":1}`, 7},
+				{"adapter", "only this adapter", `{"type":"string"}`, "autocomplete"},
+				{"route", "only this route pattern", `{"type":"string"}`, "POST /api/v1/code/complete"}},
+			resp: usageResponse{}, respEx: usageEx},
 		{method: "GET", path: "/api/v1/errors/dashboard", tag: "operations", summary: "Error dashboard: totals, 24h rates, top codes, recent incidents",
 			auth: anyKey, scope: ScopeAdmin, group: "ops", errs: []int{422, 503},
 			query: []queryParam{{"class", "4xx, 5xx or all (default)", `{"type":"string","enum":["4xx","5xx","all"],"default":"all"}`, "5xx"}},

@@ -56,6 +56,8 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /api/v1/analytics/performance", s.opsHandler(s.handlePerformance))
 	mux.Handle("DELETE /api/v1/cache/clear", s.opsHandler(s.handleCacheClear))
 	mux.Handle("GET /api/v1/config/status", s.opsHandler(s.handleConfigStatus))
+	mux.Handle("GET /api/v1/admin/usage", s.opsHandler(s.handleAdminUsage))
+	mux.Handle("GET /api/v1/usage", s.authed(s.limit(limits.GroupDefault, s.handleUsage)))
 
 	// OpenAI-compatible routes. Errors use OpenAI's envelope; scopes and limits depend
 	// on the model (openai_handler.go).

@@ -91,6 +91,10 @@ func (s *Server) authenticateUser(ctx context.Context, email, username, password
 	case err != nil:
 		return store.User{}, dbError(err, "")
 	}
+	if u.Disabled() { // an admin disabled the account (docs/admin.md, "Users")
+		s.burnPasswordCheck(ctx, password)
+		return store.User{}, s.loginFailed(ctx, start)
+	}
 	if u.PasswordHash == nil || *u.PasswordHash == "" {
 		if s.cfg.SelfSignup {
 			return u, nil
@@ -106,6 +110,19 @@ func (s *Server) authenticateUser(ctx context.Context, email, username, password
 		return store.User{}, s.loginFailed(ctx, start)
 	}
 	return u, nil
+}
+
+// keepName stores the name sent at onboarding (login's username, the profile's
+// profile_data.username): on an account without one, or, when replace is set (the
+// user's own profile), over the old one. A failure is logged; the request goes on.
+func (s *Server) keepName(ctx context.Context, u store.User, name string, replace bool) {
+	name = strings.TrimSpace(name)
+	if name == "" || name == u.Name || (u.Name != "" && !replace) {
+		return
+	}
+	if err := s.deps.DB.Users().SetName(ctx, u.ID, name); err != nil {
+		s.log.WarnContext(ctx, "onboarding name not stored", "user_id", u.ID, "err", err)
+	}
 }
 
 // burnPasswordCheck spends the time of one password verification, so that an unknown
@@ -165,6 +182,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	s.keepName(r.Context(), u, req.Username, false)
 	pair, err := s.tokens.Pair(u.ID, u.Email)
 	if err != nil {
 		s.writeError(w, r, realtime.Wrap(realtime.CodeInternal, err))

@@ -127,6 +127,9 @@ func (s *Server) keyOwner(r *http.Request, email, username string) (store.User, 
 		if email != "" && email != u.Email {
 			return store.User{}, realtime.NewError(realtime.CodeForbidden, "The e-mail does not match the signed-in account")
 		}
+		if u.Disabled() {
+			return store.User{}, realtime.NewError(realtime.CodeForbidden, "This account is disabled")
+		}
 		return u, nil
 	}
 	if !s.cfg.SelfSignup {

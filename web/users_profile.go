@@ -82,6 +82,7 @@ func (s *Server) handleProfile(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	in := req.ProfileData.toProfile(&v)
+	v.maxLen("profile_data.username", req.ProfileData.Username, 100)
 	if err := v.err(); err != nil {
 		s.writeError(w, r, err)
 		return
@@ -99,6 +100,11 @@ func (s *Server) handleProfile(w http.ResponseWriter, r *http.Request) {
 	if err := s.saveProfile(r.Context(), c.UserID, merged); err != nil {
 		s.writeError(w, r, err)
 		return
+	}
+	if req.ProfileData.Username != "" {
+		if u, err := s.deps.DB.Users().ByID(r.Context(), c.UserID); err == nil {
+			s.keepName(r.Context(), u, req.ProfileData.Username, true)
+		}
 	}
 	writeJSON(w, http.StatusOK, profileResponse{Message: "프로필이 성공적으로 저장되었습니다.", Profile: merged})
 }

@@ -48,7 +48,7 @@ func (a *app) buildEdges(ctx context.Context, st *stores, up *upstream, c *core,
 		MaxConnsPerKey:  cfg.WSMaxConnsPerKey,
 		WriteTimeout:    cfg.WSWriteTimeout,
 		PingInterval:    cfg.WSPingInterval,
-		AllowedOrigins:  cfg.AllowedOrigins,
+		AllowedOrigins:  socketOrigins(cfg),
 		ServerVersion:   cfg.Version,
 	}, ws.Deps{Engine: c.engine, Auth: authn, Admit: c.limiter, Leases: leases, Observer: c.metrics, Logger: a.log, Feedback: c.feedback})
 	if err != nil {
@@ -56,7 +56,8 @@ func (a *app) buildEdges(ctx context.Context, st *stores, up *upstream, c *core,
 	}
 	a.hub = hub
 
-	console, err := admin.New(admin.Config{Version: cfg.Version, TrustForwardedProto: len(cfg.TrustedProxies) > 0}, admin.Deps{
+	console, err := admin.New(admin.Config{Version: cfg.Version, TrustForwardedProto: len(cfg.TrustedProxies) > 0,
+		RealtimeURL: cfg.realtimeURL()}, admin.Deps{
 		DB:        st.db,
 		Cache:     st.cache,
 		Upstreams: upstreams{up.pool, up.simulated},
@@ -67,11 +68,13 @@ func (a *app) buildEdges(ctx context.Context, st *stores, up *upstream, c *core,
 			}
 		},
 		DBAvailable: st.pg.Allow,
+		Tokens:      authn.Tokens(),
 		Logger:      a.log,
 	})
 	if err != nil {
 		return err
 	}
+	a.addLoop("upstream-states", console.SyncUpstreams) // drains and disables set on any replica
 
 	// /metrics is on the main port unless METRICS_ADDR gives it a listener of its own
 	// (to keep it off a public port).
@@ -178,4 +181,14 @@ func (a *app) buildEdges(ctx context.Context, st *stores, up *upstream, c *core,
 		}
 	}
 	return nil
+}
+
+// socketOrigins are the browser origins the socket accepts: ALLOWED_ORIGINS and
+// PUBLIC_URL's, where the admin playground runs.
+func socketOrigins(cfg Config) []string {
+	out := append([]string(nil), cfg.AllowedOrigins...)
+	if o := cfg.publicOrigin(); o != "" {
+		out = append(out, o)
+	}
+	return out
 }

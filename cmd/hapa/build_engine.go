@@ -35,6 +35,11 @@ func (a *app) buildEngine(st *stores, up *upstream) (*core, error) {
 	if c.metrics, err = realtime.NewMetrics(realtime.MetricsConfig{NoErrorCounting: !cfg.ErrorMonitoring}, c.reg); err != nil {
 		return nil, err
 	}
+	um, err := realtime.NewUpstreamMetrics(c.reg)
+	if err != nil {
+		return nil, err
+	}
+	up.timings.m.Store(um)
 	c.incidents = realtime.NewIncidentRecorder(realtime.IncidentConfig{Disabled: !cfg.IncidentTracking},
 		realtime.IncidentDeps{Store: st.db.Incidents(), Spool: spoolOrNil(st.incidentSpool), Observer: c.metrics, Logger: a.log})
 	a.addLoop("incidents", c.incidents.Run)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -114,9 +115,33 @@ func provision(ctx context.Context, cfg Config, db *store.DB, log *slog.Logger) 
 		return nil
 	}
 	log.Warn("DEMO_API_KEY_ENABLED: the public demo key of the original extension is accepted; never enable this in production")
-	_, err := db.APIKeys().EnsureKey(ctx, demoKey, store.NewKey{
+	owner, err := demoOwner(ctx, db)
+	if err != nil {
+		return err
+	}
+	k, err := db.APIKeys().EnsureKey(ctx, demoKey, store.NewKey{
+		UserID: &owner,
 		Name:   "demo",
 		Scopes: store.Scopes{store.ScopeCodeGeneration, store.ScopeCodeCompletion, store.ScopeHistory},
 	})
-	return err
+	if err != nil {
+		return err
+	}
+	return db.APIKeys().AdoptOrphan(ctx, k.ID, owner) // a demo key made before it had an owner
+}
+
+// demoEmail owns the demo key, so its traffic is someone's in the usage figures and the
+// request log (a domain without a dot: self-signup never creates it).
+const demoEmail = "demo@localhost"
+
+// demoOwner returns the id of the demo key's account, creating it on first use.
+func demoOwner(ctx context.Context, db *store.DB) (int64, error) {
+	u, err := db.Users().ByEmail(ctx, demoEmail)
+	if errors.Is(err, store.ErrNotFound) {
+		u, err = db.Users().Create(ctx, store.User{Email: demoEmail, Name: "Demo key (DEMO_API_KEY_ENABLED)"})
+		if errors.Is(err, store.ErrConflict) { // another replica made it
+			u, err = db.Users().ByEmail(ctx, demoEmail)
+		}
+	}
+	return u.ID, err
 }

@@ -4,8 +4,10 @@ import (
 	"context"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/hapa-project/hapa/realtime"
 	"github.com/hapa-project/hapa/vllm"
 	"github.com/hapa-project/hapa/vllm/sim"
 )
@@ -14,6 +16,21 @@ import (
 type upstream struct {
 	pool      *vllm.Pool
 	simulated bool
+	// timings receives every finished upstream request; buildEngine points it at the
+	// metrics registry it makes (the pool is built first).
+	timings *upstreamTimings
+}
+
+// upstreamTimings forwards the pool's OnDone to the per-replica histograms, once they
+// exist.
+type upstreamTimings struct {
+	m atomic.Pointer[realtime.UpstreamMetrics]
+}
+
+func (u *upstreamTimings) done(replica string, ttft, total time.Duration, outcome string) {
+	if m := u.m.Load(); m != nil {
+		m.Done(replica, ttft, total, outcome)
+	}
 }
 
 // buildUpstream builds the vLLM pool over VLLM_SERVER_URL, or starts the built-in
@@ -38,6 +55,7 @@ func (a *app) buildUpstream(ctx context.Context) (*upstream, error) {
 		a.log.Warn("VLLM_SERVER_URL is not set: using the built-in vLLM simulator", "url", urls[0])
 	}
 	panics := &everyLog{every: 10 * time.Second}
+	timings := &upstreamTimings{}
 	pool, err := vllm.NewPool(vllm.PoolConfig{
 		URLs:              urls,
 		APIKey:            cfg.AIModelAPIKey,
@@ -47,6 +65,7 @@ func (a *app) buildUpstream(ctx context.Context) (*upstream, error) {
 		OnCircuit: func(replica string, s vllm.CircuitState) {
 			a.log.Warn("upstream circuit changed", "replica", replica, "circuit", string(s))
 		},
+		OnDone: timings.done,
 		OnPanic: func(replica string) {
 			if n, ok := panics.due(); ok {
 				a.log.Warn("every upstream replica is ejected: routing to the healthy one anyway (panic routing)",
@@ -58,7 +77,7 @@ func (a *app) buildUpstream(ctx context.Context) (*upstream, error) {
 		return nil, err
 	}
 	a.addLoop("vllm-probe", func(ctx context.Context) error { pool.Run(ctx); return nil })
-	return &upstream{pool: pool, simulated: simulated}, nil
+	return &upstream{pool: pool, simulated: simulated, timings: timings}, nil
 }
 
 // everyLog lets a frequent event through to the log at most once per every; due

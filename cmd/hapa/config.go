@@ -34,6 +34,7 @@ type Config struct {
 	MaxKeysPerUser     int
 	AdminPassword      string
 	AllowedOrigins     []string
+	PublicURL          string // PUBLIC_URL: the console's address as browsers reach it (config_public.go)
 	MaxBodyBytes       int64
 	ShutdownTimeout    time.Duration
 	ShutdownDrainDelay time.Duration
@@ -120,6 +121,7 @@ func settings() []setting {
 		{"MAX_KEYS_PER_USER", "5", false, "active API keys a user may hold", integer(func(c *Config) *int { return &c.MaxKeysPerUser }, 1, 1000)},
 		{"ADMIN_PASSWORD", "", true, "password of the first admin (generated and printed once when empty)", str(func(c *Config) *string { return &c.AdminPassword })},
 		{"ALLOWED_ORIGINS", "http://localhost:3000,vscode-webview://*", false, "comma-separated origins (scheme://host[:port], * wildcard in host)", list(func(c *Config) *[]string { return &c.AllowedOrigins })},
+		{"PUBLIC_URL", "", false, "the address browsers reach the gateway at, https://host[:port]: the admin playground's socket origin (empty: the page's own host, accepted on loopback names only)", publicURL(func(c *Config) *string { return &c.PublicURL })},
 		{"MAX_BODY_BYTES", "1048576", false, "largest accepted request body", int64v(func(c *Config) *int64 { return &c.MaxBodyBytes }, 1024, 1<<30)},
 		{"SHUTDOWN_TIMEOUT", "15s", false, "how long in-flight requests and streams may finish after SIGTERM (and the drain delay); then they end with a retryable E5005", duration(func(c *Config) *time.Duration { return &c.ShutdownTimeout })},
 		{"SHUTDOWN_DRAIN_DELAY", "0s", false, "after SIGTERM, how long /readyz answers 503 while everything is still served, so the load balancer stops sending first (its health-check period × failure threshold)", duration(func(c *Config) *time.Duration { return &c.ShutdownDrainDelay })},

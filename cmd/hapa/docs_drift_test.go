@@ -181,6 +181,9 @@ func TestOperationsDocMetrics(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec.MustRegister(realtime.NewScrapeCollector(nil, nil))
+	if _, err := realtime.NewUpstreamMetrics(rec); err != nil {
+		t.Fatal(err)
+	}
 	registered := metricNames(rec.collectors)
 
 	// And whatever a running gateway exposes after a few requests.

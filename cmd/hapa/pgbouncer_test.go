@@ -155,7 +155,42 @@ pidfile = %s
 			}
 		}()
 	}
+	// Meanwhile, queries with parameters from many connections at once: each must run
+	// its own statement with its own parameters. (lib/pq's default protocol prepares
+	// and executes in two round trips with a Sync between them, so PgBouncer could hand
+	// the execute to another server connection: "unnamed prepared statement does not
+	// exist", or another query's parameters bound to this statement.)
+	hash := store.HashKey(plain)
+	stop := make(chan struct{})
+	var lookups, wrong int
+	var qwg sync.WaitGroup
+	for range 16 {
+		qwg.Add(1)
+		go func() {
+			defer qwg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				got, err := db.APIKeys().ByHash(context.Background(), hash)
+				_, err2 := db.RequestLog().Count(context.Background(), time.Now().Add(-time.Minute))
+				mu.Lock()
+				lookups++
+				if err != nil || err2 != nil || got.ID != k.ID {
+					wrong++
+					if wrong <= 3 {
+						t.Errorf("a query through PgBouncer: %v, %v (key %d)", err, err2, got.ID)
+					}
+				}
+				mu.Unlock()
+			}
+		}()
+	}
 	wg.Wait()
+	close(stop)
+	qwg.Wait()
 	var rows int
 	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
 		all, err := db.RequestLog().Since(context.Background(), time.Now().Add(-time.Hour), "", 0)
@@ -172,7 +207,8 @@ pidfile = %s
 			break
 		}
 	}
-	t.Logf("through PgBouncer %s in transaction mode: %d requests, %d failed, %d request-log rows", "1.18", n, failed, rows)
+	t.Logf("through PgBouncer %s in transaction mode: %d requests, %d failed, %d request-log rows; %d concurrent lookups, %d wrong",
+		"1.18", n, failed, rows, lookups, wrong)
 	if failed != 0 || rows != n {
 		log, _ := os.ReadFile(filepath.Join(dir, "pgbouncer.log"))
 		t.Fatalf("%d failed, %d of %d rows logged\nreplica:\n%s\npgbouncer:\n%s", failed, rows, n, r.log.String(), log)

@@ -29,6 +29,24 @@ func (q *Quotas) ChargeLog(inner realtime.LogStore) realtime.LogStore {
 	return &chargingLog{inner: inner, q: q}
 }
 
+// InsertRetry writes rows that may be stored already (realtime's retry path): with a
+// store that can tell (store.RequestLog.InsertMissing), only the rows it writes now
+// are charged.
+func (l *chargingLog) InsertRetry(ctx context.Context, rows []store.RequestLogRow) error {
+	m, ok := l.inner.(interface {
+		InsertMissing(ctx context.Context, rows []store.RequestLogRow) ([]store.RequestLogRow, error)
+	})
+	if !ok {
+		return l.InsertBatch(ctx, rows)
+	}
+	written, err := m.InsertMissing(ctx, rows)
+	if err != nil {
+		return err
+	}
+	l.q.chargeRows(ctx, written)
+	return nil
+}
+
 func (l *chargingLog) InsertBatch(ctx context.Context, rows []store.RequestLogRow) error {
 	if err := l.inner.InsertBatch(ctx, rows); err != nil {
 		return err

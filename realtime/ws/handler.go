@@ -3,6 +3,7 @@ package ws
 import (
 	"context"
 	"encoding/json"
+	"net"
 	"net/http"
 	"net/url"
 	"path"
@@ -89,9 +90,12 @@ func subprotocols(r *http.Request) []string {
 }
 
 // originAllowed implements the Origin rule of docs/protocol.md: no Origin (editors) is
-// allowed; the page's own host is allowed (same origin); otherwise the origin
-// "scheme://host[:port]" must match one of the patterns (path.Match, case-insensitive;
-// "*" allows any; a pattern without "://" matches the host alone).
+// allowed; otherwise the origin "scheme://host[:port]" must match one of the patterns
+// (ALLOWED_ORIGINS and PUBLIC_URL; path.Match, case-insensitive; "*" allows any; a
+// pattern without "://" matches the host alone). An Origin merely equal to the Host
+// header proves nothing — a page whose name was rebound to this server's address sends
+// both — so the same-host shortcut holds only for loopback names (localhost,
+// 127.0.0.1, [::1]: development).
 func originAllowed(r *http.Request, patterns []string) bool {
 	o := r.Header.Get("Origin")
 	if o == "" {
@@ -101,7 +105,7 @@ func originAllowed(r *http.Request, patterns []string) bool {
 	if err != nil || u.Scheme == "" || u.Host == "" {
 		return false
 	}
-	if strings.EqualFold(u.Host, r.Host) {
+	if strings.EqualFold(u.Host, r.Host) && loopbackName(u.Hostname()) {
 		return true
 	}
 	full := strings.ToLower(u.Scheme + "://" + u.Host)
@@ -116,6 +120,15 @@ func originAllowed(r *http.Request, patterns []string) bool {
 		}
 	}
 	return false
+}
+
+// loopbackName reports whether host is localhost or a loopback address.
+func loopbackName(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // writeHTTPError writes the JSON error body of docs/api.md (refusals before the upgrade).

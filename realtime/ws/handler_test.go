@@ -111,7 +111,10 @@ func TestOriginAllowed(t *testing.T) {
 		{"https://hapa.dev.evil.com", "gw:8000", false},
 		{"http://localhost:3000", "gw:8000", true},
 		{"vscode-webview://vscode-webview.local", "gw:8000", true},
-		{"http://gw:8000", "gw:8000", true}, // same origin: the admin playground
+		{"http://gw:8000", "gw:8000", false},                 // same host proves nothing (DNS rebinding)
+		{"http://localhost:8000", "localhost:8000", true},    // loopback names: development
+		{"http://127.0.0.1:8000", "127.0.0.1:8000", true},    // loopback names: development
+		{"http://localhost:9000", "evil.example:8000", true}, // by the pattern http://localhost:*
 		{"null", "gw:8000", false},
 		{"https://evil.com", "gw:8000", false},
 	}
