@@ -52,6 +52,12 @@ type Series struct {
 
 // newSeriesChart lays out series over buckets starting at starts.
 func newSeriesChart(title, unit string, starts []time.Time, layout string, series ...Series) SeriesChart {
+	return newScaledChart(title, unit, 0, starts, layout, series...)
+}
+
+// newScaledChart is newSeriesChart with a y axis that reaches at least ceiling (a
+// rate in percent reaches 100 whatever its values).
+func newScaledChart(title, unit string, ceiling float64, starts []time.Time, layout string, series ...Series) SeriesChart {
 	c := SeriesChart{Title: title, Unit: unit, Width: 600, Height: 170}
 	n := len(starts)
 	stack := make([]float64, n)
@@ -67,6 +73,9 @@ func newSeriesChart(title, unit string, starts []time.Time, layout string, serie
 		}
 	}
 	c.Empty = c.Max == 0 || n == 0
+	if !c.Empty {
+		c.Max = max(c.Max, ceiling)
+	}
 	if c.Empty {
 		return c
 	}

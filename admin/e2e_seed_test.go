@@ -61,6 +61,7 @@ func seed(t *testing.T, srv *e2eServer) {
 	if err := db.RequestLog().InsertBatch(ctx, rows); err != nil {
 		t.Fatal(err)
 	}
+	seedCompletionEvents(t, db, now, key.ID, uid)
 	for i, c := range []struct {
 		code, msg string
 		status    int
@@ -77,5 +78,37 @@ func seed(t *testing.T, srv *e2eServer) {
 			Detail: "upstream http://sim: first-token deadline exceeded", Status: "open", HTTPStatus: c.status}); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// seedCompletionEvents reports what the editor did with 360 completions over the last
+// day: every one shown, about a third accepted (more in Python than elsewhere), most
+// of the rest dismissed.
+func seedCompletionEvents(t *testing.T, db *store.DB, now time.Time, keyID, userID int64) {
+	t.Helper()
+	langs := []string{"python", "python", "typescript", "go", "rust"}
+	var evs []store.CompletionEvent
+	for i := range 360 {
+		made := now.Add(-time.Duration(i*4) * time.Minute)
+		id := fmt.Sprintf("cmpl-seed-%03d", i)
+		lang := langs[i%len(langs)]
+		ev := func(event string, after time.Duration) store.CompletionEvent {
+			return store.CompletionEvent{CompletionID: id, Event: event, CreatedAt: made.Add(after), CompletionAt: made,
+				LatencyMs: float64(after.Milliseconds()), KeyID: &keyID, UserID: &userID, Language: lang,
+				Adapter: "autocomplete", ModelFamily: "deepseek-coder"}
+		}
+		evs = append(evs, ev("shown", 120*time.Millisecond))
+		switch {
+		case i%3 == 0 || (lang == "python" && i%4 == 1):
+			a := ev("accepted", time.Duration(700+i%9*150)*time.Millisecond)
+			chars := 20 + i%60
+			a.AcceptedChars = &chars
+			evs = append(evs, a)
+		case i%5 != 2:
+			evs = append(evs, ev("dismissed", 2*time.Second))
+		}
+	}
+	if err := db.CompletionEvents().InsertBatch(context.Background(), evs); err != nil {
+		t.Fatal(err)
 	}
 }

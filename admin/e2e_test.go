@@ -154,6 +154,19 @@ func (tb *tab) shot(name string) {
 	}
 }
 
+// shotElement saves a screenshot of the element sel as docs/screenshots/<name>.png
+// when HAPA_SCREENSHOTS=1.
+func (tb *tab) shotElement(name, sel string) {
+	tb.t.Helper()
+	if os.Getenv("HAPA_SCREENSHOTS") != "1" {
+		return
+	}
+	buf := run(tb, "screenshot "+name, chromedp.Screenshot(chromedp.CSS(sel)))
+	if err := os.WriteFile(filepath.Join("..", "docs", "screenshots", name+".png"), buf, 0o644); err != nil {
+		tb.t.Fatal(err)
+	}
+}
+
 func (tb *tab) checkConsole() {
 	tb.t.Helper()
 	tb.mu.Lock()
@@ -418,6 +431,19 @@ func TestConsoleInChromium(t *testing.T) {
 			t.Errorf("requests chart has %d series", n)
 		}
 		tb.shot("usage")
+		// The acceptance of inline completions: a rate in the tile and a line over time.
+		rate := run(tb, "acceptance rate", chromedp.Evaluate[string](`document.querySelector('[data-testid="usage-completions-rate"] .value').firstChild.textContent`))
+		if !strings.HasSuffix(rate, "%") || rate == "0.0 %" {
+			t.Errorf("acceptance rate tile %q", rate)
+		}
+		if !run(tb, "acceptance chart", chromedp.Evaluate[bool](`!!document.querySelector('[data-testid="usage-chart-acceptance"] svg polyline')`)) {
+			t.Error("no acceptance-rate line")
+		}
+		if n := run(tb, "languages", chromedp.Evaluate[int](`document.querySelectorAll('[data-testid="usage-acceptance-language-row"]').length`)); n != 4 {
+			t.Errorf("%d languages in the acceptance table, want 4", n)
+		}
+		tb.do("scroll to completions", chromedp.ScrollIntoView(byID("usage-completions")))
+		tb.shotElement("usage-acceptance", `[data-testid="usage-completions"]`)
 		// A top key's link narrows the page to that key.
 		tb.do("one key", chromedp.Click(chromedp.CSS(`[data-testid="usage-top-keys-row"] a[data-testid="usage-group-link"]`)))
 		tb.waitNav("key filter", `location.search.includes("key=") && document.readyState === "complete" && !!document.querySelector('[data-testid="usage-key-label"]')`)

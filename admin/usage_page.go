@@ -98,6 +98,10 @@ func (h *Handler) usagePage(w http.ResponseWriter, r *http.Request) {
 	v.Latency = newSeriesChart("Latency and TTFT of requests served by vLLM, "+per, "ms", starts, layout,
 		Series{Name: "latency p50", Class: "s1", Values: p50, Line: true}, Series{Name: "latency p99", Class: "s3", Values: p99, Line: true},
 		Series{Name: "TTFT p50", Class: "s2", Values: t50, Line: true}, Series{Name: "TTFT p99", Class: "s4", Values: t99, Line: true})
+	if v.Completions, err = h.completions(ctx, r, uq, layout); err != nil {
+		h.fail(w, r, err)
+		return
+	}
 
 	for _, by := range []string{"adapter", "route"} {
 		groups, err := h.db.Usage().Top(ctx, uq, by, 0)

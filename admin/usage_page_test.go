@@ -97,6 +97,39 @@ func TestUsagePage(t *testing.T) {
 		t.Fatal("an unknown user is not reported")
 	}
 
+	// Inline completions: the acceptance of the page's period and filters.
+	made := e.clock.Now().Add(-time.Hour)
+	var evs []store.CompletionEvent
+	for i, c := range []struct {
+		id, event, lang string
+		key             int64
+	}{{"c1", "shown", "python", keys[0]}, {"c1", "accepted", "python", keys[0]}, {"c2", "shown", "python", keys[0]},
+		{"c3", "shown", "go", keys[1]}, {"c3", "accepted", "go", keys[1]}, {"c4", "shown", "go", keys[1]}} {
+		key := c.key
+		evs = append(evs, store.CompletionEvent{CompletionID: c.id, Event: c.event, CreatedAt: made.Add(time.Duration(i) * time.Second),
+			CompletionAt: made, KeyID: &key, Language: c.lang, Adapter: "autocomplete", ModelFamily: "deepseek-coder"})
+	}
+	if err := e.db.CompletionEvents().InsertBatch(context.Background(), evs); err != nil {
+		t.Fatal(err)
+	}
+	week := b.get("/admin/usage")
+	if got := tileNum(week, "usage-completions-shown"); got != 4 {
+		t.Fatalf("completions shown %d, want 4", got)
+	}
+	if n := week.testid("usage-acceptance-language-row").Length(); n != 2 || week.testid("usage-acceptance-key-row").Length() != 2 {
+		t.Fatalf("%d languages, %d keys in the acceptance tables", n, week.testid("usage-acceptance-key-row").Length())
+	}
+	if rate := strings.TrimSpace(week.testid("usage-completions-rate").Find(".value").Contents().First().Text()); rate != "50.0 %" {
+		t.Fatalf("acceptance rate %q", rate)
+	}
+	oneKey := b.get("/admin/usage?key=" + itoa(keys[1]))
+	if got := tileNum(oneKey, "usage-completions-accepted"); got != 1 || oneKey.testid("usage-acceptance-key").Length() != 0 {
+		t.Fatalf("one key: %d accepted, key table %d", got, oneKey.testid("usage-acceptance-key").Length())
+	}
+	if week.testid("usage-chart-acceptance").Find("svg polyline").Length() == 0 {
+		t.Fatal("no acceptance-rate line")
+	}
+
 	// CSV exports add up to the same totals.
 	for _, group := range []string{"time", "key", "user", "adapter", "route"} {
 		href, _ := month.testid("usage-csv-" + group).Attr("href")

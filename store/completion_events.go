@@ -116,10 +116,31 @@ type Acceptance struct {
 // AcceptanceGroups are the groupings Acceptance accepts.
 var AcceptanceGroups = []string{"language", "adapter", "model_family", "key_id", "user_id"}
 
+// where is the WHERE clause (and its arguments) of the events q selects: those that
+// arrived in [Since, Until) of its key, user and adapter when set. q.Route does not
+// apply (completion events come from the completion routes only); a negative key or
+// user selects nothing, as it does for usage.
+func (q UsageQuery) eventsWhere() (string, []any) {
+	w, args := `e.created_at >= ?`, []any{ts(q.Since)}
+	if !q.Until.IsZero() {
+		w, args = w+` AND e.created_at < ?`, append(args, ts(q.Until))
+	}
+	if q.KeyID != 0 {
+		w, args = w+` AND e.key_id = ?`, append(args, q.KeyID)
+	}
+	if q.UserID != 0 {
+		w, args = w+` AND e.user_id = ?`, append(args, q.UserID)
+	}
+	if q.Adapter != "" {
+		w, args = w+` AND e.adapter = ?`, append(args, q.Adapter)
+	}
+	return w, args
+}
+
 // Acceptance returns the acceptance per group of the completions whose events arrived
-// at or after since, largest Shown first. by is one of AcceptanceGroups; "" groups
-// everything into one row with Group "all".
-func (s *CompletionEvents) Acceptance(ctx context.Context, since time.Time, by string) ([]Acceptance, error) {
+// in q's period (of q's key, user and adapter when set), largest Shown first. by is
+// one of AcceptanceGroups; "" groups everything into one row with Group "all".
+func (s *CompletionEvents) Acceptance(ctx context.Context, q UsageQuery, by string) ([]Acceptance, error) {
 	group := `'all'`
 	switch by {
 	case "":
@@ -130,7 +151,8 @@ func (s *CompletionEvents) Acceptance(ctx context.Context, since time.Time, by s
 	default:
 		return nil, fmt.Errorf("store: acceptance by %q: want one of %v", by, AcceptanceGroups)
 	}
-	q := `SELECT ` + group + ` AS grp,
+	where, args := q.eventsWhere()
+	sql := `SELECT ` + group + ` AS grp,
 		SUM(CASE WHEN e.event = 'shown' THEN 1 ELSE 0 END) AS shown,
 		SUM(CASE WHEN e.event = 'accepted' THEN 1 ELSE 0 END) AS accepted,
 		SUM(CASE WHEN e.event = 'dismissed' THEN 1 ELSE 0 END) AS dismissed,
@@ -138,19 +160,25 @@ func (s *CompletionEvents) Acceptance(ctx context.Context, since time.Time, by s
 		COALESCE(AVG(CASE WHEN e.event = 'accepted' THEN e.latency_ms - sh.latency_ms END), 0) AS accept_ms
 	FROM completion_events e
 	LEFT JOIN completion_events sh ON e.event = 'accepted' AND sh.completion_id = e.completion_id AND sh.event = 'shown'
-	WHERE e.created_at >= ?
+	WHERE ` + where + `
 	GROUP BY 1
 	ORDER BY shown DESC, grp`
 	out := []Acceptance{}
-	if err := s.db.x.SelectContext(ctx, &out, s.db.x.Rebind(q), ts(since)); err != nil {
+	if err := s.db.x.SelectContext(ctx, &out, s.db.x.Rebind(sql), args...); err != nil {
 		return nil, wrap("completion acceptance", err)
 	}
 	for i := range out {
-		if out[i].Shown > 0 {
-			out[i].Rate = float64(out[i].Accepted) / float64(out[i].Shown)
-		}
+		out[i].Rate = rate(out[i].Accepted, out[i].Shown)
 	}
 	return out, nil
+}
+
+// rate is accepted / shown, 0 without shown completions.
+func rate(accepted, shown int64) float64 {
+	if shown == 0 {
+		return 0
+	}
+	return float64(accepted) / float64(shown)
 }
 
 // AcceptancePoint is the acceptance of one time bucket.
@@ -161,33 +189,39 @@ type AcceptancePoint struct {
 	Rate     float64   `json:"acceptance_rate"`
 }
 
-// AcceptanceSeries returns the acceptance per hour (step time.Hour) or per UTC day
-// (24h) from since to now, one point per bucket, empty buckets included.
-func (s *CompletionEvents) AcceptanceSeries(ctx context.Context, since time.Time, step time.Duration) ([]AcceptancePoint, error) {
+// AcceptanceSeries returns the acceptance of q's events per q.Step — an hour or a UTC
+// day — from q.Since to q.Until (now when zero), one point per bucket, empty buckets
+// included.
+func (s *CompletionEvents) AcceptanceSeries(ctx context.Context, q UsageQuery) ([]AcceptancePoint, error) {
 	var bucket string
 	switch {
-	case step == time.Hour && s.db.dialect == Postgres:
-		bucket = `date_trunc('hour', created_at AT TIME ZONE 'UTC')`
-	case step == time.Hour:
-		bucket = `strftime('%Y-%m-%d %H:00:00', created_at)`
-	case step == 24*time.Hour && s.db.dialect == Postgres:
-		bucket = `date_trunc('day', created_at AT TIME ZONE 'UTC')`
-	case step == 24*time.Hour:
-		bucket = `strftime('%Y-%m-%d 00:00:00', created_at)`
+	case q.Step == time.Hour && s.db.dialect == Postgres:
+		bucket = `date_trunc('hour', e.created_at AT TIME ZONE 'UTC')`
+	case q.Step == time.Hour:
+		bucket = `strftime('%Y-%m-%d %H:00:00', e.created_at)`
+	case q.Step == 24*time.Hour && s.db.dialect == Postgres:
+		bucket = `date_trunc('day', e.created_at AT TIME ZONE 'UTC')`
+	case q.Step == 24*time.Hour:
+		bucket = `strftime('%Y-%m-%d 00:00:00', e.created_at)`
 	default:
-		return nil, fmt.Errorf("store: acceptance series: step %s, want 1h or 24h", step)
+		return nil, fmt.Errorf("store: acceptance series: step %s, want 1h or 24h", q.Step)
 	}
-	since = since.UTC().Truncate(step)
+	q.Since = q.Since.UTC().Truncate(q.Step)
+	until := q.Until
+	if until.IsZero() {
+		until = s.db.now()
+	}
 	var rows []struct {
 		Bucket   string `db:"bucket"`
 		Shown    int64  `db:"shown"`
 		Accepted int64  `db:"accepted"`
 	}
-	q := `SELECT CAST(` + bucket + ` AS TEXT) AS bucket,
-		SUM(CASE WHEN event = 'shown' THEN 1 ELSE 0 END) AS shown,
-		SUM(CASE WHEN event = 'accepted' THEN 1 ELSE 0 END) AS accepted
-	FROM completion_events WHERE created_at >= ? GROUP BY bucket`
-	if err := s.db.x.SelectContext(ctx, &rows, s.db.x.Rebind(q), ts(since)); err != nil {
+	where, args := q.eventsWhere()
+	sql := `SELECT CAST(` + bucket + ` AS TEXT) AS bucket,
+		SUM(CASE WHEN e.event = 'shown' THEN 1 ELSE 0 END) AS shown,
+		SUM(CASE WHEN e.event = 'accepted' THEN 1 ELSE 0 END) AS accepted
+	FROM completion_events e WHERE ` + where + ` GROUP BY bucket`
+	if err := s.db.x.SelectContext(ctx, &rows, s.db.x.Rebind(sql), args...); err != nil {
 		return nil, wrap("completion acceptance series", err)
 	}
 	byStart := map[time.Time][2]int64{}
@@ -199,13 +233,9 @@ func (s *CompletionEvents) AcceptanceSeries(ctx context.Context, since time.Time
 		byStart[t] = [2]int64{r.Shown, r.Accepted}
 	}
 	var out []AcceptancePoint
-	for t := since; !t.After(s.db.now().UTC()); t = t.Add(step) {
+	for t := q.Since; t.Before(until); t = t.Add(q.Step) {
 		c := byStart[t]
-		p := AcceptancePoint{Start: t, Shown: c[0], Accepted: c[1]}
-		if p.Shown > 0 {
-			p.Rate = float64(p.Accepted) / float64(p.Shown)
-		}
-		out = append(out, p)
+		out = append(out, AcceptancePoint{Start: t, Shown: c[0], Accepted: c[1], Rate: rate(c[1], c[0])})
 	}
 	return out, nil
 }

@@ -47,29 +47,44 @@ func TestCompletionEvents(t *testing.T) {
 				t.Fatalf("events of cmpl-a: %+v, %v", got, err)
 			}
 
-			all, err := ev.Acceptance(ctx, made.Add(-time.Hour), "")
+			all, err := ev.Acceptance(ctx, store.UsageQuery{Since: made.Add(-time.Hour)}, "")
 			if err != nil || len(all) != 1 || all[0].Shown != 3 || all[0].Accepted != 2 || all[0].Dismissed != 1 ||
 				all[0].AcceptedChars != 24 || all[0].AcceptMs != 2000 {
 				t.Fatalf("acceptance: %+v, %v", all, err)
 			}
-			byLang, err := ev.Acceptance(ctx, made.Add(-time.Hour), "language")
+			byLang, err := ev.Acceptance(ctx, store.UsageQuery{Since: made.Add(-time.Hour)}, "language")
 			if err != nil || len(byLang) != 2 || byLang[0].Group != "python" || byLang[0].Rate != 0.5 || byLang[1].Rate != 1 {
 				t.Fatalf("acceptance by language: %+v, %v", byLang, err)
 			}
-			byKey, err := ev.Acceptance(ctx, made.Add(-time.Hour), "key_id")
+			byKey, err := ev.Acceptance(ctx, store.UsageQuery{Since: made.Add(-time.Hour)}, "key_id")
 			if err != nil || len(byKey) != 2 || byKey[0].Group != "1" || byKey[1].Group != "2" {
 				t.Fatalf("acceptance by key: %+v, %v", byKey, err)
 			}
-			if _, err := ev.Acceptance(ctx, made, "password_hash"); err == nil {
+			// Filters: one key, one adapter, one period.
+			if k2only, err := ev.Acceptance(ctx, store.UsageQuery{Since: made.Add(-time.Hour), KeyID: 2}, ""); err != nil ||
+				len(k2only) != 1 || k2only[0].Shown != 1 || k2only[0].Accepted != 1 || k2only[0].AcceptMs != 3000 {
+				t.Fatalf("acceptance of key 2: %+v, %v", k2only, err)
+			}
+			if none, err := ev.Acceptance(ctx, store.UsageQuery{Since: made.Add(-time.Hour), UserID: -1}, ""); err != nil || len(none) != 0 {
+				t.Fatalf("acceptance of nobody: %+v, %v", none, err)
+			}
+			if other, err := ev.Acceptance(ctx, store.UsageQuery{Since: made.Add(-time.Hour), Adapter: "prompt"}, ""); err != nil || len(other) != 0 {
+				t.Fatalf("acceptance of another adapter: %+v, %v", other, err)
+			}
+			if first, err := ev.Acceptance(ctx, store.UsageQuery{Since: made, Until: made.Add(time.Hour)}, ""); err != nil ||
+				len(first) != 1 || first[0].Shown != 2 {
+				t.Fatalf("acceptance of the first hour: %+v, %v", first, err)
+			}
+			if _, err := ev.Acceptance(ctx, store.UsageQuery{Since: made}, "password_hash"); err == nil {
 				t.Fatal("acceptance by an unknown column: no error")
 			}
 
-			series, err := ev.AcceptanceSeries(ctx, made, time.Hour)
+			series, err := ev.AcceptanceSeries(ctx, store.UsageQuery{Since: made, Step: time.Hour})
 			if err != nil || len(series) != 3 || series[0].Shown != 2 || series[0].Accepted != 1 || series[1].Shown != 1 ||
 				series[1].Rate != 1 || series[2].Shown != 0 || !series[0].Start.Equal(made.Truncate(time.Hour)) {
 				t.Fatalf("acceptance per hour: %+v, %v", series, err)
 			}
-			days, err := ev.AcceptanceSeries(ctx, made.Add(-24*time.Hour), 24*time.Hour)
+			days, err := ev.AcceptanceSeries(ctx, store.UsageQuery{Since: made.Add(-24 * time.Hour), Step: 24 * time.Hour})
 			if err != nil || len(days) != 2 || days[1].Shown != 3 {
 				t.Fatalf("acceptance per day: %+v, %v", days, err)
 			}

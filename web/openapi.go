@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/hapa-project/hapa/auth"
 	"github.com/hapa-project/hapa/realtime"
@@ -123,11 +124,18 @@ func apiOps() []apiOp {
 	entry := store.HistoryEntry{EntryID: "entry_9ab3", SessionID: "sess_5f1c2a", UserID: 7, ConversationType: "question",
 		Content: "How do I sort a list of tuples by the second item?", Language: "python"}
 	chatMsg := chatMessageOut{Role: "assistant", Content: "def reverse(s):\n    return s[::-1]"}
+	accept := func(group string) store.Acceptance {
+		return store.Acceptance{Group: group, Shown: 40, Accepted: 13, Dismissed: 22, Rate: 0.325, AcceptedChars: 610, AcceptMs: 850}
+	}
 	usageFig := usageFigures{Requests: 120, Errors: 3, ClientErrors: 2, ServerErrors: 1, Cancelled: 4, CacheHits: 30, TokensIn: 9000, TokensOut: 4200,
 		UpstreamTokensIn: 7000, UpstreamTokensOut: 3300, CacheTokensIn: 2000, CacheTokensOut: 900, Served: 116,
 		LatencyMs: &usageTiming{P50: 180, P99: 920, Avg: 240}, TTFTMs: &usageTiming{P50: 45, P99: 210, Avg: 60}}
 	usageEx := usageResponse{Period: "7d", Step: "day", Since: "2026-11-30T00:00:00Z", Until: "2026-12-07T00:00:00Z", Filter: usageFilter{KeyID: 12},
-		Totals: usageFig, Series: []usageBucket{{Start: "2026-12-06T00:00:00Z", usageFigures: usageFig}}}
+		Totals: usageFig, Series: []usageBucket{{Start: "2026-12-06T00:00:00Z", usageFigures: usageFig}},
+		Completions: usageCompletions{Acceptance: accept("all"),
+			Series:     []store.AcceptancePoint{{Start: time.Date(2026, 12, 6, 0, 0, 0, 0, time.UTC), Shown: 40, Accepted: 13, Rate: 0.325}},
+			ByLanguage: []store.Acceptance{accept("python")}, ByAdapter: []store.Acceptance{accept("autocomplete")},
+			ByModelFamily: []store.Acceptance{accept("deepseek-coder")}}}
 	cmplID := "cmpl-AQGa6Hq1ngcCBnB5dGhvbgxhdXRvY29tcGxldGWHVj8dGnl4pdW8tU4JnKU"
 	chatOut := openAIObject{ID: "chatcmpl-5d1f0b2c", Object: "chat.completion", Created: 1764616121, Model: "hapa-generate",
 		Choices: []openAIChoice{{Message: &chatMsg, FinishReason: str("stop")}},
@@ -233,7 +241,7 @@ func apiOps() []apiOp {
 				Permissions: []string{"code_generation", "code_completion"}, ExpiresInDays: 90, Message: "API key issued"}},
 
 		{method: "GET", path: "/api/v1/usage", tag: "usage", summary: "The caller's own usage: totals and series over 24h, 7d or 30d",
-			description: "The API key's usage, or for an access token its user's, from the hourly rollups: requests, tokens (charged upstream and served from the cache), failures, cancels, latency and TTFT percentiles, per hour or day.",
+			description: "The API key's usage, or for an access token its user's, from the hourly rollups: requests, tokens (charged upstream and served from the cache), failures, cancels, latency and TTFT percentiles, per hour or day; and the acceptance of its inline completions (shown, accepted, dismissed, acceptance rate, shown-to-accepted time) in total, over time and per language, adapter and model family.",
 			auth:        anyKey, group: "default", errs: []int{403, 422},
 			query: []queryParam{{"period", "24h, 7d (default) or 30d", `{"type":"string","enum":["24h","7d","30d"],"default":"7d"}`, "7d"},
 				{"step", "hour or day (default: hour for 24h, else day)", `{"type":"string","enum":["hour","day"]}`, "day"}},

@@ -84,6 +84,22 @@ type usageResponse struct {
 	ByRoute   []usageGroup  `json:"by_route,omitempty"`
 	TopKeys   []usageGroup  `json:"top_keys,omitempty"`
 	TopUsers  []usageGroup  `json:"top_users,omitempty"`
+	// Completions is the acceptance of the inline completions of the same period and
+	// filters (docs/api.md, "Completion feedback").
+	Completions usageCompletions `json:"completions"`
+}
+
+// usageCompletions is what editors did with the completions they were shown:
+// totals, a series per step, and the acceptance per language, adapter and model
+// family (and, for admins, per key and user).
+type usageCompletions struct {
+	store.Acceptance
+	Series        []store.AcceptancePoint `json:"series"`
+	ByLanguage    []store.Acceptance      `json:"by_language"`
+	ByAdapter     []store.Acceptance      `json:"by_adapter"`
+	ByModelFamily []store.Acceptance      `json:"by_model_family"`
+	ByKey         []store.Acceptance      `json:"by_key,omitempty"`
+	ByUser        []store.Acceptance      `json:"by_user,omitempty"`
 }
 
 // usageQuery reads ?period=24h|7d|30d (default 7d) and ?step=hour|day; anything else
@@ -181,6 +197,9 @@ func (s *Server) usage(r *http.Request, uq store.UsageQuery, period string, admi
 	for _, b := range series {
 		out.Series = append(out.Series, usageBucket{Start: b.Start.UTC().Format(time.RFC3339), usageFigures: toUsageFigures(b.UsageStats, true)})
 	}
+	if out.Completions, err = s.completionUsage(r, uq, admin); err != nil {
+		return usageResponse{}, err
+	}
 	if !admin {
 		return out, nil
 	}
@@ -216,6 +235,46 @@ func (s *Server) usage(r *http.Request, uq store.UsageQuery, period string, admi
 			out.TopKeys = list
 		case "user":
 			out.TopUsers = list
+		}
+	}
+	return out, nil
+}
+
+// completionUsage is the completions part of a usage answer.
+func (s *Server) completionUsage(r *http.Request, uq store.UsageQuery, admin bool) (usageCompletions, error) {
+	ctx := r.Context()
+	ev := s.deps.DB.CompletionEvents()
+	var out usageCompletions
+	all, err := ev.Acceptance(ctx, uq, "")
+	if err != nil {
+		return out, realtime.Wrap(realtime.CodeDatabaseError, err)
+	}
+	out.Acceptance = store.Acceptance{Group: "all"}
+	if len(all) == 1 {
+		out.Acceptance = all[0]
+	}
+	if out.Series, err = ev.AcceptanceSeries(ctx, uq); err != nil {
+		return out, realtime.Wrap(realtime.CodeDatabaseError, err)
+	}
+	groups := []struct {
+		by  string
+		dst *[]store.Acceptance
+	}{{"language", &out.ByLanguage}, {"adapter", &out.ByAdapter}, {"model_family", &out.ByModelFamily}}
+	if admin && uq.KeyID == 0 {
+		groups = append(groups, struct {
+			by  string
+			dst *[]store.Acceptance
+		}{"key_id", &out.ByKey})
+	}
+	if admin && uq.KeyID == 0 && uq.UserID == 0 {
+		groups = append(groups, struct {
+			by  string
+			dst *[]store.Acceptance
+		}{"user_id", &out.ByUser})
+	}
+	for _, g := range groups {
+		if *g.dst, err = ev.Acceptance(ctx, uq, g.by); err != nil {
+			return out, realtime.Wrap(realtime.CodeDatabaseError, err)
 		}
 	}
 	return out, nil

@@ -44,7 +44,30 @@ func TestUsageAPI(t *testing.T) {
 	if err := e.db.RequestLog().InsertBatch(ctx, rows); err != nil {
 		t.Fatal(err)
 	}
+	// Completion feedback: key 1 had two completions shown and one accepted (python),
+	// key 2 one shown and accepted (go).
+	chars := 9
+	var evs []store.CompletionEvent
+	for i, c := range []struct {
+		id, event, lang string
+		key             *int64
+		user            int64
+	}{{"cmpl-1", "shown", "python", &k1.ID, u1}, {"cmpl-1", "accepted", "python", &k1.ID, u1},
+		{"cmpl-2", "shown", "python", &k1.ID, u1}, {"cmpl-2", "dismissed", "python", &k1.ID, u1},
+		{"cmpl-3", "shown", "go", &k2.ID, u2}, {"cmpl-3", "accepted", "go", &k2.ID, u2}} {
+		uid := c.user
+		ev := store.CompletionEvent{CompletionID: c.id, Event: c.event, CreatedAt: now.Add(-time.Duration(i) * time.Millisecond),
+			CompletionAt: now.Add(-time.Minute), KeyID: c.key, UserID: &uid, Language: c.lang, Adapter: "autocomplete", ModelFamily: "deepseek-coder"}
+		if c.event == "accepted" {
+			ev.AcceptedChars = &chars
+		}
+		evs = append(evs, ev)
+	}
+	if err := e.db.CompletionEvents().InsertBatch(ctx, evs); err != nil {
+		t.Fatal(err)
+	}
 	totals := func(m map[string]any) map[string]any { return m["totals"].(map[string]any) }
+	completions := func(m map[string]any) map[string]any { return m["completions"].(map[string]any) }
 
 	own := e.do("GET", "/api/v1/usage", nil, "X-API-Key", k1Plain)
 	if own.StatusCode != http.StatusOK {
@@ -63,6 +86,10 @@ func TestUsageAPI(t *testing.T) {
 	}
 	if _, ok := m["top_keys"]; ok {
 		t.Fatal("a key's own usage lists top keys")
+	}
+	if c := completions(m); c["shown"] != 2.0 || c["accepted"] != 1.0 || c["dismissed"] != 1.0 || c["acceptance_rate"] != 0.5 ||
+		c["accepted_chars"] != 9.0 || len(c["series"].([]any)) != 7 || len(c["by_language"].([]any)) != 1 || c["by_key"] != nil {
+		t.Fatalf("own completions %v", c)
 	}
 	// A JWT reports its user's usage: the keys' and the JWT's requests.
 	pair, err := e.auth.Tokens().Pair(u1, "ada@example.com")
@@ -93,6 +120,14 @@ func TestUsageAPI(t *testing.T) {
 	}
 	if len(m["top_users"].([]any)) != 2 {
 		t.Fatalf("top users %v", m["top_users"])
+	}
+	c := completions(m)
+	if c["shown"] != 3.0 || c["accepted"] != 2.0 || len(c["by_key"].([]any)) != 2 || len(c["by_user"].([]any)) != 2 ||
+		len(c["by_language"].([]any)) != 2 || c["by_language"].([]any)[0].(map[string]any)["group"] != "python" {
+		t.Fatalf("admin completions %v", c)
+	}
+	if s := c["series"].([]any); len(s) != 24 || s[23].(map[string]any)["shown"] != 3.0 {
+		t.Fatalf("admin completion series %v", s)
 	}
 	byUser := e.do("GET", "/api/v1/admin/usage?user_id="+strconv.FormatInt(u2, 10)+"&route=POST+%2Fapi%2Fv1%2Fcode%2Fgenerate", nil, "X-API-Key", adminPlain).json(t)
 	if totals(byUser)["requests"] != 5.0 || byUser["top_users"] != nil {
