@@ -92,23 +92,7 @@ func (h *Handler) requestFilter(ctx context.Context, q url.Values) (store.Reques
 			v.Problems = append(v.Problems, "“To” is not a date and time.")
 		}
 	}
-	if v.Key != "" {
-		if id, err := strconv.ParseInt(v.Key, 10, 64); err == nil && id > 0 {
-			f.KeyID = id
-		} else {
-			v.Problems = append(v.Problems, "The key is the number in the key's page address (/admin/keys/<number>).")
-		}
-	}
-	if v.User != "" {
-		if id, err := strconv.ParseInt(v.User, 10, 64); err == nil && id > 0 {
-			f.UserID = id
-		} else if u, err := h.db.Users().ByEmail(ctx, v.User); err == nil {
-			f.UserID = u.ID
-		} else {
-			v.Problems = append(v.Problems, "No user has this id or e-mail.")
-			f.UserID = -1 // match nothing rather than everything
-		}
-	}
+	f.KeyID, f.UserID = h.keyUserFilter(ctx, v.Key, v.User, &v.Problems)
 	f.Route, f.Adapter, f.Upstream = strings.TrimSpace(v.Route), strings.TrimSpace(v.Adapter), strings.TrimSpace(v.Upstream)
 	if !slices.Contains(requestClasses, v.Class) {
 		v.Class = ""

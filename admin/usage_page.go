@@ -30,26 +30,34 @@ func (h *Handler) usageQuery(ctx context.Context, q url.Values) (store.UsageQuer
 	}
 	uq, _ := store.UsagePeriod(v.Period, v.Step, h.now())
 	v.Step = map[bool]string{true: "day", false: "hour"}[uq.Step == 24*time.Hour]
-	if v.Key != "" {
-		if id, err := strconv.ParseInt(v.Key, 10, 64); err == nil && id > 0 {
-			uq.KeyID = id
-		} else {
-			v.Problems = append(v.Problems, "The key is the number in the key's page address (/admin/keys/<number>).")
-		}
-	}
-	if v.User != "" {
-		if id, err := strconv.ParseInt(v.User, 10, 64); err == nil && id > 0 {
-			uq.UserID = id
-		} else if u, err := h.db.Users().ByEmail(ctx, v.User); err == nil {
-			uq.UserID = u.ID
-		} else {
-			v.Problems = append(v.Problems, "No user has this id or e-mail.")
-			uq.UserID = -1 // nobody's usage rather than everybody's
-		}
-	}
+	uq.KeyID, uq.UserID = h.keyUserFilter(ctx, v.Key, v.User, &v.Problems)
 	uq.Adapter, uq.Route = v.Adapter, v.Route
 	v.Since, v.Until = uq.Since, uq.Until
 	return uq, v
+}
+
+// keyUserFilter reads a page's key filter (the key's number) and user filter (an id
+// or an e-mail address); what it cannot use goes to problems. An unknown user gives
+// -1, which matches nothing rather than everything.
+func (h *Handler) keyUserFilter(ctx context.Context, key, user string, problems *[]string) (keyID, userID int64) {
+	if key != "" {
+		if id, err := strconv.ParseInt(key, 10, 64); err == nil && id > 0 {
+			keyID = id
+		} else {
+			*problems = append(*problems, "The key is the number in the key's page address (/admin/keys/<number>).")
+		}
+	}
+	if user != "" {
+		if id, err := strconv.ParseInt(user, 10, 64); err == nil && id > 0 {
+			userID = id
+		} else if u, err := h.db.Users().ByEmail(ctx, user); err == nil {
+			userID = u.ID
+		} else {
+			*problems = append(*problems, "No user has this id or e-mail.")
+			userID = -1
+		}
+	}
+	return keyID, userID
 }
 
 // usagePage answers who used how much: requests, tokens (charged upstream and served

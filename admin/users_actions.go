@@ -86,6 +86,36 @@ func (h *Handler) userConfirm(verb string) http.HandlerFunc {
 	}
 }
 
+// ended is what endUser did: the keys it revoked and, "; "-joined after a "; ",
+// what it could not do.
+type ended struct {
+	n        int
+	problems string
+}
+
+// endUser disables or deletes u (end is the store's Disable or Delete) unless the
+// console would lose its last admin, then ends the user's access everywhere; false
+// when it answered the request itself (refused or failed).
+func (h *Handler) endUser(w http.ResponseWriter, r *http.Request, u store.User, end func(context.Context, int64) ([]int64, error)) (ended, bool) {
+	ctx := r.Context()
+	msg, err := h.lockout(ctx, u)
+	if err != nil {
+		h.fail(w, r, err)
+		return ended{}, false
+	}
+	if msg != "" {
+		h.refuse(w, r, msg)
+		return ended{}, false
+	}
+	keys, err := end(ctx, u.ID)
+	if err != nil {
+		h.fail(w, r, err)
+		return ended{}, false
+	}
+	problems := h.endAccess(ctx, u, keys)
+	return ended{n: len(keys), problems: strings.Join(append([]string{""}, problems...), "; ")}, true
+}
+
 // endAccess revokes the user's keys everywhere, refuses their JWTs and ends their
 // console sessions; it reports what it could not do.
 func (h *Handler) endAccess(ctx context.Context, u store.User, keys []int64) []string {
@@ -114,25 +144,11 @@ func (h *Handler) userDisable(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/admin/users/"+itoa(u.ID)+"/disable", http.StatusSeeOther)
 		return
 	}
-	ctx := r.Context()
-	msg, err := h.lockout(ctx, u)
-	if err != nil {
-		h.fail(w, r, err)
-		return
+	if keys, ok := h.endUser(w, r, u, h.db.Users().Disable); ok {
+		h.log.Info("admin: user disabled", "user_id", u.ID, "keys_revoked", keys.n, "by", sessionFrom(r.Context()).User.Email)
+		h.audit(r, actUserDisable, userTarget(u.ID), u.Email+": "+itoa(keys.n)+" keys revoked"+keys.problems)
+		http.Redirect(w, r, "/admin/users/"+itoa(u.ID)+"?done=disabled", http.StatusSeeOther)
 	}
-	if msg != "" {
-		h.refuse(w, r, msg)
-		return
-	}
-	keys, err := h.db.Users().Disable(ctx, u.ID)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	problems := h.endAccess(ctx, u, keys)
-	h.log.Info("admin: user disabled", "user_id", u.ID, "keys_revoked", len(keys), "by", sessionFrom(ctx).User.Email)
-	h.audit(r, actUserDisable, userTarget(u.ID), u.Email+": "+itoa(len(keys))+" keys revoked"+strings.Join(append([]string{""}, problems...), "; "))
-	http.Redirect(w, r, "/admin/users/"+itoa(u.ID)+"?done=disabled", http.StatusSeeOther)
 }
 
 func (h *Handler) userEnable(w http.ResponseWriter, r *http.Request) {
@@ -192,22 +208,9 @@ func (h *Handler) userDelete(w http.ResponseWriter, r *http.Request) {
 			UserConfirmView{User: userRow(u), Verb: "delete", Problem: "Type the account's e-mail address to delete it."}))
 		return
 	}
-	msg, err := h.lockout(ctx, u)
-	if err != nil {
-		h.fail(w, r, err)
-		return
+	if keys, ok := h.endUser(w, r, u, h.db.Users().Delete); ok {
+		h.log.Info("admin: user deleted", "user_id", u.ID, "by", sessionFrom(ctx).User.Email)
+		h.audit(r, actUserDelete, userTarget(u.ID), u.Email+": "+itoa(keys.n)+" active keys revoked"+keys.problems)
+		http.Redirect(w, r, "/admin/users?done=deleted", http.StatusSeeOther)
 	}
-	if msg != "" {
-		h.refuse(w, r, msg)
-		return
-	}
-	keys, err := h.db.Users().Delete(ctx, u.ID)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	problems := h.endAccess(ctx, u, keys)
-	h.log.Info("admin: user deleted", "user_id", u.ID, "by", sessionFrom(ctx).User.Email)
-	h.audit(r, actUserDelete, userTarget(u.ID), u.Email+": "+itoa(len(keys))+" active keys revoked"+strings.Join(append([]string{""}, problems...), "; "))
-	http.Redirect(w, r, "/admin/users?done=deleted", http.StatusSeeOther)
 }

@@ -4,14 +4,12 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strconv"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/hapa-project/hapa/store"
-	"github.com/hapa-project/hapa/store/storetest"
 )
 
 // BenchmarkCompletionAcceptance times the acceptance queries the usage page and API
@@ -24,16 +22,8 @@ func BenchmarkCompletionAcceptance(b *testing.B) {
 		n = v
 	}
 	end := time.Now().UTC()
-	dbs := map[string]func() *store.DB{
-		"sqlite": func() *store.DB {
-			return storetest.OpenMigrated(b, "sqlite:///"+filepath.Join(b.TempDir(), "bench.db"))
-		},
-	}
-	if os.Getenv("TEST_DATABASE_URL") != "" {
-		dbs["postgres"] = func() *store.DB { return storetest.OpenMigrated(b, storetest.PGURL(b)) }
-	}
 	langs := []string{"python", "typescript", "go", "rust", "java", "c"}
-	for name, open := range dbs {
+	for name, open := range benchDBs(b) {
 		b.Run(name, func(b *testing.B) {
 			var db *store.DB
 			seed := sync.OnceFunc(func() {

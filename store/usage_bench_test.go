@@ -23,15 +23,7 @@ func BenchmarkUsageQueries(b *testing.B) {
 		n = v
 	}
 	end := time.Now().UTC()
-	dbs := map[string]func() *store.DB{
-		"sqlite": func() *store.DB {
-			return storetest.OpenMigrated(b, "sqlite:///"+filepath.Join(b.TempDir(), "bench.db"))
-		},
-	}
-	if os.Getenv("TEST_DATABASE_URL") != "" {
-		dbs["postgres"] = func() *store.DB { return storetest.OpenMigrated(b, storetest.PGURL(b)) }
-	}
-	for name, open := range dbs {
+	for name, open := range benchDBs(b) {
 		b.Run(name, func(b *testing.B) {
 			var db *store.DB
 			var keys []int64
@@ -62,4 +54,18 @@ func BenchmarkUsageQueries(b *testing.B) {
 			}
 		})
 	}
+}
+
+// benchDBs opens, on first use, a migrated database per dialect the benchmark can
+// reach: a SQLite file and, with TEST_DATABASE_URL, PostgreSQL.
+func benchDBs(b *testing.B) map[string]func() *store.DB {
+	dbs := map[string]func() *store.DB{
+		"sqlite": func() *store.DB {
+			return storetest.OpenMigrated(b, "sqlite:///"+filepath.Join(b.TempDir(), "bench.db"))
+		},
+	}
+	if os.Getenv("TEST_DATABASE_URL") != "" {
+		dbs["postgres"] = func() *store.DB { return storetest.OpenMigrated(b, storetest.PGURL(b)) }
+	}
+	return dbs
 }
