@@ -35,7 +35,7 @@ type redisFaultEnv struct {
 	c      *cluster
 	r      *replica
 	proxy  *storetest.Proxy
-	direct *redis.Client // the same Redis, not through the proxy
+	direct redis.UniversalClient // the same Redis, not through the proxy
 	key    string
 	seq    int
 }
