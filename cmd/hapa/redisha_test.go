@@ -155,16 +155,37 @@ func redisFailover(t *testing.T, redisURL, name string, kill func(quotaKey strin
 			break
 		}
 	}
+	// Each replica's outage is one E5002 incident, resolved when its breaker closed.
+	var incidents []store.Incident
+	eventually(t, "the Redis incidents resolved", func() bool {
+		all, err := c.db.Incidents().Recent(context.Background(), 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		incidents = incidents[:0]
+		resolved := true
+		for _, in := range all {
+			if in.Code == "E5002" && in.Path == "dependency:redis" {
+				incidents = append(incidents, in)
+				resolved = resolved && in.Status == store.IncidentResolved
+			}
+		}
+		return len(incidents) > 0 && resolved
+	})
 	p50, p99, worst := pct(load.latencies, 50), pct(load.latencies, 99), slicesMax(load.latencies)
 	t.Logf("Redis %s failover under %.0f req/s (2 replicas): %d of %d requests failed; gauge 0 after %v, back to 1 after %v "+
-		"(per replica %v); %d requests served meanwhile; latency p50 %v p99 %v max %v; quota counter %d tokens, request log %d (%d rows, %+d)",
+		"(per replica %v); %d requests served meanwhile; latency p50 %v p99 %v max %v; quota counter %d tokens, request log %d (%d rows, %+d); "+
+		"%d E5002 incidents",
 		name, rate, load.failed.Load(), load.sent.Load(), slicesMax(down).Round(time.Millisecond), recovered.Round(time.Millisecond),
-		roundAll(up), during, p50, p99, worst.Round(time.Millisecond), counter, logged, rows, counter-logged)
+		roundAll(up), during, p50, p99, worst.Round(time.Millisecond), counter, logged, rows, counter-logged, len(incidents))
 	if load.failed.Load() != 0 {
 		t.Errorf("%d of %d requests failed during the %s failover: %v", load.failed.Load(), load.sent.Load(), name, load.failures[:min(5, len(load.failures))])
 	}
 	if during == 0 {
 		t.Error("no request was sent during the failover")
+	}
+	if len(incidents) != len(c.replicas) {
+		t.Errorf("%d E5002 incidents, want one per replica (%d): a breaker that flaps opens one per outage", len(incidents), len(c.replicas))
 	}
 	if d := max(counter-logged, logged-counter); d > 4*most {
 		t.Errorf("quota counter %d, request log %d: off by %d, more than four requests' tokens (%d each at most)", counter, logged, d, most)
