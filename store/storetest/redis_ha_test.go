@@ -19,20 +19,37 @@ func TestRedisCluster(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// Replication is asynchronous: make sure the replica has "a" before its master dies.
 	m := s.MasterOf("a")
+	mc := m.Client()
+	if err := mc.Set(ctx, "a", "a", time.Minute).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := mc.Do(ctx, "WAIT", 1, 5000).Int(); err != nil || n != 1 {
+		t.Fatalf("WAIT: %d replicas, %v", n, err)
+	}
 	m.Kill()
 	start := time.Now()
 	// PingRedis (HAPA's breaker probe) fails until a replica has taken over, and
 	// reloads the client's slot map, which then sends "a" to the new master.
-	waitUntil(t, "the replica of the killed master to serve", func() bool {
-		cctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
-		defer cancel()
-		if store.PingRedis(cctx, c) != nil {
-			return false
+	var last error
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the replica of the killed master does not serve 30 s after the kill: %v", last)
 		}
-		v, err := c.Get(cctx, "a").Result()
-		return err == nil && v == "a"
-	})
+		cctx, cancel := context.WithTimeout(ctx, time.Second)
+		last = store.PingRedis(cctx, c)
+		if last == nil {
+			var v string
+			if v, last = c.Get(cctx, "a").Result(); last == nil && v != "a" {
+				t.Fatalf("a = %q after the failover", v)
+			}
+		}
+		cancel()
+		if last == nil {
+			break
+		}
+	}
 	if n := s.MasterOf("a"); n == m {
 		t.Fatal("the killed master still serves the slot")
 	}
