@@ -36,9 +36,9 @@ type RedisNode struct {
 	client *redis.Client
 }
 
-// redisBinary returns the path of a Redis program, or skips the test (fails it with
-// HAPA_REQUIRE_REDIS_HA=1) when it is not installed. Debian's redis-sentinel is the
-// redis-server program under another name: without it, redis-server --sentinel.
+// redisBinary returns the path of a Redis program (Debian's packages redis-server and
+// redis-sentinel), or skips the test (fails it with HAPA_REQUIRE_REDIS_HA=1) when it is
+// not installed.
 func redisBinary(t testing.TB, name string) string {
 	t.Helper()
 	for _, n := range []string{name, "/usr/bin/" + name, "/usr/local/bin/" + name} {
