@@ -111,6 +111,7 @@ func startRedis(t testing.TB, sentinel bool, extra int, conf func(ports []int) [
 		}
 		n.Kill()
 		last = n.Log()
+		os.Remove(filepath.Join(dir, "nodes.conf")) // a cluster node's identity from the failed start
 	}
 	t.Fatalf("redis-server did not start:\n%s", last)
 	return nil
