@@ -117,7 +117,12 @@ func (e *Events) Publish(ctx context.Context, ev ClusterEvent) error {
 
 // Run receives remote events until ctx ends (at once without Redis), re-subscribing
 // with a backoff of 100ms doubling to 5s after a failure, and not before Redis's
-// breaker is closed.
+// breaker is closed. A subscription that cannot be made for want of a connection opens
+// the breaker: a replica that sends nothing else to Redis would otherwise subscribe
+// again and again to a dead master, because on a Cluster only the breaker's probe
+// reloads the slot map that names the channel's new master (docs/operations.md, "Redis
+// Sentinel and Cluster"). A subscription that drops (an idle connection cut by a
+// proxy) is only made again: the next attempt tells whether Redis is down.
 func (e *Events) Run(ctx context.Context) error {
 	if e.rdb == nil {
 		<-ctx.Done()
@@ -152,6 +157,7 @@ func (e *Events) receive(ctx context.Context) (confirmed bool) {
 	if _, err := ps.Receive(ctx); err != nil { // the subscription confirmation
 		if ctx.Err() == nil {
 			e.log.Warn("events: subscribe failed", slog.String("error", err.Error()))
+			e.br.Fail(ctx, err)
 		}
 		return false
 	}
@@ -182,11 +188,19 @@ func replicaID() string {
 	return hex.EncodeToString(b[:])
 }
 
-// nilRedis turns a typed nil (*redis.Client)(nil) into a nil interface, so that
-// "no Redis configured" cannot be mistaken for a client.
+// nilRedis turns a typed nil client ((*redis.Client)(nil) when REDIS_URL is unset,
+// or a nil *redis.ClusterClient) into a nil interface, so that "no Redis configured"
+// cannot be mistaken for a client.
 func nilRedis(c redis.UniversalClient) redis.UniversalClient {
-	if rc, ok := c.(*redis.Client); ok && rc == nil {
-		return nil
+	switch rc := c.(type) {
+	case *redis.Client:
+		if rc == nil {
+			return nil
+		}
+	case *redis.ClusterClient:
+		if rc == nil {
+			return nil
+		}
 	}
 	return c
 }

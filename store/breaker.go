@@ -73,9 +73,10 @@ func NewBreaker(ping func(context.Context) error, cfg BreakerConfig) *Breaker {
 	return &Breaker{timeout: cfg.Timeout, probe: cfg.Probe, ping: ping, ready: ready, stop: make(chan struct{})}
 }
 
-// NewRedisBreaker returns a closed breaker that probes rdb with PING.
+// NewRedisBreaker returns a closed breaker that probes rdb with PingRedis (a PING;
+// on a Cluster, every master's cluster_state).
 func NewRedisBreaker(rdb redis.UniversalClient, cfg BreakerConfig) *Breaker {
-	return NewBreaker(func(ctx context.Context) error { return rdb.Ping(ctx).Err() }, cfg)
+	return NewBreaker(func(ctx context.Context) error { return PingRedis(ctx, rdb) }, cfg)
 }
 
 // Allow reports whether callers may use the dependency (the breaker is closed).
@@ -111,14 +112,21 @@ func (b *Breaker) Ready() <-chan struct{} {
 }
 
 // IsConnectionFailure reports whether err, from a call made under ctx, says that the
-// dependency could not be reached or did not answer in time: not a Redis miss, not a
-// reply of the server, and not the caller's own context ending.
+// dependency could not be reached, did not answer in time, or answered that it cannot
+// serve now — Redis's CLUSTERDOWN, MASTERDOWN, LOADING, READONLY and TRYAGAIN, the
+// replies of a Cluster or Sentinel setup in the middle of a failover
+// (docs/operations.md, "Redis Sentinel and Cluster"). It is false for a Redis miss,
+// any other reply of the server, and the caller's own context ending.
 func IsConnectionFailure(ctx context.Context, err error) bool {
 	if err == nil || errors.Is(err, redis.Nil) {
 		return false
 	}
 	if ctx != nil && ctx.Err() != nil {
 		return false // the caller left: no evidence against the dependency
+	}
+	if redis.IsClusterDownError(err) || redis.IsMasterDownError(err) || redis.IsLoadingError(err) ||
+		redis.IsReadOnlyError(err) || redis.IsTryAgainError(err) {
+		return true
 	}
 	var reply redis.Error
 	return !errors.As(err, &reply)

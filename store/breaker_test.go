@@ -92,6 +92,17 @@ func TestBreakerOpensOnConnectionFailuresOnly(t *testing.T) {
 		}
 		b.Close()
 	}
+	// Replies of a Cluster or Sentinel setup in the middle of a failover: the server
+	// answers, but cannot serve now.
+	for _, reply := range []string{"CLUSTERDOWN The cluster is down", "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.",
+		"LOADING Redis is loading the dataset in memory", "READONLY You can't write against a read only replica.",
+		"TRYAGAIN Multiple keys request during rehashing of slot"} {
+		b := NewBreaker(dep.ping, BreakerConfig{Probe: time.Hour})
+		if !b.Fail(ctx, replyErr(reply)) || b.Allow() {
+			t.Errorf("%q did not open the breaker", reply)
+		}
+		b.Close()
+	}
 }
 
 // replyErr is a Redis server reply (it has RedisError).

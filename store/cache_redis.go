@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
-	"github.com/redis/go-redis/v9/maintnotifications"
 )
 
 // RedisCache is the response cache shared by replicas: keys
@@ -17,7 +16,7 @@ import (
 // process's own. Errors are returned, not hidden: the caller decides to
 // bypass the cache. Namespaces must not contain ':'.
 type RedisCache struct {
-	rdb     *redis.Client
+	rdb     redis.UniversalClient
 	prefix  string
 	timeout time.Duration
 
@@ -27,7 +26,7 @@ type RedisCache struct {
 
 // NewRedisCache returns a cache on rdb under key prefix (e.g. "hapa:"); each
 // Get/Set gets opTimeout (≤ 0 means 200ms), Clear and Stats ten times that.
-func NewRedisCache(rdb *redis.Client, prefix string, opTimeout time.Duration) *RedisCache {
+func NewRedisCache(rdb redis.UniversalClient, prefix string, opTimeout time.Duration) *RedisCache {
 	if opTimeout <= 0 {
 		opTimeout = 200 * time.Millisecond
 	}
@@ -92,11 +91,29 @@ func (c *RedisCache) pattern(ns string) string {
 	return globEscape(c.key(ns, "")) + "*"
 }
 
-// scan calls fn with each batch of keys matching pattern.
-func (c *RedisCache) scan(ctx context.Context, pattern string, fn func([]string) error) error {
+// scan calls fn with each batch of keys matching pattern and the client that holds
+// them: the one server, or each master of a Cluster in turn (SCAN sees one node's
+// keys).
+func (c *RedisCache) scan(ctx context.Context, pattern string, fn func(node redis.Cmdable, keys []string) error) error {
+	cc, ok := c.rdb.(*redis.ClusterClient)
+	if !ok {
+		return scanNode(ctx, c.rdb, pattern, func(keys []string) error { return fn(c.rdb, keys) })
+	}
+	var mu sync.Mutex // ForEachMaster runs the masters side by side
+	return cc.ForEachMaster(ctx, func(ctx context.Context, node *redis.Client) error {
+		return scanNode(ctx, node, pattern, func(keys []string) error {
+			mu.Lock()
+			defer mu.Unlock()
+			return fn(node, keys)
+		})
+	})
+}
+
+// scanNode calls fn with each batch of one server's keys matching pattern.
+func scanNode(ctx context.Context, rdb redis.Cmdable, pattern string, fn func([]string) error) error {
 	var cursor uint64
 	for {
-		keys, next, err := c.rdb.Scan(ctx, cursor, pattern, 500).Result()
+		keys, next, err := rdb.Scan(ctx, cursor, pattern, 500).Result()
 		if err != nil {
 			return err
 		}
@@ -112,14 +129,30 @@ func (c *RedisCache) scan(ctx context.Context, pattern string, fn func([]string)
 }
 
 // Clear unlinks every key of ns ("" = all namespaces) with SCAN + UNLINK and
-// returns how many were removed.
+// returns how many were removed. On a Cluster each key is its own UNLINK, pipelined
+// (a command over several keys must stay on one hash slot).
 func (c *RedisCache) Clear(ctx context.Context, ns string) (int, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*c.timeout)
 	defer cancel()
+	_, cluster := c.rdb.(*redis.ClusterClient)
 	n := 0
-	err := c.scan(ctx, c.pattern(ns), func(keys []string) error {
-		removed, err := c.rdb.Unlink(ctx, keys...).Result()
-		n += int(removed)
+	err := c.scan(ctx, c.pattern(ns), func(node redis.Cmdable, keys []string) error {
+		if !cluster {
+			removed, err := node.Unlink(ctx, keys...).Result()
+			n += int(removed)
+			return err
+		}
+		cmds, err := node.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for _, k := range keys {
+				p.Unlink(ctx, k)
+			}
+			return nil
+		})
+		for _, cmd := range cmds {
+			if u, ok := cmd.(*redis.IntCmd); ok {
+				n += int(u.Val())
+			}
+		}
 		return err
 	})
 	if err != nil {
@@ -135,7 +168,7 @@ func (c *RedisCache) Stats(ctx context.Context) map[string]CacheStats {
 	defer cancel()
 	entries := map[string]int64{}
 	base := c.prefix + "cache:"
-	_ = c.scan(ctx, c.pattern(""), func(keys []string) error {
+	_ = c.scan(ctx, c.pattern(""), func(_ redis.Cmdable, keys []string) error {
 		for _, k := range keys {
 			ns, _, _ := strings.Cut(strings.TrimPrefix(k, base), ":")
 			entries[ns]++
@@ -160,28 +193,4 @@ func (c *RedisCache) counters() map[string]CacheStats {
 		out[ns] = *s
 	}
 	return out
-}
-
-// NewRedis builds a client from a REDIS_URL (redis://[user:pass@]host:port/db
-// or rediss://…) with short timeouts suited to a cache that must never stall
-// a request. It does not connect; Ping it to check.
-func NewRedis(rawURL string) (*redis.Client, error) {
-	opt, err := redis.ParseURL(rawURL)
-	if err != nil {
-		return nil, fmt.Errorf("store: REDIS_URL: %w", err)
-	}
-	opt.ContextTimeoutEnabled = true // per-op contexts bound the socket deadlines
-	if opt.DialTimeout == 0 {
-		opt.DialTimeout = 2 * time.Second
-	}
-	if opt.ReadTimeout == 0 {
-		opt.ReadTimeout = time.Second
-	}
-	if opt.WriteTimeout == 0 {
-		opt.WriteTimeout = time.Second
-	}
-	// Maintenance notifications are a Redis Enterprise feature: against any other
-	// server the handshake only fails (and logs) on every new connection.
-	opt.MaintNotificationsConfig = &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}
-	return redis.NewClient(opt), nil
 }

@@ -1,8 +1,10 @@
 // Package store is HAPA's persistence: sqlx over embedded SQLite (modernc.org/sqlite)
 // or PostgreSQL (lib/pq), one file per table, embedded numbered migrations per dialect,
 // and the response caches: in memory, in Redis, and tiered (Redis in front of this
-// replica's memory, which takes over while Redis fails). store/storetest gives tests
-// real databases, Redis and a fault proxy.
+// replica's memory, which takes over while Redis fails). NewRedis builds the Redis
+// client of a REDIS_URL — one server, Sentinel or Cluster (ParseRedisURL) — which every
+// user takes as a redis.UniversalClient. store/storetest gives tests real databases,
+// Redis, Redis Cluster and Sentinel setups, and a fault proxy.
 //
 // Open picks the dialect from the URL: sqlite:///relative/path, sqlite:////abs/path,
 // sqlite://:memory: (one connection, so the data lives as long as the DB), or

@@ -80,7 +80,7 @@ func healthReport(st *stores, up *upstream, ret *realtime.Retention) func(ctx co
 		if st.rdb != nil {
 			r.Redis = "connected"
 			// While the breaker is open, say so without waiting on a Redis that may not answer.
-			if !st.breaker.Allow() || st.rdb.Ping(pctx).Err() != nil {
+			if !st.breaker.Allow() || store.PingRedis(pctx, st.rdb) != nil {
 				r.Redis = "error"
 			}
 		}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/hapa-project/hapa/realtime"
 	"github.com/hapa-project/hapa/realtime/ws"
+	"github.com/hapa-project/hapa/store"
 	"github.com/hapa-project/hapa/web"
 )
 
@@ -114,7 +115,7 @@ func (a *app) addSideListener(name, addr string, h http.Handler, newServer func(
 func pingRedis(ctx context.Context, rdb redis.UniversalClient, log *slog.Logger) error {
 	pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	err := rdb.Ping(pctx).Err()
+	err := store.PingRedis(pctx, rdb)
 	if err != nil {
 		log.Warn("redis unreachable at start: serving with local cache and limiter until it returns", "err", err)
 	}

@@ -134,7 +134,7 @@ func settings() []setting {
 
 		{"DATABASE_URL", "sqlite:///./data/hapa.db", true, "sqlite:////abs/path.db (four slashes: absolute), sqlite:///rel/path.db (relative to the working directory), sqlite://:memory: or postgres://…", dburl(func(c *Config) *string { return &c.DatabaseURL })},
 		{"AUTO_MIGRATE", "false", false, "apply PostgreSQL migrations at start (fresh SQLite is always migrated)", boolean(func(c *Config) *bool { return &c.AutoMigrate })},
-		{"REDIS_URL", "", true, "redis://… for the shared cache, limiter and events (empty = in-process)", redisurl(func(c *Config) *string { return &c.RedisURL })},
+		{"REDIS_URL", "", true, "redis://host:6379/0, redis-sentinel://h1,h2/0?master=NAME or redis-cluster://h1,h2 for the shared cache, limiter and events (empty = in-process)", redisurl(func(c *Config) *string { return &c.RedisURL })},
 		{"SPOOL_DIR", "", false, "where request-log rows and incidents wait while PostgreSQL is down, replayed when it returns (empty: ./data/spool with PostgreSQL, none with SQLite)", str(func(c *Config) *string { return &c.SpoolDir })},
 		{"SPOOL_MAX_MB", "256", false, "largest size of the spool; past it new rows and incidents are counted and dropped", integer(func(c *Config) *int { return &c.SpoolMaxMB }, 1, 1<<20)},
 		{"REDIS_PREFIX", "", false, "prefix of every Redis key and pub/sub channel, so deployments sharing a Redis server never meet (empty = hapa:<database name>:)", str(func(c *Config) *string { return &c.RedisPrefix })},

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/hapa-project/hapa/store"
 )
 
 // The parsers below turn one setting's text into its Config field. Each also names the
@@ -188,10 +190,13 @@ func dburl(f func(*Config) *string) parser {
 	}}
 }
 
+// redisurl takes a REDIS_URL in one of store.ParseRedisURL's forms.
 func redisurl(f func(*Config) *string) parser {
 	return parser{"url", func(c *Config, v string) error {
-		if v != "" && !strings.HasPrefix(v, "redis://") && !strings.HasPrefix(v, "rediss://") && !strings.HasPrefix(v, "unix://") {
-			return fmt.Errorf("%q is not a redis:// URL", v)
+		if v != "" {
+			if _, err := store.ParseRedisURL(v); err != nil {
+				return err // never the value: it may hold a password
+			}
 		}
 		*f(c) = v
 		return nil

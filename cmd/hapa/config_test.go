@@ -138,6 +138,34 @@ func TestPrintConfigRedacts(t *testing.T) {
 	}
 }
 
+// TestConfigRedisURL: REDIS_URL takes the three documented forms, says on one line
+// what is wrong with a bad one without repeating its password, and --print-config
+// redacts every password in it.
+func TestConfigRedisURL(t *testing.T) {
+	for _, u := range []string{"redis://:pw@cache:6379/0", "rediss://cache", "unix:///run/redis.sock",
+		"redis-sentinel://:pw@s1:26379,s2:26379/0?master=mymaster&sentinel_password=spw", "redis-cluster://n1:7000,n2:7001"} {
+		if _, err := loadConfig(env(map[string]string{"REDIS_URL": u}), nil, nil); err != nil {
+			t.Errorf("%s refused: %v", u, err)
+		}
+	}
+	for u, want := range map[string]string{
+		"http://:hunter2@cache":                 `REDIS_URL: scheme "http" is not one of`,
+		"redis-sentinel://:hunter2@s1,s2/0":     "REDIS_URL: redis-sentinel:// needs ?master=<name>",
+		"redis-cluster://:hunter2@n1,n2/1":      `REDIS_URL: database "1": a Redis Cluster has only database 0`,
+		"redis-cluster://:hunter2@n1,n2?oops=1": "REDIS_URL: unexpected option: oops",
+	} {
+		_, err := loadConfig(env(map[string]string{"REDIS_URL": u}), nil, nil)
+		if err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "hunter2") {
+			t.Errorf("REDIS_URL=%s: %v, want %q without the password", u, err, want)
+		}
+	}
+	var buf bytes.Buffer
+	printConfig(&buf, env(map[string]string{"REDIS_URL": "redis-sentinel://app:masterpw@s1:26379,s2:26379/0?master=m&sentinel_password=sentinelpw"}), nil, nil)
+	if out := buf.String(); strings.Contains(out, "masterpw") || strings.Contains(out, "sentinelpw") || !strings.Contains(out, "s1:26379,s2:26379") {
+		t.Errorf("print-config of a Sentinel URL:\n%s", out)
+	}
+}
+
 // TestRedisPrefix: deployments that share a Redis server but not a database get
 // different prefixes by default; REDIS_PREFIX wins.
 func TestRedisPrefix(t *testing.T) {

@@ -35,7 +35,7 @@ type redisFaultEnv struct {
 	c      *cluster
 	r      *replica
 	proxy  *storetest.Proxy
-	direct *redis.Client // the same Redis, not through the proxy
+	direct redis.UniversalClient // the same Redis, not through the proxy
 	key    string
 	seq    int
 }
@@ -277,7 +277,13 @@ func (e *redisFaultEnv) stream(t *testing.T) (time.Duration, bool) {
 // metric reads one series (name{labels}) from the gateway's /metrics.
 func (e *redisFaultEnv) metric(t *testing.T, series string) (float64, bool) {
 	t.Helper()
-	resp, err := http.Get(e.r.url + "/metrics")
+	return metricOf(t, e.r.url, series)
+}
+
+// metricOf reads one series (name{labels}) from /metrics of the replica at url.
+func metricOf(t *testing.T, url, series string) (float64, bool) {
+	t.Helper()
+	resp, err := http.Get(url + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -74,8 +74,11 @@ type clusterOpts struct {
 	fixed   bool // each replica keeps one port across restarts (a load balancer's config names them)
 	pgProxy bool // the replicas reach PostgreSQL through a fault proxy (cluster.pgProxy)
 	noRedis bool
-	env     map[string]string // extra settings for every replica
-	sim     sim.Config
+	// redisURL is the replicas' REDIS_URL instead of TEST_REDIS_URL (a Sentinel or
+	// Cluster setup of the test's own), with a fresh REDIS_PREFIX.
+	redisURL string
+	env      map[string]string // extra settings for every replica
+	sim      sim.Config
 }
 
 // newCluster starts the replicas and waits until each answers /readyz. It needs
@@ -106,7 +109,11 @@ func newCluster(t *testing.T, o clusterOpts) *cluster {
 		u.Host = c.pgProxy.Addr()
 		c.env["DATABASE_URL"] = u.String()
 	}
-	if !o.noRedis {
+	switch {
+	case o.redisURL != "":
+		c.env["REDIS_URL"] = o.redisURL
+		c.env["REDIS_PREFIX"] = "hapatest:" + storetest.RandomHex(t) + ":"
+	case !o.noRedis:
 		_, prefix := storetest.Redis(t) // its keys are deleted when the test ends
 		c.env["REDIS_URL"] = storetest.RedisURL(t)
 		c.env["REDIS_PREFIX"] = prefix

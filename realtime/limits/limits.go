@@ -188,11 +188,19 @@ type nopObserver struct{}
 
 func (nopObserver) RateLimited(string) {}
 
-// nilRedis turns a typed nil (*redis.Client)(nil) into a nil interface, so that
-// "no Redis configured" cannot be mistaken for a client.
+// nilRedis turns a typed nil client ((*redis.Client)(nil) when REDIS_URL is unset,
+// or a nil *redis.ClusterClient) into a nil interface, so that "no Redis configured"
+// cannot be mistaken for a client.
 func nilRedis(c redis.UniversalClient) redis.UniversalClient {
-	if rc, ok := c.(*redis.Client); ok && rc == nil {
-		return nil
+	switch rc := c.(type) {
+	case *redis.Client:
+		if rc == nil {
+			return nil
+		}
+	case *redis.ClusterClient:
+		if rc == nil {
+			return nil
+		}
 	}
 	return c
 }

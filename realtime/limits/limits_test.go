@@ -88,31 +88,39 @@ func exhaust(t *testing.T, ls []*Limiter, c realtime.Caller, ip, group string, n
 	return admitted
 }
 
-func TestLimiterPerKeyPerGroup(t *testing.T) {
-	run := func(t *testing.T, mk func() *Limiter) {
-		ls := []*Limiter{mk(), mk()} // two gateway replicas
-		a, b := realtime.Caller{KeyID: 1}, realtime.Caller{KeyID: 2}
-		if got := exhaust(t, ls, a, "", "ops", 8); got != 5 {
-			t.Errorf("key 1 ops admitted %d of 8, want 5 (global limit across replicas)", got)
-		}
-		if got := exhaust(t, ls, b, "", "ops", 3); got != 3 {
-			t.Errorf("key 2 ops admitted %d, want 3 (own bucket)", got)
-		}
-		if got := exhaust(t, ls, a, "", "stream", 3); got != 2 {
-			t.Errorf("key 1 stream admitted %d, want 2 (own group)", got)
-		}
-		if got := exhaust(t, ls, realtime.Caller{}, "10.0.0.1", "ops", 6); got != 5 {
-			t.Errorf("anonymous IP admitted %d, want 5", got)
-		}
-		if got := exhaust(t, ls, realtime.Caller{}, "10.0.0.2", "ops", 1); got != 1 {
-			t.Errorf("other IP admitted %d, want 1", got)
-		}
-		d := ls[0].Check(context.Background(), realtime.Caller{KeyID: 3}, "", "ops")
-		if d.Limit != 5 || d.Remaining != 4 || !d.Enabled || time.Until(d.Reset) > time.Minute+time.Second {
-			t.Errorf("decision = %+v", d)
-		}
+// checkLimiterPerKeyPerGroup: limits hold per subject and group, across the two
+// limiters mk returns (two replicas).
+func checkLimiterPerKeyPerGroup(t *testing.T, mk func() *Limiter) {
+	ls := []*Limiter{mk(), mk()} // two gateway replicas
+	a, b := realtime.Caller{KeyID: 1}, realtime.Caller{KeyID: 2}
+	if got := exhaust(t, ls, a, "", "ops", 8); got != 5 {
+		t.Errorf("key 1 ops admitted %d of 8, want 5 (global limit across replicas)", got)
 	}
-	rules := map[string]Rate{"ops": {5, time.Minute}, "stream": {2, time.Minute}}
+	if got := exhaust(t, ls, b, "", "ops", 3); got != 3 {
+		t.Errorf("key 2 ops admitted %d, want 3 (own bucket)", got)
+	}
+	if got := exhaust(t, ls, a, "", "stream", 3); got != 2 {
+		t.Errorf("key 1 stream admitted %d, want 2 (own group)", got)
+	}
+	if got := exhaust(t, ls, realtime.Caller{}, "10.0.0.1", "ops", 6); got != 5 {
+		t.Errorf("anonymous IP admitted %d, want 5", got)
+	}
+	if got := exhaust(t, ls, realtime.Caller{}, "10.0.0.2", "ops", 1); got != 1 {
+		t.Errorf("other IP admitted %d, want 1", got)
+	}
+	d := ls[0].Check(context.Background(), realtime.Caller{KeyID: 3}, "", "ops")
+	if d.Limit != 5 || d.Remaining != 4 || !d.Enabled || time.Until(d.Reset) > time.Minute+time.Second {
+		t.Errorf("decision = %+v", d)
+	}
+}
+
+// limiterRules are checkLimiterPerKeyPerGroup's rules.
+func limiterRules() map[string]Rate {
+	return map[string]Rate{"ops": {5, time.Minute}, "stream": {2, time.Minute}}
+}
+
+func TestLimiterPerKeyPerGroup(t *testing.T) {
+	rules := limiterRules()
 	t.Run("memory", func(t *testing.T) {
 		l, err := NewLimiter(Config{Rules: rules}, Deps{})
 		if err != nil {
@@ -120,11 +128,11 @@ func TestLimiterPerKeyPerGroup(t *testing.T) {
 		}
 		// One replica: "two instances" share the process's counters only when they are
 		// the same limiter; with memory each replica limits alone.
-		run(t, func() *Limiter { return l })
+		checkLimiterPerKeyPerGroup(t, func() *Limiter { return l })
 	})
 	t.Run("redis", func(t *testing.T) {
 		rdb, prefix := storetest.Redis(t)
-		run(t, func() *Limiter {
+		checkLimiterPerKeyPerGroup(t, func() *Limiter {
 			l, err := NewLimiter(Config{Rules: rules, Prefix: prefix + "rl"}, Deps{Redis: rdb})
 			if err != nil {
 				t.Fatal(err)

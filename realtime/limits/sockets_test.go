@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/hapa-project/hapa/store/storetest"
 )
 
@@ -13,6 +15,10 @@ import (
 // after the lease TTL.
 func TestSocketsAcrossReplicas(t *testing.T) {
 	rdb, prefix := storetest.Redis(t)
+	checkSocketsAcrossReplicas(t, rdb, prefix)
+}
+
+func checkSocketsAcrossReplicas(t *testing.T, rdb redis.UniversalClient, prefix string) {
 	cfg := SocketConfig{Prefix: prefix + "ws", LeaseTTL: 300 * time.Millisecond}
 	a, b := NewSockets(cfg, rdb, nil), NewSockets(cfg, rdb, nil)
 	ctx := context.Background()
