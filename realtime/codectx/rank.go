@@ -1,0 +1,173 @@
+package codectx
+
+import "math"
+
+// Ranking (docs/api.md, "Context snippets"): each snippet is cut into windows of
+// windowLines lines, and every window is scored with BM25 against the identifiers of
+// the code around the cursor. Only the query's terms are counted in the windows (a
+// small hash table looked up per identifier), so a request costs one pass over the
+// snippets' bytes and no allocation per token.
+
+const (
+	windowLines = 20  // lines per window: a function or two, the unit that is packed
+	maxTerms    = 512 // distinct query identifiers counted (the rest are ignored)
+	bm25K1      = 1.2 // term-frequency saturation (the usual BM25 constants)
+	bm25B       = 0.75
+)
+
+// termSet is the query's identifiers: an open-addressing table from hash to term id.
+type termSet struct {
+	slots []slot
+	mask  uint64
+	n     int32
+}
+
+type slot struct {
+	key uint64 // 0 = empty
+	id  int32
+}
+
+func newTermSet() *termSet {
+	const size = 2 * maxTerms // at most half full
+	return &termSet{slots: make([]slot, size), mask: size - 1}
+}
+
+func (t *termSet) add(h uint64) {
+	if h == 0 {
+		h = 1
+	}
+	for i := h & t.mask; ; i = (i + 1) & t.mask {
+		switch t.slots[i].key {
+		case h:
+			return
+		case 0:
+			if t.n >= maxTerms {
+				return
+			}
+			t.slots[i] = slot{h, t.n}
+			t.n++
+			return
+		}
+	}
+}
+
+func (t *termSet) find(h uint64) int32 {
+	if h == 0 {
+		h = 1
+	}
+	for i := h & t.mask; ; i = (i + 1) & t.mask {
+		switch s := t.slots[i]; s.key {
+		case h:
+			return s.id
+		case 0:
+			return -1
+		}
+	}
+}
+
+// window is a run of whole lines of one snippet, [start, end) in its text.
+type window struct {
+	snip, idx  int32
+	start, end int32
+	tokens     int32 // identifiers in the window (BM25's document length)
+	p0, p1     int32 // its (term, count) pairs in ranker.pairs
+	score      float64
+}
+
+type pair struct{ term, tf int32 }
+
+// ranker holds one request's scratch space.
+type ranker struct {
+	q       *termSet
+	windows []window
+	pairs   []pair
+	tf, df  []int32
+	touched []int32
+}
+
+// rank cuts snips into windows and scores them against the query terms q.
+func rank(snips []Snippet, q *termSet) []window {
+	n := 0
+	for _, s := range snips {
+		n += len(s.Text)/(windowLines*24) + 1
+	}
+	r := &ranker{q: q, windows: make([]window, 0, n), pairs: make([]pair, 0, n*int(min(q.n, 48))),
+		tf: make([]int32, q.n), df: make([]int32, q.n), touched: make([]int32, 0, q.n)}
+	for i, s := range snips {
+		r.scan(int32(i), s.Text)
+	}
+	r.score()
+	return r.windows
+}
+
+// scan counts the query terms of text window by window.
+func (r *ranker) scan(snip int32, text string) {
+	w := window{snip: snip}
+	lines := 0
+	for i := 0; i < len(text); {
+		switch classes[text[i]] {
+		case classStart:
+			h, j := identAt(text, i)
+			if j-i >= minTermLen {
+				w.tokens++
+				if t := r.q.find(h); t >= 0 {
+					if r.tf[t] == 0 {
+						r.touched = append(r.touched, t)
+					}
+					r.tf[t]++
+				}
+			}
+			i = j
+		case classNewline:
+			i++
+			if lines++; lines == windowLines {
+				w = r.closeWindow(w, i)
+				lines = 0
+			}
+		default:
+			i++
+		}
+	}
+	if int(w.start) < len(text) {
+		r.closeWindow(w, len(text))
+	}
+}
+
+// closeWindow ends w at end, records its term counts, and returns the next window.
+func (r *ranker) closeWindow(w window, end int) window {
+	w.end, w.p0 = int32(end), int32(len(r.pairs))
+	for _, t := range r.touched {
+		r.pairs = append(r.pairs, pair{t, r.tf[t]})
+		r.df[t]++
+		r.tf[t] = 0
+	}
+	r.touched = r.touched[:0]
+	w.p1 = int32(len(r.pairs))
+	r.windows = append(r.windows, w)
+	return window{snip: w.snip, idx: w.idx + 1, start: w.end}
+}
+
+// score fills every window's BM25 score (idf in Lucene's form, never negative).
+func (r *ranker) score() {
+	n := float64(len(r.windows))
+	if n == 0 {
+		return
+	}
+	total := 0
+	for _, w := range r.windows {
+		total += int(w.tokens)
+	}
+	avg := max(float64(total)/n, 1)
+	idf := make([]float64, len(r.df))
+	for t, df := range r.df {
+		idf[t] = math.Log(1 + (n-float64(df)+0.5)/(float64(df)+0.5))
+	}
+	for k := range r.windows {
+		w := &r.windows[k]
+		norm := bm25K1 * (1 - bm25B + bm25B*float64(w.tokens)/avg)
+		for _, p := range r.pairs[w.p0:w.p1] {
+			tf := float64(p.tf)
+			w.score += idf[p.term] * tf * (bm25K1 + 1) / (tf + norm)
+		}
+	}
+}
