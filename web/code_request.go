@@ -36,23 +36,27 @@ func codeLimitGroups() (generation, stream, completion, other string) {
 // (docs/compatibility.md, "Request body"). Unknown fields are ignored. Pointers tell
 // "absent" from zero.
 type codeGenerationRequest struct {
-	Prompt            *string           `json:"prompt"`
-	ModelType         string            `json:"model_type"`
-	Context           *string           `json:"context"` // null → ""
-	Temperature       *float64          `json:"temperature"`
-	TopP              *float64          `json:"top_p"`
-	MaxTokens         *int              `json:"max_tokens"`
-	ProgrammingLevel  string            `json:"programming_level"`
-	ExplanationDetail string            `json:"explanation_detail"`
-	CodeStyle         string            `json:"code_style"`
-	IncludeComments   *bool             `json:"include_comments"`
-	IncludeDocstring  *bool             `json:"include_docstring"`
-	IncludeTypeHints  *bool             `json:"include_type_hints"`
-	Language          string            `json:"language"`
-	ProjectContext    string            `json:"project_context"`
-	UserProfile       *realtime.Profile `json:"userProfile"`
-	Profile           *realtime.Profile `json:"profile"`
-	NoCache           bool              `json:"no_cache"`
+	Prompt            *string  `json:"prompt"`
+	ModelType         string   `json:"model_type"`
+	Context           *string  `json:"context"` // null → ""
+	Temperature       *float64 `json:"temperature"`
+	TopP              *float64 `json:"top_p"`
+	MaxTokens         *int     `json:"max_tokens"`
+	ProgrammingLevel  string   `json:"programming_level"`
+	ExplanationDetail string   `json:"explanation_detail"`
+	CodeStyle         string   `json:"code_style"`
+	IncludeComments   *bool    `json:"include_comments"`
+	IncludeDocstring  *bool    `json:"include_docstring"`
+	IncludeTypeHints  *bool    `json:"include_type_hints"`
+	Language          string   `json:"language"`
+	FilePath          string   `json:"file_path"` // the FIM path header of code_completion generations
+	// ContextSnippets are neighbouring files or recent edits (docs/api.md, "Context
+	// snippets"), packed into the prompt within the context budget.
+	ContextSnippets []realtime.ContextSnippet `json:"context_snippets"`
+	ProjectContext  string                    `json:"project_context"`
+	UserProfile     *realtime.Profile         `json:"userProfile"`
+	Profile         *realtime.Profile         `json:"profile"`
+	NoCache         bool                      `json:"no_cache"`
 }
 
 // modelTypes are the eight model_type values (docs/compatibility.md, "Request body").
@@ -74,6 +78,7 @@ func (b *codeGenerationRequest) validate() error {
 	v.oneOf("explanation_detail", b.ExplanationDetail, "minimal", "standard", "detailed", "comprehensive")
 	v.oneOf("code_style", b.CodeStyle, "clean", "performance", "readable", "pythonic")
 	v.maxLen("project_context", b.ProjectContext, maxProjectCtxChars)
+	v.maxLen("file_path", b.FilePath, maxFilePathChars)
 	return v.err()
 }
 
@@ -157,7 +162,7 @@ func (b *codeGenerationRequest) engineRequest(r *http.Request) realtime.Request 
 	req := baseRequest(r, realtime.KindGeneration, task)
 	req.Prompt = strings.TrimSpace(*b.Prompt)
 	req.Context = b.context()
-	req.Language = b.Language
+	req.Language, req.FilePath, req.ContextSnippets = b.Language, b.FilePath, b.ContextSnippets
 	req.Temperature, req.TopP = b.Temperature, b.TopP
 	if b.MaxTokens != nil {
 		req.MaxTokens = *b.MaxTokens

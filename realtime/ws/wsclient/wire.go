@@ -89,17 +89,25 @@ type SessionUpdate struct {
 	Workspace *string  `json:"workspace,omitempty"`
 }
 
+// Snippet is one context snippet of a create event (docs/protocol.md, "Context
+// snippets"): a neighbouring file or a recent edit.
+type Snippet struct {
+	Path string `json:"path,omitempty"`
+	Text string `json:"text"`
+}
+
 // CompletionCreate is completion.create; an empty ID is filled in by the client.
 type CompletionCreate struct {
-	ID          string   `json:"id"`
-	Prefix      string   `json:"prefix"`
-	Suffix      string   `json:"suffix,omitempty"`
-	Language    string   `json:"language,omitempty"`
-	FilePath    string   `json:"file_path,omitempty"`
-	MaxTokens   int      `json:"max_tokens,omitempty"`
-	Temperature *float64 `json:"temperature,omitempty"`
-	Stop        []string `json:"stop,omitempty"`
-	Replace     bool     `json:"replace,omitempty"`
+	ID              string    `json:"id"`
+	Prefix          string    `json:"prefix"`
+	Suffix          string    `json:"suffix,omitempty"`
+	Language        string    `json:"language,omitempty"`
+	FilePath        string    `json:"file_path,omitempty"`
+	ContextSnippets []Snippet `json:"context_snippets,omitempty"`
+	MaxTokens       int       `json:"max_tokens,omitempty"`
+	Temperature     *float64  `json:"temperature,omitempty"`
+	Stop            []string  `json:"stop,omitempty"`
+	Replace         bool      `json:"replace,omitempty"`
 }
 
 // CompletionFeedback is completion.feedback: what the editor did with the completion
@@ -114,13 +122,15 @@ type CompletionFeedback struct {
 
 // GenerationCreate is generation.create; an empty ID is filled in by the client.
 type GenerationCreate struct {
-	ID          string   `json:"id"`
-	Prompt      string   `json:"prompt"`
-	ModelType   string   `json:"model_type,omitempty"`
-	Context     string   `json:"context,omitempty"`
-	Language    string   `json:"language,omitempty"`
-	MaxTokens   int      `json:"max_tokens,omitempty"`
-	Temperature *float64 `json:"temperature,omitempty"`
-	TopP        *float64 `json:"top_p,omitempty"`
-	Profile     *Profile `json:"profile,omitempty"`
+	ID              string    `json:"id"`
+	Prompt          string    `json:"prompt"`
+	ModelType       string    `json:"model_type,omitempty"`
+	Context         string    `json:"context,omitempty"`
+	Language        string    `json:"language,omitempty"`
+	FilePath        string    `json:"file_path,omitempty"`
+	ContextSnippets []Snippet `json:"context_snippets,omitempty"`
+	MaxTokens       int       `json:"max_tokens,omitempty"`
+	Temperature     *float64  `json:"temperature,omitempty"`
+	TopP            *float64  `json:"top_p,omitempty"`
+	Profile         *Profile  `json:"profile,omitempty"`
 }
