@@ -42,15 +42,16 @@ func Pack(snips []Snippet, query []string, budget int) []Piece {
 	if budget <= 0 || len(snips) == 0 {
 		return nil
 	}
-	q := newTermSet()
+	r := getRanker()
+	defer putRanker(r)
 	for _, s := range query {
-		scanTerms(s, q.add)
+		scanTerms(s, r.q.add)
 	}
-	if q.n == 0 {
+	if r.q.n == 0 {
 		return nil
 	}
-	ws := rank(snips, q)
-	order := make([]int32, 0, len(ws))
+	ws := r.rank(snips)
+	order := r.order[:0]
 	for k, w := range ws {
 		if w.score > 0 {
 			order = append(order, int32(k))
@@ -64,7 +65,9 @@ func Pack(snips []Snippet, query []string, budget int) []Piece {
 		return cmp.Compare(a, b) // windows are in snippet, then line order
 	})
 
-	taken := make([]int32, len(ws)) // end offset of the taken part; 0 = not taken
+	r.order = order
+	r.taken = resize(r.taken, len(ws)) // end offset of the taken part; 0 = not taken
+	taken := r.taken
 	left := budget
 	for _, k := range order {
 		w := &ws[k]
