@@ -55,28 +55,29 @@ type Quota struct {
 
 // Request is one generation or completion, transport-independent.
 type Request struct {
-	Kind     Kind
-	Task     string         // HAPA model_type (code_generation, bug_fix, code_completion, …)
-	Model    string         // explicit adapter or base model (OpenAI routes); overrides Task
-	Prompt   string         // generation: the user's question
-	Context  string         // generation: surrounding code, sent to the model
-	Messages []vllm.Message // OpenAI chat routes: used as-is after personalisation
-	Prefix   string         // completion: code before the cursor
-	Suffix   string         // completion: code after the cursor
-	Language string         // FIM: detected from FilePath when empty; "" means python (docs/api.md, "Programming languages")
-	FilePath string         // the edited file: the FIM prompt's path header
+	Kind        Kind
+	Task        string         // HAPA model_type (code_generation, bug_fix, code_completion, …)
+	Model       string         // explicit adapter or base model (OpenAI routes); overrides Task
+	Prompt      string         // generation: the user's question
+	Context     string         // generation: surrounding code, sent to the model
+	Messages    []vllm.Message // OpenAI chat routes: used as-is after personalisation
+	Prefix      string         // completion: code before the cursor
+	Suffix      string         // completion: code after the cursor
+	Language    string         // FIM: detected from FilePath (the path header's file) when empty; "" means python (docs/api.md, "Programming languages")
+	FilePath    string
+	MaxTokens   int      // 0 means the task's default
+	Temperature *float64 // nil means the task's default
+	TopP        *float64
+	Stop        []string
+	Seed        *int64
+	Profile     *Profile // per-request override of the stored profile
+	NoCache     bool     // bypass the response cache
+	Raw         bool     // OpenAI routes: no personalisation, prompt sent as given
+
 	// ContextSnippets are neighbouring files or recent edits the editor sends; the best
 	// windows are packed into the prompt within the context budget (docs/api.md,
 	// "Context snippets").
 	ContextSnippets []ContextSnippet
-	MaxTokens       int      // 0 means the task's default
-	Temperature     *float64 // nil means the task's default
-	TopP            *float64
-	Stop            []string
-	Seed            *int64
-	Profile         *Profile // per-request override of the stored profile
-	NoCache         bool     // bypass the response cache
-	Raw             bool     // OpenAI routes: no personalisation, prompt sent as given
 
 	Route       string // route pattern or WS event, for the request log and metrics
 	RequestID   string

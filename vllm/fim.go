@@ -130,7 +130,7 @@ func fileContext(family Family, in FIMInput) string {
 	b.Grow(n)
 	sep, token := fileTokens[family]
 	header := func(path string, c Comment) {
-		path = strings.NewReplacer("\r", " ", "\n", " ").Replace(path) // one line, whatever the caller sent
+		path = OneLine(path) // whatever the caller sent
 		switch {
 		case token:
 			b.WriteString(sep)
@@ -163,4 +163,17 @@ func fileContext(family Family, in FIMInput) string {
 		header(in.Path, in.Comment)
 	}
 	return b.String()
+}
+
+// OneLine returns s with its line breaks as spaces: a path in a header is one line.
+func OneLine(s string) string {
+	if !strings.ContainsAny(s, "\r\n") {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		if r == '\r' || r == '\n' {
+			return ' '
+		}
+		return r
+	}, s)
 }

@@ -36,27 +36,28 @@ func codeLimitGroups() (generation, stream, completion, other string) {
 // (docs/compatibility.md, "Request body"). Unknown fields are ignored. Pointers tell
 // "absent" from zero.
 type codeGenerationRequest struct {
-	Prompt            *string  `json:"prompt"`
-	ModelType         string   `json:"model_type"`
-	Context           *string  `json:"context"` // null → ""
-	Temperature       *float64 `json:"temperature"`
-	TopP              *float64 `json:"top_p"`
-	MaxTokens         *int     `json:"max_tokens"`
-	ProgrammingLevel  string   `json:"programming_level"`
-	ExplanationDetail string   `json:"explanation_detail"`
-	CodeStyle         string   `json:"code_style"`
-	IncludeComments   *bool    `json:"include_comments"`
-	IncludeDocstring  *bool    `json:"include_docstring"`
-	IncludeTypeHints  *bool    `json:"include_type_hints"`
-	Language          string   `json:"language"`
-	FilePath          string   `json:"file_path"` // the FIM path header of code_completion generations
+	Prompt            *string           `json:"prompt"`
+	ModelType         string            `json:"model_type"`
+	Context           *string           `json:"context"` // null → ""
+	Temperature       *float64          `json:"temperature"`
+	TopP              *float64          `json:"top_p"`
+	MaxTokens         *int              `json:"max_tokens"`
+	ProgrammingLevel  string            `json:"programming_level"`
+	ExplanationDetail string            `json:"explanation_detail"`
+	CodeStyle         string            `json:"code_style"`
+	IncludeComments   *bool             `json:"include_comments"`
+	IncludeDocstring  *bool             `json:"include_docstring"`
+	IncludeTypeHints  *bool             `json:"include_type_hints"`
+	Language          string            `json:"language"`
+	ProjectContext    string            `json:"project_context"`
+	UserProfile       *realtime.Profile `json:"userProfile"`
+	Profile           *realtime.Profile `json:"profile"`
+	NoCache           bool              `json:"no_cache"`
+
+	FilePath string `json:"file_path"` // the FIM path header of code_completion generations
 	// ContextSnippets are neighbouring files or recent edits (docs/api.md, "Context
 	// snippets"), packed into the prompt within the context budget.
 	ContextSnippets []realtime.ContextSnippet `json:"context_snippets"`
-	ProjectContext  string                    `json:"project_context"`
-	UserProfile     *realtime.Profile         `json:"userProfile"`
-	Profile         *realtime.Profile         `json:"profile"`
-	NoCache         bool                      `json:"no_cache"`
 }
 
 // modelTypes are the eight model_type values (docs/compatibility.md, "Request body").

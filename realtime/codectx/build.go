@@ -96,7 +96,7 @@ func Related(ps []Piece) string {
 		}
 		b.WriteString("\n\n")
 		if p.Path != "" {
-			b.WriteString(strings.NewReplacer("\r", " ", "\n", " ").Replace(p.Path))
+			b.WriteString(vllm.OneLine(p.Path))
 			b.WriteString(":\n")
 		}
 		b.WriteString("```")

@@ -86,9 +86,10 @@ type ClientEvent struct {
 	Profile   *realtime.Profile `json:"profile,omitempty"` // also generation.create
 
 	// completion.create
-	Prefix  string `json:"prefix,omitempty"`
-	Suffix  string `json:"suffix,omitempty"`
-	Replace bool   `json:"replace,omitempty"`
+	Prefix   string `json:"prefix,omitempty"`
+	Suffix   string `json:"suffix,omitempty"`
+	FilePath string `json:"file_path,omitempty"` // also generation.create
+	Replace  bool   `json:"replace,omitempty"`
 
 	// generation.create
 	Prompt    string `json:"prompt,omitempty"`
@@ -102,15 +103,15 @@ type ClientEvent struct {
 	AcceptedLines *int   `json:"accepted_lines,omitempty"`
 
 	// both creates
-	FilePath string `json:"file_path,omitempty"`
-	// ContextSnippets are neighbouring files or recent edits, packed into the prompt
-	// (docs/protocol.md, "Context snippets").
+	Language    string   `json:"language,omitempty"`
+	MaxTokens   int      `json:"max_tokens,omitempty"`
+	Temperature *float64 `json:"temperature,omitempty"`
+	TopP        *float64 `json:"top_p,omitempty"`
+	Stop        StopList `json:"stop,omitempty"`
+
+	// ContextSnippets (both creates) are neighbouring files or recent edits, packed
+	// into the prompt (docs/protocol.md, "Context snippets").
 	ContextSnippets []realtime.ContextSnippet `json:"context_snippets,omitempty"`
-	Language        string                    `json:"language,omitempty"`
-	MaxTokens       int                       `json:"max_tokens,omitempty"`
-	Temperature     *float64                  `json:"temperature,omitempty"`
-	TopP            *float64                  `json:"top_p,omitempty"`
-	Stop            StopList                  `json:"stop,omitempty"`
 }
 
 // DecodeClientEvent parses one text frame. The returned *Error is E4001 (not JSON, not

@@ -98,16 +98,17 @@ type Snippet struct {
 
 // CompletionCreate is completion.create; an empty ID is filled in by the client.
 type CompletionCreate struct {
-	ID              string    `json:"id"`
-	Prefix          string    `json:"prefix"`
-	Suffix          string    `json:"suffix,omitempty"`
-	Language        string    `json:"language,omitempty"`
-	FilePath        string    `json:"file_path,omitempty"`
+	ID          string   `json:"id"`
+	Prefix      string   `json:"prefix"`
+	Suffix      string   `json:"suffix,omitempty"`
+	Language    string   `json:"language,omitempty"`
+	FilePath    string   `json:"file_path,omitempty"`
+	MaxTokens   int      `json:"max_tokens,omitempty"`
+	Temperature *float64 `json:"temperature,omitempty"`
+	Stop        []string `json:"stop,omitempty"`
+	Replace     bool     `json:"replace,omitempty"`
+
 	ContextSnippets []Snippet `json:"context_snippets,omitempty"`
-	MaxTokens       int       `json:"max_tokens,omitempty"`
-	Temperature     *float64  `json:"temperature,omitempty"`
-	Stop            []string  `json:"stop,omitempty"`
-	Replace         bool      `json:"replace,omitempty"`
 }
 
 // CompletionFeedback is completion.feedback: what the editor did with the completion
@@ -122,15 +123,16 @@ type CompletionFeedback struct {
 
 // GenerationCreate is generation.create; an empty ID is filled in by the client.
 type GenerationCreate struct {
-	ID              string    `json:"id"`
-	Prompt          string    `json:"prompt"`
-	ModelType       string    `json:"model_type,omitempty"`
-	Context         string    `json:"context,omitempty"`
-	Language        string    `json:"language,omitempty"`
+	ID          string   `json:"id"`
+	Prompt      string   `json:"prompt"`
+	ModelType   string   `json:"model_type,omitempty"`
+	Context     string   `json:"context,omitempty"`
+	Language    string   `json:"language,omitempty"`
+	MaxTokens   int      `json:"max_tokens,omitempty"`
+	Temperature *float64 `json:"temperature,omitempty"`
+	TopP        *float64 `json:"top_p,omitempty"`
+	Profile     *Profile `json:"profile,omitempty"`
+
 	FilePath        string    `json:"file_path,omitempty"`
 	ContextSnippets []Snippet `json:"context_snippets,omitempty"`
-	MaxTokens       int       `json:"max_tokens,omitempty"`
-	Temperature     *float64  `json:"temperature,omitempty"`
-	TopP            *float64  `json:"top_p,omitempty"`
-	Profile         *Profile  `json:"profile,omitempty"`
 }
