@@ -270,8 +270,10 @@ every case is also completed by that gateway, with and without its snippets.`,
 		if err != nil {
 			return err
 		}
+		load := bench.LoadAvg()
 		sec, goals, err := bench.CompletionBench(c.Context(), bench.CompletionOpts{Family: fam, BudgetTokens: *budget,
 			MaxModelLen: *maxLen, Rounds: *rounds, StressRounds: *stress, URL: *url, Key: *apiKey, HTTP: bench.NewHTTPClient(4)})
+		sec.Text = "Load average (1, 5, 15 min) at the start: " + load + ".\n\n" + sec.Text
 		rep := &bench.Report{Title: "HAPA completion prompts", Goals: goals, Sections: []bench.Section{sec}}
 		if rerr := rep.Render(c.OutOrStdout()); rerr != nil {
 			return rerr

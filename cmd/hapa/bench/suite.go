@@ -205,6 +205,10 @@ func busyWarning(startLoad string) string {
 		"Run `make bench` on an otherwise idle machine for figures to quote.", l1, runtime.NumCPU())
 }
 
+// LoadAvg is the 1, 5 and 15-minute load averages ("unknown" off Linux): other work on
+// the machine shows here, and in every latency figure.
+func LoadAvg() string { return loadAvg() }
+
 // loadAvg reads /proc/loadavg: other work on the machine shows here.
 func loadAvg() string {
 	b, err := os.ReadFile("/proc/loadavg")
