@@ -45,7 +45,7 @@ func Pack(snips []Snippet, query []string, budget int) []Piece {
 	r := getRanker()
 	defer putRanker(r)
 	for _, s := range query {
-		scanTerms(s, r.q.add)
+		scanTerms(s, r.q.addIdent)
 	}
 	if r.q.n == 0 {
 		return nil

@@ -75,17 +75,16 @@ func byteTables() (c [256]uint8, id [256]byte) {
 // everywhere and say nothing.
 const minTermLen = 2
 
-// scanTerms calls fn with the hash of every identifier of s (ASCII case folded) of at
-// least minTermLen bytes, in order.
-func scanTerms(s string, fn func(h uint64)) {
+// scanTerms calls fn with every identifier of s of at least minTermLen bytes, in order.
+func scanTerms(s string, fn func(ident string)) {
 	for i := 0; i < len(s); {
 		if classes[s[i]] != classStart {
 			i++
 			continue
 		}
-		h, j := identAt(s, i)
+		_, j := identAt(s, i)
 		if j-i >= minTermLen {
-			fn(h)
+			fn(s[i:j])
 		}
 		i = j
 	}
