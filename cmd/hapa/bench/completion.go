@@ -96,15 +96,17 @@ func CompletionBench(ctx context.Context, o CompletionOpts) (Section, []Goal, er
 	return sec, []Goal{goal}, ctx.Err()
 }
 
-const completionText = `Corpus: %d cursor positions cut from four small repositories (Python, Go, TypeScript,
-Rust; cmd/hapa/bench/testdata/completion), each at the start of a line whose text is the expected completion; the
-repository's other files are the context snippets. Family %s, context budget %d tokens, max_model_len %d,
-max_tokens %d. Build time is one codectx.BuildFIM call — ranking, packing and rendering the prompt, what the
-engine runs per completion — timed %d times per case; the stress row builds one case with 20 snippets of 200
-lines %d times, and its CPU / build is the process's CPU time over those builds (getrusage), which other
-work on the machine does not inflate the way it does wall-clock percentiles. Tokens are the gateway's estimate (bytes / 3.5). Recall is the share of the expected
-completion's identifiers that appear neither before nor after the cursor but do appear in the packed context:
-what the context can teach the model, with the BM25 ranking and with the snippets packed in the order sent.`
+const completionText = `Corpus: %d cursor positions cut from four small repositories (Python, Go, TypeScript, Rust;
+cmd/hapa/bench/testdata/completion), each at the start of a line whose text is the expected completion;
+the repository's other files are the context snippets. Family %s, context budget %d tokens,
+max_model_len %d, max_tokens %d. Build time is one codectx.BuildFIM call — ranking, packing and
+rendering the prompt, what the engine runs per completion — timed %d times per case; the stress row
+builds one case with 20 snippets of 200 lines %d times, and its CPU / build is the process's CPU time
+over those builds (getrusage), which other work on the machine does not inflate the way it does
+wall-clock percentiles. Tokens are the gateway's estimate (bytes / 3.5). Recall is the share of the
+expected completion's identifiers that appear neither before nor after the cursor but do appear in the
+packed context: what the context can teach the model, with the BM25 ranking and with the snippets packed
+in the order sent.`
 
 // build is one timed prompt build.
 func build(f codectx.FIM) (codectx.Built, time.Duration) {
