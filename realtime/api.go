@@ -63,7 +63,7 @@ type Request struct {
 	Messages    []vllm.Message // OpenAI chat routes: used as-is after personalisation
 	Prefix      string         // completion: code before the cursor
 	Suffix      string         // completion: code after the cursor
-	Language    string         // "" means python
+	Language    string         // FIM: detected from FilePath (the path header's file) when empty; "" means python (docs/api.md, "Programming languages")
 	FilePath    string
 	MaxTokens   int      // 0 means the task's default
 	Temperature *float64 // nil means the task's default
@@ -73,6 +73,11 @@ type Request struct {
 	Profile     *Profile // per-request override of the stored profile
 	NoCache     bool     // bypass the response cache
 	Raw         bool     // OpenAI routes: no personalisation, prompt sent as given
+
+	// ContextSnippets are neighbouring files or recent edits the editor sends; the best
+	// windows are packed into the prompt within the context budget (docs/api.md,
+	// "Context snippets").
+	ContextSnippets []ContextSnippet
 
 	Route       string // route pattern or WS event, for the request log and metrics
 	RequestID   string
@@ -88,6 +93,12 @@ type Request struct {
 	// read the cache (not counted as a hit or miss). A panic in it is raised again in
 	// Start.
 	Admit func(context.Context) error
+}
+
+// ContextSnippet is one piece of editor context: a path (may be empty) and its text.
+type ContextSnippet struct {
+	Path string `json:"path,omitempty"`
+	Text string `json:"text"`
 }
 
 // Usage is a token count (prompt, completion, total), as vLLM reports it; transports

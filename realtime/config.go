@@ -3,8 +3,11 @@ package realtime
 import (
 	"fmt"
 	"maps"
+	"slices"
+	"strings"
 	"time"
 
+	"github.com/hapa-project/hapa/realtime/codectx"
 	"github.com/hapa-project/hapa/vllm"
 )
 
@@ -30,12 +33,24 @@ type EngineConfig struct {
 	CacheScope          string        // CacheScopeGlobal (default) or CacheScopeKey
 	ProfileTTL          time.Duration // stored-profile cache lifetime; default 1m
 
-	MaxPromptChars  int // default 4000
-	MaxContextChars int // default 8000
-	MaxPrefixChars  int // default 8000
-	MaxSuffixChars  int // default 4000
-	MaxTokensLimit  int // upper bound of max_tokens; default 4096
-	MaxOutputBytes  int // hard cap of one generation's buffered text; default 1 MiB
+	MaxPromptChars   int // default 4000
+	MaxContextChars  int // default 8000
+	MaxPrefixChars   int // default 8000
+	MaxSuffixChars   int // default 4000
+	MaxTokensLimit   int // upper bound of max_tokens; default 4096
+	MaxFilePathChars int // file_path and snippet paths; default 1000
+
+	// Languages are the canonical names of the languages fill-in-the-middle requests
+	// accept (COMPLETION_LANGUAGES); nil: the family's list (codectx.FamilyLanguages).
+	// Chat generations accept Python only.
+	Languages []string
+	// ContextTokenBudget is the tokens of context snippets packed into one prompt
+	// (CONTEXT_TOKEN_BUDGET); default 1024; negative: snippets are checked but unused.
+	ContextTokenBudget int
+	MaxSnippets        int // context snippets per request; default 32
+	MaxSnippetChars    int // characters of one snippet's text; default 20000
+	MaxSnippetsChars   int // characters of all snippets' text together; default 200000
+	MaxOutputBytes     int // hard cap of one generation's buffered text; default 1 MiB
 
 	LogQueue         int           // request-log queue length; default 10000
 	LogBatch         int           // rows per InsertBatch; default 256
@@ -69,6 +84,25 @@ func (c EngineConfig) withDefaults() (EngineConfig, error) {
 	def(&c.MaxPrefixChars, 8000)
 	def(&c.MaxSuffixChars, 4000)
 	def(&c.MaxTokensLimit, 4096)
+	def(&c.MaxFilePathChars, 1000)
+	def(&c.ContextTokenBudget, 1024)
+	def(&c.MaxSnippets, 32)
+	def(&c.MaxSnippetChars, 20000)
+	def(&c.MaxSnippetsChars, 200000)
+	if c.Languages == nil {
+		c.Languages = codectx.FamilyLanguages(c.Family)
+	}
+	langs := make([]string, 0, len(c.Languages))
+	for _, name := range c.Languages {
+		l, ok := codectx.Lookup(name)
+		if !ok {
+			return c, fmt.Errorf("realtime: Languages: unknown language %q (known: %s)", name, strings.Join(codectx.Names(), ", "))
+		}
+		if !slices.Contains(langs, l.Name) {
+			langs = append(langs, l.Name)
+		}
+	}
+	c.Languages = langs
 	def(&c.MaxOutputBytes, 1<<20)
 	def(&c.LogQueue, 10000)
 	def(&c.LogBatch, 256)
@@ -82,7 +116,8 @@ func (c EngineConfig) withDefaults() (EngineConfig, error) {
 	}
 	for name, v := range map[string]int{"MaxPromptChars": c.MaxPromptChars, "MaxContextChars": c.MaxContextChars,
 		"MaxPrefixChars": c.MaxPrefixChars, "MaxSuffixChars": c.MaxSuffixChars, "MaxTokensLimit": c.MaxTokensLimit,
-		"MaxOutputBytes": c.MaxOutputBytes, "LogQueue": c.LogQueue, "LogBatch": c.LogBatch, "LogRetryRows": c.LogRetryRows} {
+		"MaxOutputBytes": c.MaxOutputBytes, "MaxFilePathChars": c.MaxFilePathChars, "MaxSnippets": c.MaxSnippets,
+		"MaxSnippetChars": c.MaxSnippetChars, "MaxSnippetsChars": c.MaxSnippetsChars, "LogQueue": c.LogQueue, "LogBatch": c.LogBatch, "LogRetryRows": c.LogRetryRows} {
 		if v < 0 {
 			return c, fmt.Errorf("realtime: %s must not be negative", name)
 		}

@@ -18,6 +18,13 @@ type Upstream interface {
 	Stream(ctx context.Context, req vllm.Request) (*vllm.Stream, error)
 }
 
+// ContextWindow is an Upstream that knows the model's context length (max_model_len
+// from vLLM's /v1/models; 0 while unknown); *vllm.Pool implements it. The engine keeps
+// the context it packs into prompts within it (docs/vllm.md, "Context budget").
+type ContextWindow interface {
+	MaxModelLen() int
+}
+
 // Cache is a namespaced byte cache with TTL. A miss is (nil, false, nil); an error means
 // the cache itself failed and is bypassed.
 type Cache interface {

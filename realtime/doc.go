@@ -2,9 +2,11 @@
 // REST, SSE and /v1 routes; the editor socket in realtime/ws), and the vocabulary they
 // speak: Request, Stream, Event, Caller and the error catalogue.
 //
-// Engine (engine.go and friends): a Request is validated (validate.go, the one place
-// that says "Python only"), personalised (profile.go, prompt.go, instructions.go),
-// looked up in the response cache (cache.go), coalesced with identical in-flight
+// Engine (engine.go and friends): a Request is validated (validate.go; language.go
+// decides which programming languages it may name: the model family's for FIM, Python
+// for chat), personalised (profile.go, prompt.go, instructions.go), given the editor's
+// context within the token budget and the model's context length (context.go over the
+// realtime/codectx packer), looked up in the response cache (cache.go), coalesced with identical in-flight
 // requests (flight.go) and streamed from the Upstream; every subscriber reads its own
 // Stream with its own offset into the flight's buffer, so a slow reader gets merged
 // text and a late joiner gets the prefix first. A flight starts when its first reader

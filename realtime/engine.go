@@ -53,7 +53,8 @@ type Engine struct {
 	adapters map[string]string
 	sampling map[string]Sampling
 
-	remoteCache bool // deps.Cache reads are round trips: overlap them with Request.Admit
+	remoteCache bool          // deps.Cache reads are round trips: overlap them with Request.Admit
+	window      ContextWindow // deps.Upstream, when it knows max_model_len; else nil
 
 	base   context.Context // parent of every flight; cancelled when Run ends
 	cancel context.CancelFunc
@@ -111,6 +112,7 @@ func NewEngine(cfg EngineConfig, deps EngineDeps) (*Engine, error) {
 	if rc, ok := deps.Cache.(RemoteCache); ok {
 		e.remoteCache = rc.Remote()
 	}
+	e.window, _ = deps.Upstream.(ContextWindow)
 	e.base, e.cancel = context.WithCancel(context.Background())
 	e.rows = newLogWriter(cfg, deps.Log, deps.LogSpool, e.log)
 	return e, nil

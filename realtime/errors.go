@@ -58,7 +58,7 @@ var catalogue = map[Code]CodeInfo{
 	CodeKeyExpired:       {CodeKeyExpired, http.StatusUnauthorized, "API key expired", "API key expired", "Create a new API key", false},
 	CodeKeyRevoked:       {CodeKeyRevoked, http.StatusUnauthorized, "API key revoked", "API key revoked", "Create a new API key", false},
 	CodeOutOfRange:       {CodeOutOfRange, http.StatusUnprocessableEntity, "Value out of range", "Value out of range", "Keep values within the documented limits", false},
-	CodeUnsupportedLang:  {CodeUnsupportedLang, http.StatusUnprocessableEntity, "Only Python is supported", "Unsupported language", "Use language \"python\"", false},
+	CodeUnsupportedLang:  {CodeUnsupportedLang, http.StatusUnprocessableEntity, "Unsupported language", "Unsupported language", "Use a language the model completes (GET /api/v1/code/models lists them); generation takes Python", false},
 	CodePayloadTooLarge:  {CodePayloadTooLarge, http.StatusRequestEntityTooLarge, "Payload too large", "Payload too large", "Send a smaller body", false},
 	CodeNotFound:         {CodeNotFound, http.StatusNotFound, "Not found", "Not found", "Check the path or id", false},
 	CodeConflict:         {CodeConflict, http.StatusConflict, "Conflict", "Conflict", "Use a unique id or name", false},

@@ -28,7 +28,7 @@ var catalogueKO = map[Code][2]string{
 	CodeKeyExpired:       {"API 키가 만료되었습니다", "새 API 키를 발급받으세요"},
 	CodeKeyRevoked:       {"API 키가 폐기되었습니다", "새 API 키를 발급받으세요"},
 	CodeOutOfRange:       {"값이 허용 범위를 벗어났습니다", "문서에 정한 범위 안의 값을 보내세요"},
-	CodeUnsupportedLang:  {"현재는 Python만 지원합니다", "language를 \"python\"으로 지정하세요"},
+	CodeUnsupportedLang:  {"지원하지 않는 언어입니다", "모델이 완성하는 언어를 지정하세요 (GET /api/v1/code/models에 목록이 있습니다). 코드 생성은 Python만 지원합니다"},
 	CodePayloadTooLarge:  {"요청 본문이 너무 큽니다", "더 작은 본문을 보내세요"},
 	CodeNotFound:         {"찾을 수 없습니다", "경로나 ID를 확인하세요"},
 	CodeConflict:         {"충돌이 발생했습니다", "고유한 ID나 이름을 사용하세요"},

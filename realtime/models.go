@@ -12,6 +12,9 @@ import (
 type ModelCatalog struct {
 	BaseModel string            // EngineConfig.BaseModel; "" when not configured
 	Tasks     map[string]string // HAPA model_type → LoRA adapter (a fresh copy)
+	// CompletionLanguages are the canonical names of the languages completions accept
+	// (docs/api.md, "Programming languages").
+	CompletionLanguages []string
 }
 
 // Adapters returns the distinct adapter names of the task table, sorted.
@@ -23,7 +26,7 @@ func (c ModelCatalog) Adapters() []string {
 
 // Models returns the engine's model catalogue.
 func (e *Engine) Models() ModelCatalog {
-	return ModelCatalog{BaseModel: e.cfg.BaseModel, Tasks: maps.Clone(e.adapters)}
+	return ModelCatalog{BaseModel: e.cfg.BaseModel, Tasks: maps.Clone(e.adapters), CompletionLanguages: slices.Clone(e.cfg.Languages)}
 }
 
 // Message is one chat message of Request.Messages. It is vllm's type, named here so

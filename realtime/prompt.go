@@ -59,9 +59,9 @@ func (e *Engine) render(ctx context.Context, req Request) plan {
 	case req.Raw:
 		up.Prompt = req.Prompt
 	case req.Kind == KindCompletion:
-		var fimStop []string
-		up.Prompt, fimStop = vllm.RenderFIM(e.cfg.Family, req.Prefix, req.Suffix)
-		stop = appendNew(stop, fimStop...)
+		b := e.buildFIM(req, req.Prefix, req.Suffix, up.MaxTokens)
+		up.Prompt = b.Prompt
+		stop = appendNew(stop, b.Stop...)
 	case len(req.Messages) > 0:
 		up.Messages = withSystem(req.Messages, systemPrompt(req.Task, prof))
 		stop = appendNew(stop, generationStop...)
@@ -72,13 +72,14 @@ func (e *Engine) render(ctx context.Context, req Request) plan {
 		if req.Context != "" {
 			prefix = req.Context + "\n" + req.Prompt
 		}
-		var fimStop []string
-		up.Prompt, fimStop = vllm.RenderFIM(e.cfg.Family, prefix, "")
-		stop = appendNew(stop, fimStop...)
+		b := e.buildFIM(req, prefix, "", up.MaxTokens)
+		up.Prompt = b.Prompt
+		stop = appendNew(stop, b.Stop...)
 	default:
+		system := systemPrompt(req.Task, prof)
 		up.Messages = []vllm.Message{
-			{Role: "system", Content: systemPrompt(req.Task, prof)},
-			{Role: "user", Content: userPrompt(req.Prompt, req.Context)},
+			{Role: "system", Content: system},
+			{Role: "user", Content: e.withRelated(req, system, userPrompt(req.Prompt, req.Context), up.MaxTokens)},
 		}
 		stop = appendNew(stop, generationStop...)
 	}

@@ -18,19 +18,15 @@ const (
 	maxStopChars = 128
 )
 
-// validate checks req against the limits, fills Kind and Task, and returns the first
-// problem's code with every field problem as details. The order of the checks fixes
-// the code: language (E4009), then missing fields (E4002), then ranges (E4008).
+// validate checks req against the limits, fills Kind, Task and the canonical
+// Language, and returns the first problem's code with every field problem as details.
+// The order of the checks fixes the code: language (E4009), then missing fields
+// (E4002), then ranges (E4008), then context snippets (E4002 for an empty text, E4010
+// for too many or too large).
 func (e *Engine) validate(req *Request) *Error {
 	var fields []FieldError
 	add := func(code Code, field, format string, args ...any) {
 		fields = append(fields, FieldError{Field: field, Code: code, Message: fmt.Sprintf(format, args...)})
-	}
-
-	switch strings.ToLower(strings.TrimSpace(req.Language)) {
-	case "", "python", "py":
-	default:
-		add(CodeUnsupportedLang, "language", "only Python is supported")
 	}
 
 	if req.Kind == "" {
@@ -44,6 +40,10 @@ func (e *Engine) validate(req *Request) *Error {
 		if req.Kind == KindCompletion {
 			req.Task = TaskCompletion
 		}
+	}
+
+	if msg := e.resolveLanguage(req); msg != "" {
+		add(CodeUnsupportedLang, "language", "%s", msg)
 	}
 
 	switch req.Kind {
@@ -78,6 +78,7 @@ func (e *Engine) validate(req *Request) *Error {
 	tooLong("context", req.Context, c.MaxContextChars)
 	tooLong("prefix", req.Prefix, c.MaxPrefixChars)
 	tooLong("suffix", req.Suffix, c.MaxSuffixChars)
+	tooLong("file_path", req.FilePath, c.MaxFilePathChars)
 	if n := messagesChars(req.Messages); n > c.MaxPromptChars+c.MaxContextChars {
 		add(CodeOutOfRange, "messages", "must hold at most %d characters (got %d)", c.MaxPromptChars+c.MaxContextChars, n)
 	}
@@ -110,6 +111,7 @@ func (e *Engine) validate(req *Request) *Error {
 		req.Profile = &p
 		fields = append(fields, bad...)
 	}
+	fields = append(fields, e.checkSnippets(req.ContextSnippets)...)
 
 	if len(fields) == 0 {
 		return nil
@@ -128,4 +130,37 @@ func messagesChars(ms []vllm.Message) int {
 		n += utf8.RuneCountInString(m.Content)
 	}
 	return n
+}
+
+// checkSnippets checks the context snippets' count and sizes (docs/api.md, "Context
+// snippets"). Past the count nothing else is checked: the details stay short.
+func (e *Engine) checkSnippets(snips []ContextSnippet) []FieldError {
+	c := e.cfg
+	if len(snips) > c.MaxSnippets {
+		msg := fmt.Sprintf("at most %d snippets (got %d)", c.MaxSnippets, len(snips))
+		return []FieldError{{Field: "context_snippets", Code: CodePayloadTooLarge, Message: msg}}
+	}
+	var fields []FieldError
+	total := 0
+	for i, s := range snips {
+		field := fmt.Sprintf("context_snippets[%d]", i)
+		n := utf8.RuneCountInString(s.Text)
+		total += n
+		switch {
+		case strings.TrimSpace(s.Text) == "":
+			fields = append(fields, FieldError{Field: field + ".text", Code: CodeMissingField, Message: "is required"})
+		case n > c.MaxSnippetChars:
+			fields = append(fields, FieldError{Field: field + ".text", Code: CodePayloadTooLarge,
+				Message: fmt.Sprintf("must be at most %d characters (got %d)", c.MaxSnippetChars, n)})
+		}
+		if n := utf8.RuneCountInString(s.Path); n > c.MaxFilePathChars {
+			fields = append(fields, FieldError{Field: field + ".path", Code: CodeOutOfRange,
+				Message: fmt.Sprintf("must be at most %d characters (got %d)", c.MaxFilePathChars, n)})
+		}
+	}
+	if total > c.MaxSnippetsChars {
+		fields = append(fields, FieldError{Field: "context_snippets", Code: CodePayloadTooLarge,
+			Message: fmt.Sprintf("must hold at most %d characters in all (got %d)", c.MaxSnippetsChars, total)})
+	}
+	return fields
 }

@@ -114,3 +114,66 @@ func TestAdapterMap(t *testing.T) {
 		}
 	}
 }
+
+// TestRenderFIMInput pins the prompt with a path header and a context file per family
+// (docs/vllm.md, "Path header and context files"): golden strings, byte for byte.
+func TestRenderFIMInput(t *testing.T) {
+	in := vllm.FIMInput{
+		Path: "app/models.py", Comment: vllm.Comment{Start: "#"},
+		Files:  []vllm.FIMFile{{Path: "app/db.py", Text: "def connect():\n    pass", Comment: vllm.Comment{Start: "#"}}},
+		Prefix: "def f():\n    ", Suffix: "\n    return x",
+	}
+	tests := []struct {
+		family vllm.Family
+		want   string
+	}{
+		{vllm.FamilyDeepSeekCoder, "<｜fim▁begin｜># app/db.py\ndef connect():\n    pass\n\n# app/models.py\ndef f():\n    <｜fim▁hole｜>\n    return x<｜fim▁end｜>"},
+		{vllm.FamilyQwenCoder, "<|file_sep|>app/db.py\ndef connect():\n    pass\n<|file_sep|>app/models.py\n<|fim_prefix|>def f():\n    <|fim_suffix|>\n    return x<|fim_middle|>"},
+		{vllm.FamilyStarCoder, "<file_sep>app/db.py\ndef connect():\n    pass\n<file_sep>app/models.py\n<fim_prefix>def f():\n    <fim_suffix>\n    return x<fim_middle>"},
+		{vllm.FamilyCodeLlama, "<PRE> # app/db.py\ndef connect():\n    pass\n\n# app/models.py\ndef f():\n     <SUF>\n    return x <MID>"},
+		{vllm.FamilyCodestral, "[SUFFIX]\n    return x[PREFIX]# app/db.py\ndef connect():\n    pass\n\n# app/models.py\ndef f():\n    "},
+	}
+	for _, tt := range tests {
+		t.Run(string(tt.family), func(t *testing.T) {
+			got, stop := vllm.RenderFIMInput(tt.family, in)
+			if got != tt.want {
+				t.Errorf("got  %q\nwant %q", got, tt.want)
+			}
+			_, plainStop := vllm.RenderFIM(tt.family, "", "")
+			if !slices.Equal(stop, plainStop) {
+				t.Errorf("stop %q, want the family's %q", stop, plainStop)
+			}
+			if ctx := len(got) - len(mustRender(tt.family, in.Prefix, in.Suffix)); ctx > len(in.Path)+len(in.Files[0].Path)+len(in.Files[0].Text)+2*vllm.FIMHeaderOverhead {
+				t.Errorf("the context adds %d bytes: more than FIMHeaderOverhead per file allows", ctx)
+			}
+		})
+	}
+	t.Run("path only", func(t *testing.T) {
+		for fam, want := range map[vllm.Family]string{
+			vllm.FamilyDeepSeekCoder: "<｜fim▁begin｜>// cmd/main.go\npackage main\n<｜fim▁hole｜><｜fim▁end｜>",
+			vllm.FamilyQwenCoder:     "<|file_sep|>cmd/main.go\n<|fim_prefix|>package main\n<|fim_suffix|><|fim_middle|>",
+		} {
+			got, _ := vllm.RenderFIMInput(fam, vllm.FIMInput{Path: "cmd/main.go", Comment: vllm.Comment{Start: "//"}, Prefix: "package main\n"})
+			if got != want {
+				t.Errorf("%s: got %q, want %q", fam, got, want)
+			}
+		}
+	})
+	t.Run("block comment and hostile path", func(t *testing.T) {
+		got, _ := vllm.RenderFIMInput(vllm.FamilyDeepSeekCoder, vllm.FIMInput{Path: "a\nb.html", Comment: vllm.Comment{Start: "<!--", End: " -->"}, Prefix: "<p>"})
+		if want := "<｜fim▁begin｜><!-- a b.html -->\n<p><｜fim▁hole｜><｜fim▁end｜>"; got != want {
+			t.Errorf("got %q, want %q", got, want)
+		}
+	})
+	t.Run("files without a path still separate the edited file", func(t *testing.T) {
+		got, _ := vllm.RenderFIMInput(vllm.FamilyStarCoder, vllm.FIMInput{Files: []vllm.FIMFile{{Path: "x.py", Text: "x = 1\n"}}, Prefix: "y"})
+		if want := "<file_sep>x.py\nx = 1\n<file_sep>\n<fim_prefix>y<fim_suffix><fim_middle>"; got != want {
+			t.Errorf("got %q, want %q", got, want)
+		}
+	})
+}
+
+func mustRender(f vllm.Family, prefix, suffix string) string {
+	p, _ := vllm.RenderFIM(f, prefix, suffix)
+	return p
+}

@@ -237,3 +237,17 @@ func TestPoolNoRetryAfterFirstToken(t *testing.T) {
 		t.Errorf("state %+v", st)
 	}
 }
+
+// TestPoolMaxModelLen: the pool learns max_model_len from the probes' /v1/models and
+// reports the smallest, so a request sized for it fits on every replica.
+func TestPoolMaxModelLen(t *testing.T) {
+	r := startSims(t, 2, func(i int) sim.Config { return sim.Config{MaxModelLen: 4096 * (i + 1)} })
+	p := newPool(t, vllm.PoolConfig{URLs: r.urls})
+	if got := p.MaxModelLen(); got != 0 {
+		t.Errorf("before any probe: %d, want 0 (unknown)", got)
+	}
+	p.Probe(context.Background())
+	if got := p.MaxModelLen(); got != 4096 {
+		t.Errorf("after a probe: %d, want the smaller 4096", got)
+	}
+}

@@ -59,6 +59,8 @@ func (p *Pool) probe(ctx context.Context, r *replica) {
 			r.models = append(r.models, m.ID)
 			if m.Parent != "" {
 				r.adapters = append(r.adapters, m.ID)
+			} else if m.MaxModelLen > 0 {
+				r.maxLen.Store(int64(m.MaxModelLen)) // vLLM reports it on the base model's card
 			}
 		}
 		if r.circuit == CircuitHalfOpen ||
@@ -102,4 +104,19 @@ func (p *Pool) Models(ctx context.Context) ([]Model, error) {
 		return nil, fmt.Errorf("vllm: pool models: %w", errors.Join(errs...))
 	}
 	return out, nil
+}
+
+// MaxModelLen is the context length (prompt plus max_tokens, in tokens) every replica
+// can take: the smallest max_model_len the replicas' last /v1/models probes reported,
+// so a request that fits goes to any of them. 0 until a probe has reported one. It is
+// one atomic load per replica: the engine asks on every request it adds context to.
+func (p *Pool) MaxModelLen() int {
+	least := int64(0)
+	for _, r := range p.replicas {
+		n := r.maxLen.Load()
+		if n > 0 && (least == 0 || n < least) {
+			least = n
+		}
+	}
+	return int(least)
 }

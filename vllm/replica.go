@@ -52,6 +52,7 @@ type replica struct {
 	seed     uint64 // rendezvous hash seed
 	client   *Client
 	inFlight atomic.Int64
+	maxLen   atomic.Int64 // the base model's max_model_len at the last probe; 0 unknown
 
 	mu          sync.Mutex
 	healthy     bool

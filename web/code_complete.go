@@ -23,6 +23,10 @@ type completionRequest struct {
 	CompletionType string  `json:"completion_type"`
 	IncludeImports *bool   `json:"include_imports"`
 	MaxTokens      *int    `json:"max_tokens"`
+	// ContextSnippets are neighbouring files or recent edits (docs/api.md, "Context
+	// snippets"), ranked against the code around the cursor and packed into the
+	// prompt within the context budget.
+	ContextSnippets []realtime.ContextSnippet `json:"context_snippets"`
 }
 
 func (b *completionRequest) validate() error {
@@ -114,7 +118,7 @@ func (s *Server) handleCodeComplete(w http.ResponseWriter, r *http.Request) {
 	}
 	req := baseRequest(r, realtime.KindCompletion, realtime.TaskCompletion)
 	req.Prefix, req.Suffix = *body.Prefix, body.suffix()
-	req.Language, req.FilePath = body.Language, body.FilePath
+	req.Language, req.FilePath, req.ContextSnippets = body.Language, body.FilePath, body.ContextSnippets
 	if body.MaxTokens != nil {
 		req.MaxTokens = *body.MaxTokens
 	}

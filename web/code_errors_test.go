@@ -8,6 +8,15 @@ import (
 	"github.com/hapa-project/hapa/realtime/limits"
 )
 
+// snippets is n context snippets of size characters each.
+func snippets(n, size int) []map[string]string {
+	out := make([]map[string]string, n)
+	for i := range out {
+		out[i] = map[string]string{"path": "a.py", "text": strings.Repeat("s", size)}
+	}
+	return out
+}
+
 func TestCodeRoutesBadInput(t *testing.T) {
 	ce := newCodeEnv(t, codeOpts{mod: func(c *Config, _ *Deps) { c.MaxBodyBytes = 64 << 10 }})
 	onlyComplete, _ := ce.newKey(nil, nil, ScopeCodeCompletion)
@@ -42,7 +51,13 @@ func TestCodeRoutesBadInput(t *testing.T) {
 		{"complete max_suggestions", "/api/v1/code/complete", map[string]any{"prefix": "x", "max_suggestions": 21}, ce.auth(), 422, "E4008", "max_suggestions"},
 		{"complete suffix too long", "/api/v1/code/complete", map[string]any{"prefix": "x", "context": strings.Repeat("a", 4001)}, ce.auth(), 422, "E4008", "context"},
 		{"complete prefix too long", "/api/v1/code/complete", map[string]any{"prefix": strings.Repeat("a", 8001)}, ce.auth(), 422, "E4008", "prefix"},
-		{"complete language", "/api/v1/code/complete", map[string]any{"prefix": "x", "language": "rust"}, ce.auth(), 422, "E4009", "language"},
+		{"complete language", "/api/v1/code/complete", map[string]any{"prefix": "x", "language": "cobol"}, ce.auth(), 422, "E4009", "language"},
+		{"complete too many snippets", "/api/v1/code/complete", map[string]any{"prefix": "x", "context_snippets": snippets(33, 10)}, ce.auth(), 413, "E4010", "context_snippets"},
+		{"complete snippet too large", "/api/v1/code/complete", map[string]any{"prefix": "x", "context_snippets": snippets(1, 20001)}, ce.auth(), 413, "E4010", "context_snippets[0].text"},
+		{"complete snippet without text", "/api/v1/code/complete", map[string]any{"prefix": "x", "context_snippets": []map[string]string{{"path": "a.py"}}}, ce.auth(), 400, "E4002", "context_snippets[0].text"},
+		{"complete snippets wrong type", "/api/v1/code/complete", map[string]any{"prefix": "x", "context_snippets": "a.py"}, ce.auth(), 400, "E4001", "context_snippets"},
+		{"stream too many snippets", "/api/v1/code/generate/stream", map[string]any{"prompt": "x", "context_snippets": snippets(33, 10)}, ce.auth(), 413, "E4010", "context_snippets"},
+		{"generate file_path too long", "/api/v1/code/generate", map[string]any{"prompt": "x", "file_path": strings.Repeat("p", 1001)}, ce.auth(), 422, "E4008", "file_path"},
 		{"complete wrong scope", "/api/v1/code/complete", map[string]any{"prefix": "x"}, []string{"X-API-Key", ce.mustKey(t, ScopeCodeGeneration)}, 403, "E4005", ""},
 		{"legacy stream question too long", "/api/v1/code/enhanced-stream-generate", map[string]any{"user_question": strings.Repeat("q", 2001)}, ce.auth(), 422, "E4008", "user_question"},
 		{"legacy stream missing question", "/api/v1/enhanced-stream-generate", map[string]any{"language": "python"}, ce.auth(), 400, "E4002", "user_question"},

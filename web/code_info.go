@@ -39,7 +39,10 @@ type modelsResponse struct {
 	AvailableModels  []string                     `json:"available_models"`
 	ModelMapping     map[string]modelMappingEntry `json:"model_mapping"`
 	ServerInfo       serverInfo                   `json:"server_info"`
-	Timestamp        string                       `json:"timestamp"`
+	// CompletionLanguages are the languages /code/complete accepts (docs/api.md,
+	// "Programming languages"); generation takes Python.
+	CompletionLanguages []string `json:"completion_languages"`
+	Timestamp           string   `json:"timestamp"`
 }
 
 type serverInfo struct {
@@ -56,9 +59,13 @@ func (s *Server) handleCodeModels(up Upstream) http.HandlerFunc {
 		st = s.withCatalog(st)
 		b := modelsResponse{
 			VLLMServerStatus: upstreamState(st, ok), AvailableModels: st.Models,
-			ModelMapping: modelMapping(st.Adapters),
-			ServerInfo:   serverInfo{BaseModel: st.BaseModel, Simulator: st.Simulator, Replicas: st.Replicas},
-			Timestamp:    s.isoTime(),
+			ModelMapping:        modelMapping(st.Adapters),
+			ServerInfo:          serverInfo{BaseModel: st.BaseModel, Simulator: st.Simulator, Replicas: st.Replicas},
+			CompletionLanguages: []string{"python"},
+			Timestamp:           s.isoTime(),
+		}
+		if mc, ok := s.deps.Engine.(modelCatalog); ok {
+			b.CompletionLanguages = mc.Models().CompletionLanguages
 		}
 		if b.AvailableModels == nil {
 			b.AvailableModels = []string{}

@@ -53,6 +53,11 @@ type codeGenerationRequest struct {
 	UserProfile       *realtime.Profile `json:"userProfile"`
 	Profile           *realtime.Profile `json:"profile"`
 	NoCache           bool              `json:"no_cache"`
+
+	FilePath string `json:"file_path"` // the FIM path header of code_completion generations
+	// ContextSnippets are neighbouring files or recent edits (docs/api.md, "Context
+	// snippets"), packed into the prompt within the context budget.
+	ContextSnippets []realtime.ContextSnippet `json:"context_snippets"`
 }
 
 // modelTypes are the eight model_type values (docs/compatibility.md, "Request body").
@@ -74,6 +79,7 @@ func (b *codeGenerationRequest) validate() error {
 	v.oneOf("explanation_detail", b.ExplanationDetail, "minimal", "standard", "detailed", "comprehensive")
 	v.oneOf("code_style", b.CodeStyle, "clean", "performance", "readable", "pythonic")
 	v.maxLen("project_context", b.ProjectContext, maxProjectCtxChars)
+	v.maxLen("file_path", b.FilePath, maxFilePathChars)
 	return v.err()
 }
 
@@ -157,7 +163,7 @@ func (b *codeGenerationRequest) engineRequest(r *http.Request) realtime.Request 
 	req := baseRequest(r, realtime.KindGeneration, task)
 	req.Prompt = strings.TrimSpace(*b.Prompt)
 	req.Context = b.context()
-	req.Language = b.Language
+	req.Language, req.FilePath, req.ContextSnippets = b.Language, b.FilePath, b.ContextSnippets
 	req.Temperature, req.TopP = b.Temperature, b.TopP
 	if b.MaxTokens != nil {
 		req.MaxTokens = *b.MaxTokens

@@ -31,6 +31,7 @@ var _ modelCataloger = (*realtime.Engine)(nil)
 type openAIEnv struct {
 	*testEnv
 	sim      *sim.Server
+	pool     *vllm.Pool
 	engine   *realtime.Engine
 	key      string // scopes code_generation and code_completion
 	client   openai.Client
@@ -79,6 +80,7 @@ func newOpenAIEnv(t *testing.T, o openAIOpts) *openAIEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
+	oe.pool = pool
 	if o.engine.BaseModel == "" && !o.noBase {
 		o.engine.BaseModel = sim.DefaultModel
 	}

@@ -46,6 +46,11 @@ type completionRequestBody struct {
 	openAISampling
 	Prompt json.RawMessage `json:"prompt"`
 	Suffix *string         `json:"suffix"`
+	// HAPA's extensions of a fill-in-the-middle request (with a suffix; docs/api.md,
+	// "Context snippets"): the edited file, for the path header and the language, and
+	// the editor's context snippets.
+	FilePath        string                    `json:"file_path,omitempty"`
+	ContextSnippets []realtime.ContextSnippet `json:"context_snippets,omitempty"`
 }
 
 // openAIParsed is a checked body: the engine request without the transport fields,
@@ -196,7 +201,11 @@ func (b *completionRequestBody) parse() (openAIParsed, *realtime.Error) {
 	if b.Suffix != nil {
 		p.req.Kind, p.req.Task = realtime.KindCompletion, realtime.TaskCompletion
 		p.req.Prefix, p.req.Suffix = prompt, *b.Suffix
+		p.req.FilePath, p.req.ContextSnippets = b.FilePath, b.ContextSnippets
 		return p, nil
+	}
+	if b.FilePath != "" || len(b.ContextSnippets) > 0 {
+		return p, invalidParam("context_snippets", "file_path and context_snippets need a suffix: they are fill-in-the-middle extensions")
 	}
 	p.req.Kind, p.req.Raw, p.req.Prompt = realtime.KindGeneration, true, prompt
 	return p, nil

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/hapa-project/hapa/cmd/hapa/bench"
+	"github.com/hapa-project/hapa/vllm"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
@@ -20,12 +21,14 @@ import (
 //	hapa bench run [flags]            one ad-hoc load against any base URL
 //	hapa bench suite --out FILE       every scenario of docs/performance.md (make bench)
 //	hapa bench refproxy [flags]       the suite's reference gateway (a bare net/http proxy)
+//	hapa bench completion [flags]     completion prompts with editor context (scenario g)
 func benchCmd(getenv func(string) string) *cobra.Command {
 	c := groupCmd("bench", "Run the load generator (docs/performance.md)",
 		`Load generator: an ad-hoc load against any gateway (run), every scenario of
 docs/performance.md with the gateway and simulator as child processes (suite, what make
-bench runs), and the suite's reference proxy (refproxy).`,
-		benchRunCmd(getenv), benchSuiteCmd(getenv), benchRefProxyCmd())
+bench runs), the suite's reference proxy (refproxy), and the completion-context scenario
+on its own (completion).`,
+		benchRunCmd(getenv), benchSuiteCmd(getenv), benchRefProxyCmd(), benchCompletionCmd(getenv))
 	return c
 }
 
@@ -189,7 +192,7 @@ on 2 cores at --scale 1).`,
 		sockets = fs.Int("sockets", 10000, "idle WebSocket sockets")
 		redis   = fs.String("redis-url", getenv("REDIS_URL"), "Redis for the cache scenario (default: redis://127.0.0.1:6379/14 when reachable)")
 		keep    = fs.Bool("keep", false, "keep the scratch directory (databases, child logs)")
-		only    = fs.String("only", "", "comma-separated scenarios to run: overhead, streaming, websocket, cache, cancellation, coalescing (default all)")
+		only    = fs.String("only", "", "comma-separated scenarios to run: overhead, streaming, websocket, cache, cancellation, coalescing, completion (default all)")
 	)
 	c.RunE = func(c *cobra.Command, _ []string) error {
 		ctx, stdout := c.Context(), c.OutOrStdout()
@@ -227,6 +230,54 @@ on 2 cores at --scale 1).`,
 			return werr
 		}
 		fmt.Fprintln(stdout, "wrote", *out)
+		return err
+	}
+	return c
+}
+
+// benchCompletionCmd is `hapa bench completion`: scenario (g) of docs/performance.md
+// on its own, printed as Markdown.
+func benchCompletionCmd(getenv func(string) string) *cobra.Command {
+	c := &cobra.Command{
+		Use:   "completion",
+		Short: "Completion prompts with editor context: size, build time, recall (scenario g)",
+		Long: `Build the completion prompt of every case of the shipped corpus (cursor positions in four
+small repositories, with the repository's other files as context snippets) and of 20
+snippets of 200 lines, in this process, and report prompt size, build time per request
+(p50/p99) and how much of each expected completion the packed context holds. With --url
+every case is also completed by that gateway, with and without its snippets.`,
+		Example: `  hapa bench completion
+  hapa bench completion --family qwen2.5-coder --budget 512
+  hapa bench completion --url http://127.0.0.1:8000 --key "$HAPA_API_KEY"`,
+		Args: cobra.NoArgs,
+	}
+	fs := c.Flags()
+	key := getenv("HAPA_API_KEY")
+	if key == "" {
+		key = bench.DemoKey
+	}
+	var (
+		family = fs.String("family", "deepseek-coder", "FIM template family (VLLM_MODEL_FAMILY)")
+		budget = fs.Int("budget", 1024, "context budget, tokens (CONTEXT_TOKEN_BUDGET)")
+		maxLen = fs.Int("max-model-len", 16384, "the model's context length, tokens")
+		rounds = fs.Int("rounds", 200, "prompt builds per corpus case")
+		stress = fs.Int("stress-rounds", 2000, "builds of the 20 × 200-line case")
+		url    = fs.String("url", "", "also complete every case at this gateway (with and without snippets)")
+		apiKey = fs.String("key", key, "API key for --url (env HAPA_API_KEY; default the demo key)")
+	)
+	c.RunE = func(c *cobra.Command, _ []string) error {
+		fam, err := vllm.ParseFamily(*family)
+		if err != nil {
+			return err
+		}
+		load := bench.LoadAvg()
+		sec, goals, err := bench.CompletionBench(c.Context(), bench.CompletionOpts{Family: fam, BudgetTokens: *budget,
+			MaxModelLen: *maxLen, Rounds: *rounds, StressRounds: *stress, URL: *url, Key: *apiKey, HTTP: bench.NewHTTPClient(4)})
+		sec.Text = "Load average (1, 5, 15 min) at the start: " + load + ".\n\n" + sec.Text
+		rep := &bench.Report{Title: "HAPA completion prompts", Goals: goals, Sections: []bench.Section{sec}}
+		if rerr := rep.Render(c.OutOrStdout()); rerr != nil {
+			return rerr
+		}
 		return err
 	}
 	return c

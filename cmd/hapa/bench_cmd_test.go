@@ -18,7 +18,7 @@ func TestBenchCommandErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"unknown subcommand", []string{"bench", "soak"}, `unknown bench command "soak" (refproxy, run, suite`},
+		{"unknown subcommand", []string{"bench", "soak"}, `unknown bench command "soak" (completion, refproxy, run, suite`},
 		{"unknown mode", []string{"bench", "run", "--mode", "grpc"}, `unknown --mode "grpc"`},
 		{"bad rounds", []string{"bench", "run", "--rounds", "0"}, "--rounds and --duration must be positive"},
 	}

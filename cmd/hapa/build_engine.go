@@ -74,8 +74,15 @@ func (a *app) buildEngine(st *stores, up *upstream) (*core, error) {
 	}
 	a.addLoop("limiter", c.limiter.Run)
 
+	family, _ := vllm.ParseFamily(cfg.VLLMModelFamily) // validated with the config; aliases (qwen, starcoder2) resolve here
+	budget := cfg.ContextTokenBudget
+	if budget == 0 {
+		budget = -1 // the engine's "unused"; its zero is the default
+	}
 	engineCfg := realtime.EngineConfig{
-		Family:              vllm.Family(cfg.VLLMModelFamily),
+		Family:              family,
+		Languages:           cfg.CompletionLanguages,
+		ContextTokenBudget:  budget,
 		Adapters:            mustAdapters(cfg.VLLMAdapters),
 		BaseModel:           cfg.VLLMBaseModel,
 		CacheTTL:            cfg.CacheTTL,
@@ -86,7 +93,7 @@ func (a *app) buildEngine(st *stores, up *upstream) (*core, error) {
 	// feedback (docs/api.md, "Completion feedback").
 	ids := realtime.NewCompletionIDs([]byte(cfg.SecretKey))
 	c.feedback = realtime.NewFeedbackRecorder(engineCfg, realtime.FeedbackDeps{IDs: ids, Store: st.db.CompletionEvents(),
-		Spool: spoolOrNil(st.feedbackSpool), ModelFamily: cfg.VLLMModelFamily, Observer: c.metrics, Logger: a.log})
+		Spool: spoolOrNil(st.feedbackSpool), ModelFamily: string(family), Observer: c.metrics, Logger: a.log})
 	a.addLoop("feedback", c.feedback.Run)
 	c.engine, err = realtime.NewEngine(engineCfg, realtime.EngineDeps{
 		Upstream:      up.pool,

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hapa-project/hapa/realtime/codectx"
 	"github.com/hapa-project/hapa/realtime/limits"
 	"github.com/hapa-project/hapa/vllm"
 )
@@ -65,13 +66,16 @@ type Config struct {
 	VLLMServerURLs  []string
 	VLLMModelFamily string
 	VLLMBaseModel   string
-	VLLMAdapters    string
-	VLLMConnect     time.Duration
-	VLLMFirstToken  time.Duration
-	VLLMIdle        time.Duration
-	RequestTimeout  time.Duration
-	SimTTFT         time.Duration
-	SimITL          time.Duration
+
+	CompletionLanguages []string // COMPLETION_LANGUAGES; empty: the family's list
+	ContextTokenBudget  int      // CONTEXT_TOKEN_BUDGET; 0: context snippets unused
+	VLLMAdapters        string
+	VLLMConnect         time.Duration
+	VLLMFirstToken      time.Duration
+	VLLMIdle            time.Duration
+	RequestTimeout      time.Duration
+	SimTTFT             time.Duration
+	SimITL              time.Duration
 
 	RateLimitEnabled       bool
 	DefaultRateLimit       int
@@ -150,6 +154,8 @@ func settings() []setting {
 		{"VLLM_SERVER_URL", "", true, "comma-separated vLLM replicas (empty = built-in simulator)", urls(func(c *Config) *[]string { return &c.VLLMServerURLs })},
 		{"VLLM_MODEL_FAMILY", "deepseek-coder", false, "FIM template family: deepseek-coder | qwen2.5-coder | starcoder | codellama | codestral", str(func(c *Config) *string { return &c.VLLMModelFamily })},
 		{"VLLM_BASE_MODEL", "deepseek-ai/deepseek-coder-6.7b-instruct", false, "base model name served by vLLM", str(func(c *Config) *string { return &c.VLLMBaseModel })},
+		{"COMPLETION_LANGUAGES", "", false, "comma-separated languages completions accept, e.g. python,go,typescript (empty = every language the model family completes; docs/api.md, \"Programming languages\")", list(func(c *Config) *[]string { return &c.CompletionLanguages })},
+		{"CONTEXT_TOKEN_BUDGET", "1024", false, "tokens of context_snippets packed into one prompt, estimated at 3.5 bytes per token and never past the model's max_model_len (0 = snippets unused)", integer(func(c *Config) *int { return &c.ContextTokenBudget }, 0, 1<<20)},
 		{"VLLM_ADAPTERS", "", false, "model_type=adapter overrides, e.g. code_review=comment", str(func(c *Config) *string { return &c.VLLMAdapters })},
 		{"VLLM_CONNECT_TIMEOUT", "5s", false, "connect limit per upstream attempt", duration(func(c *Config) *time.Duration { return &c.VLLMConnect })},
 		{"VLLM_TIMEOUT_SECONDS", "", false, "time-to-first-token limit, seconds (default REQUEST_TIMEOUT)", optSeconds(func(c *Config) *time.Duration { return &c.VLLMFirstToken })},
@@ -228,6 +234,11 @@ func (c *Config) check() []error {
 	}
 	if _, err := vllm.ParseFamily(c.VLLMModelFamily); err != nil {
 		errs = append(errs, fmt.Errorf("VLLM_MODEL_FAMILY: %w", err))
+	}
+	for _, l := range c.CompletionLanguages {
+		if _, ok := codectx.Lookup(l); !ok {
+			errs = append(errs, fmt.Errorf("COMPLETION_LANGUAGES: unknown language %q (known: %s)", l, strings.Join(codectx.Names(), ", ")))
+		}
 	}
 	if _, err := vllm.ParseAdapterMap(c.VLLMAdapters); err != nil {
 		errs = append(errs, fmt.Errorf("VLLM_ADAPTERS: %w", err))

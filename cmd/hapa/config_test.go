@@ -57,19 +57,22 @@ func TestConfigPrecedence(t *testing.T) {
 
 func TestConfigListsEveryProblem(t *testing.T) {
 	_, err := loadConfig(env(map[string]string{
-		"PORT":               "eighty",
-		"DATABASE_URL":       "mysql://x",
-		"RATE_LIMIT_ENABLED": "maybe",
-		"CACHE_SCOPE":        "team",
-		"VLLM_SERVER_URL":    "ftp://x",
-		"VLLM_MODEL_FAMILY":  "gpt",
-		"RATE_LIMIT_RULES":   "generation=fast",
-		"ENVIRONMENT":        "production",
+		"PORT":                 "eighty",
+		"DATABASE_URL":         "mysql://x",
+		"RATE_LIMIT_ENABLED":   "maybe",
+		"CACHE_SCOPE":          "team",
+		"VLLM_SERVER_URL":      "ftp://x",
+		"VLLM_MODEL_FAMILY":    "gpt",
+		"RATE_LIMIT_RULES":     "generation=fast",
+		"ENVIRONMENT":          "production",
+		"COMPLETION_LANGUAGES": "python,klingon",
+		"CONTEXT_TOKEN_BUDGET": "-5",
 	}), nil, nil)
 	if err == nil {
 		t.Fatal("want error")
 	}
-	for _, want := range []string{"PORT", "DATABASE_URL", "RATE_LIMIT_ENABLED", "CACHE_SCOPE", "VLLM_SERVER_URL", "SECRET_KEY", "VLLM_MODEL_FAMILY", "RATE_LIMIT_RULES"} {
+	for _, want := range []string{"PORT", "DATABASE_URL", "RATE_LIMIT_ENABLED", "CACHE_SCOPE", "VLLM_SERVER_URL", "SECRET_KEY", "VLLM_MODEL_FAMILY", "RATE_LIMIT_RULES",
+		`COMPLETION_LANGUAGES: unknown language "klingon"`, "CONTEXT_TOKEN_BUDGET"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error does not name %s:\n%v", want, err)
 		}

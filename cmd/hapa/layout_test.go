@@ -15,7 +15,8 @@ import (
 // cmd/hapa, the wiring, may import everything and is not listed.
 var allowedImports = map[string][]string{
 	"auth":                 {"realtime", "store"},
-	"realtime":             {"store", "vllm"},
+	"realtime":             {"realtime/codectx", "store", "vllm"},
+	"realtime/codectx":     {"vllm"},
 	"realtime/limits":      {"realtime", "store"},
 	"realtime/ws":          {"auth", "realtime", "store"},
 	"realtime/ws/wsclient": {},
@@ -26,7 +27,7 @@ var allowedImports = map[string][]string{
 	"vllm":                 {},
 	"vllm/sim":             {},
 	"static":               {},
-	"cmd/hapa/bench":       {"realtime/ws/wsclient", "store", "vllm/sim"},
+	"cmd/hapa/bench":       {"realtime/codectx", "realtime/ws/wsclient", "store", "vllm", "vllm/sim"},
 }
 
 // TestDependencyDirection keeps the layout: every package's HAPA imports are among

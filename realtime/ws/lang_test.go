@@ -20,8 +20,8 @@ func TestSocketLanguage(t *testing.T) {
 	key := w.auth.key("good")
 	ctx := testCtx(t)
 	for lang, want := range map[string]struct{ bad, lang string }{
-		"ko-KR,ko;q=0.9": {"잘못된 입력 형식입니다 (", "현재는 Python만 지원합니다"},
-		"":               {"frame is not a JSON object", "language: only Python is supported"},
+		"ko-KR,ko;q=0.9": {"잘못된 입력 형식입니다 (", "지원하지 않는 언어입니다 (language: unknown language \"cobol\")"},
+		"":               {"frame is not a JSON object", "language: unknown language \"cobol\""},
 	} {
 		h := http.Header{}
 		if lang != "" {

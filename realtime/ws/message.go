@@ -88,7 +88,7 @@ type ClientEvent struct {
 	// completion.create
 	Prefix   string `json:"prefix,omitempty"`
 	Suffix   string `json:"suffix,omitempty"`
-	FilePath string `json:"file_path,omitempty"`
+	FilePath string `json:"file_path,omitempty"` // also generation.create
 	Replace  bool   `json:"replace,omitempty"`
 
 	// generation.create
@@ -108,6 +108,10 @@ type ClientEvent struct {
 	Temperature *float64 `json:"temperature,omitempty"`
 	TopP        *float64 `json:"top_p,omitempty"`
 	Stop        StopList `json:"stop,omitempty"`
+
+	// ContextSnippets (both creates) are neighbouring files or recent edits, packed
+	// into the prompt (docs/protocol.md, "Context snippets").
+	ContextSnippets []realtime.ContextSnippet `json:"context_snippets,omitempty"`
 }
 
 // DecodeClientEvent parses one text frame. The returned *Error is E4001 (not JSON, not

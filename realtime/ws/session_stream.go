@@ -124,11 +124,11 @@ func (s *session) create(ev ClientEvent) {
 // request builds the engine request; the caller holds s.mu. The session profile is
 // the default, the event's profile overrides it field by field.
 func (s *session) request(ev ClientEvent, kind realtime.Kind) realtime.Request {
-	req := realtime.Request{Kind: kind, Language: ev.Language, MaxTokens: ev.MaxTokens,
-		Temperature: ev.Temperature, TopP: ev.TopP, Stop: ev.Stop,
+	req := realtime.Request{Kind: kind, Language: ev.Language, FilePath: ev.FilePath, ContextSnippets: ev.ContextSnippets,
+		MaxTokens: ev.MaxTokens, Temperature: ev.Temperature, TopP: ev.TopP, Stop: ev.Stop,
 		Route: "WS " + ev.Type, RequestID: s.id + "/" + ev.ID, Caller: s.caller, AffinityKey: s.affinity}
 	if kind == realtime.KindCompletion {
-		req.Task, req.Prefix, req.Suffix, req.FilePath = realtime.TaskCompletion, ev.Prefix, ev.Suffix, ev.FilePath
+		req.Task, req.Prefix, req.Suffix = realtime.TaskCompletion, ev.Prefix, ev.Suffix
 	} else {
 		req.Task, req.Prompt, req.Context = ev.ModelType, ev.Prompt, ev.Context
 	}

@@ -12,8 +12,8 @@ var PROTOCOL = "hapa.v1";
 var AUTH_SUBPROTOCOL_PREFIX = "hapa.auth.";
 var CLIENT_FIELDS = {
   "session.update": ["profile", "editor", "workspace"],
-  "completion.create": ["id", "prefix", "suffix", "language", "file_path", "max_tokens", "temperature", "stop", "replace"],
-  "generation.create": ["id", "prompt", "model_type", "context", "language", "max_tokens", "temperature", "top_p", "profile"],
+  "completion.create": ["id", "prefix", "suffix", "language", "file_path", "context_snippets", "max_tokens", "temperature", "stop", "replace"],
+  "generation.create": ["id", "prompt", "model_type", "context", "language", "file_path", "context_snippets", "max_tokens", "temperature", "top_p", "profile"],
   "stream.cancel": ["id"],
   ping: [],
   "completion.feedback": ["completion_id", "event", "accepted_chars", "accepted_lines"]
@@ -41,7 +41,7 @@ var CATALOGUE = {
   E4006: { status: 401, message: "API key expired", retryable: false },
   E4007: { status: 401, message: "API key revoked", retryable: false },
   E4008: { status: 422, message: "Value out of range", retryable: false },
-  E4009: { status: 422, message: "Only Python is supported", retryable: false },
+  E4009: { status: 422, message: "Unsupported language", retryable: false },
   E4010: { status: 413, message: "Payload too large", retryable: false },
   E4011: { status: 404, message: "Not found", retryable: false },
   E4012: { status: 409, message: "Conflict", retryable: false },

@@ -14,7 +14,7 @@ export const CATALOGUE = {
   E4006: { status: 401, message: "API key expired", retryable: false },
   E4007: { status: 401, message: "API key revoked", retryable: false },
   E4008: { status: 422, message: "Value out of range", retryable: false },
-  E4009: { status: 422, message: "Only Python is supported", retryable: false },
+  E4009: { status: 422, message: "Unsupported language", retryable: false },
   E4010: { status: 413, message: "Payload too large", retryable: false },
   E4011: { status: 404, message: "Not found", retryable: false },
   E4012: { status: 409, message: "Conflict", retryable: false },

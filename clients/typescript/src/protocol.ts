@@ -74,6 +74,12 @@ export interface SessionUpdateFrame {
   workspace?: string;
 }
 
+/** One context snippet of a create frame: a neighbouring file or a recent edit. */
+export interface ContextSnippet {
+  path?: string;
+  text: string;
+}
+
 export interface CompletionCreateFrame {
   type: "completion.create";
   event_id?: string;
@@ -82,6 +88,7 @@ export interface CompletionCreateFrame {
   suffix?: string;
   language?: string;
   file_path?: string;
+  context_snippets?: ContextSnippet[];
   max_tokens?: number;
   temperature?: number;
   stop?: string | string[];
@@ -96,6 +103,8 @@ export interface GenerationCreateFrame {
   model_type?: string;
   context?: string;
   language?: string;
+  file_path?: string;
+  context_snippets?: ContextSnippet[];
   max_tokens?: number;
   temperature?: number;
   top_p?: number;
@@ -233,8 +242,8 @@ export type StreamFrame = StreamStartedFrame | StreamDeltaFrame | StreamDoneFram
  */
 export const CLIENT_FIELDS = {
   "session.update": ["profile", "editor", "workspace"],
-  "completion.create": ["id", "prefix", "suffix", "language", "file_path", "max_tokens", "temperature", "stop", "replace"],
-  "generation.create": ["id", "prompt", "model_type", "context", "language", "max_tokens", "temperature", "top_p", "profile"],
+  "completion.create": ["id", "prefix", "suffix", "language", "file_path", "context_snippets", "max_tokens", "temperature", "stop", "replace"],
+  "generation.create": ["id", "prompt", "model_type", "context", "language", "file_path", "context_snippets", "max_tokens", "temperature", "top_p", "profile"],
   "stream.cancel": ["id"],
   ping: [],
   "completion.feedback": ["completion_id", "event", "accepted_chars", "accepted_lines"],

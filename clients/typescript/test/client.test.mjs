@@ -160,6 +160,23 @@ describe("cancellation", () => {
     }
   });
 
+  test("a completion carries file_path and context_snippets: a Go file completes, too many snippets are E4010", async () => {
+    const c = client();
+    await c.connect();
+    try {
+      const r = await c.complete({
+        prefix: "func checkout(c *Cart) float64 {\n\treturn ", suffix: "\n}\n", file_path: "cmd/shop/main.go", max_tokens: 8,
+        context_snippets: [{ path: "shop/cart.go", text: "func (c *Cart) Total() float64 { return c.sum }\n" }],
+      }).result;
+      assert.ok(r.done && !r.error, `the stream ends with stream.done: ${JSON.stringify(r.error)}`);
+      const many = Array.from({ length: 33 }, () => ({ text: "x = 1\n" }));
+      await assert.rejects(c.complete({ prefix: "x = ", context_snippets: many }).collect(),
+        (e) => e instanceof HapaError && e.code === "E4010");
+    } finally {
+      c.close();
+    }
+  });
+
   test("replace:true cancels the previous completion; an AbortSignal cancels too", async () => {
     const c = client();
     await c.connect();

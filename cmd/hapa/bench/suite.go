@@ -34,7 +34,7 @@ type SuiteOpts struct {
 	RedisURL string    // Redis for the cache scenario; empty: try redis://127.0.0.1:6379/14
 	Log      io.Writer // progress
 	Commands []string  // how the suite was invoked, for the report
-	Only     []string  // run only these scenarios (overhead, streaming, websocket, cache, cancellation, coalescing)
+	Only     []string  // run only these scenarios (overhead, streaming, websocket, cache, cancellation, coalescing, completion)
 }
 
 // suite carries one run's state.
@@ -109,6 +109,7 @@ func RunSuite(ctx context.Context, o SuiteOpts) (*Report, error) {
 		{"cache", s.cache},
 		{"cancellation", s.cancellation},
 		{"coalescing", s.coalescing},
+		{"completion", s.completion},
 	}
 	for _, st := range steps {
 		if ctx.Err() != nil {
@@ -139,6 +140,14 @@ func RunSuite(ctx context.Context, o SuiteOpts) (*Report, error) {
 		s.rep.Intro += "\n\n" + busy
 	}
 	return s.rep, ctx.Err()
+}
+
+// completion is scenario (g): prompt building with editor context, in this process.
+func (s *suite) completion(ctx context.Context) error {
+	sec, goals, err := CompletionBench(ctx, CompletionOpts{})
+	s.rep.Goals = append(s.rep.Goals, goals...)
+	s.rep.Sections = append(s.rep.Sections, sec)
+	return err
 }
 
 // settle returns the load generator's garbage to the OS and gives the machine a
@@ -195,6 +204,10 @@ func busyWarning(startLoad string) string {
 		"processes competed for the cores, so latencies include their queueing and the comparisons are noisy. "+
 		"Run `make bench` on an otherwise idle machine for figures to quote.", l1, runtime.NumCPU())
 }
+
+// LoadAvg is the 1, 5 and 15-minute load averages ("unknown" off Linux): other work on
+// the machine shows here, and in every latency figure.
+func LoadAvg() string { return loadAvg() }
 
 // loadAvg reads /proc/loadavg: other work on the machine shows here.
 func loadAvg() string {

@@ -89,6 +89,13 @@ type SessionUpdate struct {
 	Workspace *string  `json:"workspace,omitempty"`
 }
 
+// Snippet is one context snippet of a create event (docs/protocol.md, "Context
+// snippets"): a neighbouring file or a recent edit.
+type Snippet struct {
+	Path string `json:"path,omitempty"`
+	Text string `json:"text"`
+}
+
 // CompletionCreate is completion.create; an empty ID is filled in by the client.
 type CompletionCreate struct {
 	ID          string   `json:"id"`
@@ -100,6 +107,8 @@ type CompletionCreate struct {
 	Temperature *float64 `json:"temperature,omitempty"`
 	Stop        []string `json:"stop,omitempty"`
 	Replace     bool     `json:"replace,omitempty"`
+
+	ContextSnippets []Snippet `json:"context_snippets,omitempty"`
 }
 
 // CompletionFeedback is completion.feedback: what the editor did with the completion
@@ -123,4 +132,7 @@ type GenerationCreate struct {
 	Temperature *float64 `json:"temperature,omitempty"`
 	TopP        *float64 `json:"top_p,omitempty"`
 	Profile     *Profile `json:"profile,omitempty"`
+
+	FilePath        string    `json:"file_path,omitempty"`
+	ContextSnippets []Snippet `json:"context_snippets,omitempty"`
 }
