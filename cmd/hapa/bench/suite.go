@@ -34,7 +34,10 @@ type SuiteOpts struct {
 	RedisURL string    // Redis for the cache scenario; empty: try redis://127.0.0.1:6379/14
 	Log      io.Writer // progress
 	Commands []string  // how the suite was invoked, for the report
-	Only     []string  // run only these scenarios (overhead, streaming, websocket, cache, cancellation, coalescing)
+	Only     []string  // run only these scenarios (overhead, throughput, streaming, pertoken, websocket, cache, cancellation, coalescing)
+	// Baseline is another hapa binary (an earlier build): the throughput, streaming and
+	// per-token scenarios run its gateway beside this one's, in the same rotating rounds.
+	Baseline string
 }
 
 // suite carries one run's state.
@@ -93,7 +96,9 @@ func RunSuite(ctx context.Context, o SuiteOpts) (*Report, error) {
 	s.rep.Intro = introText
 	s.rep.Machine = machine(o.Version, limit)
 	s.rep.Commands = o.Commands
-	if len(o.Only) == 0 || slices.Contains(o.Only, "overhead") || slices.Contains(o.Only, "streaming") {
+	if len(o.Only) == 0 || slices.ContainsFunc(o.Only, func(n string) bool {
+		return n == "overhead" || n == "throughput" || n == "streaming"
+	}) {
 		s.logf("recording the upstream request of a code generation")
 		if s.up, err = CaptureUpstream(ctx, o.Bin, o.Dir); err != nil {
 			return nil, err
@@ -104,7 +109,9 @@ func RunSuite(ctx context.Context, o SuiteOpts) (*Report, error) {
 		fn   func(ctx context.Context) error
 	}{
 		{"overhead", s.overhead},
+		{"throughput", s.throughput},
 		{"streaming", s.streaming},
+		{"pertoken", s.perToken},
 		{"websocket", s.websocket},
 		{"cache", s.cache},
 		{"cancellation", s.cancellation},
@@ -228,12 +235,20 @@ func (s *suite) stack(ctx context.Context, name string, simArgs []string, proxy 
 // refStack is a stack with the reference proxy, which sends HAPA's upstream request
 // with maxTokens.
 func (s *suite) refStack(ctx context.Context, name string, simArgs []string, maxTokens int) (*Stack, error) {
-	tmpl := filepath.Join(s.o.Dir, name+"-upstream.json")
-	if err := s.up.WriteTemplate(tmpl, maxTokens); err != nil {
+	o, err := s.refOpts(name, simArgs, maxTokens)
+	if err != nil {
 		return nil, err
 	}
-	return StartStack(ctx, StackOpts{Bin: s.o.Bin, Dir: s.o.Dir, Name: name, SimArgs: simArgs,
-		Ref: true, RefTemplate: tmpl, RefPath: s.up.Path})
+	return StartStack(ctx, o)
+}
+
+func (s *suite) refOpts(name string, simArgs []string, maxTokens int) (StackOpts, error) {
+	tmpl := filepath.Join(s.o.Dir, name+"-upstream.json")
+	if err := s.up.WriteTemplate(tmpl, maxTokens); err != nil {
+		return StackOpts{}, err
+	}
+	return StackOpts{Bin: s.o.Bin, Dir: s.o.Dir, Name: name, SimArgs: simArgs,
+		Ref: true, RefTemplate: tmpl, RefPath: s.up.Path}, nil
 }
 
 func compareTable(c *Comparison, label string) Table {
@@ -242,6 +257,14 @@ func compareTable(c *Comparison, label string) Table {
 	t.Rows = append(t.Rows, append([]string{""}, ResultRow("direct", c.Direct)...))
 	if c.Ref != nil {
 		t.Rows = append(t.Rows, append([]string{""}, ResultRow("reference proxy", c.Ref)...))
+	}
+	return t
+}
+
+// withBase adds the baseline build's row to a compareTable (none without one).
+func withBase(t Table, base *Side) Table {
+	if base != nil {
+		t.Rows = append(t.Rows, append([]string{""}, ResultRow(base.Name, base.Res)...))
 	}
 	return t
 }
@@ -408,11 +431,11 @@ func countRequestLog(ctx context.Context, path string) (int, error) {
 // from the simulator, first paced (added time to first token), then saturated
 // (relay throughput).
 func (s *suite) streaming(ctx context.Context) error {
-	paced, err := s.streamRun(ctx, "streaming-paced", paceSim, 40, 2*time.Second)
+	paced, pacedBase, err := s.streamRun(ctx, "streaming-paced", paceSim, 40, 2*time.Second)
 	if err != nil {
 		return err
 	}
-	sat, err := s.streamRun(ctx, "streaming-saturated", streamSim, 200, time.Second)
+	sat, satBase, err := s.streamRun(ctx, "streaming-saturated", streamSim, 200, time.Second)
 	if err != nil {
 		return err
 	}
@@ -435,6 +458,13 @@ func (s *suite) streaming(ctx context.Context) error {
 			fmt.Sprintf("%.0f (direct %.0f, reference proxy %.0f; saturated); the gateway relays %.0f tokens per CPU-second, the reference proxy %.0f",
 				sat.HAPA.TokenRate(), sat.Direct.TokenRate(), sat.Ref.TokenRate(), perCPU, refPerCPU),
 			Check(sat.HAPA.TokenRate() >= 100000)})
+	ar := AddedRatio(h, rf, d, 0.5)
+	measured := fmt.Sprintf("%.2f× (HAPA adds %s, the reference proxy %s, p50)", ar, Ms(added), Ms(Added(rf, d, 0.5)))
+	if pacedBase != nil {
+		measured += fmt.Sprintf("; the baseline build %.2f× (adds %s)", AddedRatio(&pacedBase.Res.TTFT, rf, d, 0.5), Ms(Added(&pacedBase.Res.TTFT, d, 0.5)))
+	}
+	s.rep.Goals = append(s.rep.Goals, Goal{"streaming: added TTFT p50 at 1,000 streams, HAPA / the reference proxy (same rounds)",
+		"≤ 1.2×", measured, Check(ar > 0 && ar <= 1.2 && paced.HAPA.ErrorCount() == 0)})
 	ttft := Table{Header: []string{"TTFT", "p50", "p90", "p99", "max"}}
 	for _, r := range []struct {
 		n string
@@ -442,8 +472,16 @@ func (s *suite) streaming(ctx context.Context) error {
 	}{{"HAPA", h}, {"direct", d}, {"reference proxy", rf}} {
 		ttft.Rows = append(ttft.Rows, []string{r.n, Ms(r.h.Quantile(0.5)), Ms(r.h.Quantile(0.9)), Ms(r.h.Quantile(0.99)), Ms(r.h.Max())})
 	}
+	if pacedBase != nil {
+		b := &pacedBase.Res.TTFT
+		ttft.Rows = append(ttft.Rows, []string{"baseline build", Ms(b.Quantile(0.5)), Ms(b.Quantile(0.9)), Ms(b.Quantile(0.99)), Ms(b.Max())})
+	}
 	ttft.Rows = append(ttft.Rows, []string{"added by HAPA", Ms(Added(h, d, 0.5)), Ms(Added(h, d, 0.9)), Ms(Added(h, d, 0.99)), ""},
 		[]string{"added by the reference proxy", Ms(Added(rf, d, 0.5)), Ms(Added(rf, d, 0.9)), Ms(Added(rf, d, 0.99)), ""})
+	if pacedBase != nil {
+		b := &pacedBase.Res.TTFT
+		ttft.Rows = append(ttft.Rows, []string{"added by the baseline build", Ms(Added(b, d, 0.5)), Ms(Added(b, d, 0.9)), Ms(Added(b, d, 0.99)), ""})
+	}
 	s.rep.Sections = append(s.rep.Sections, Section{Title: "(b) Streaming at 1,000 concurrent streams",
 		Text: fmt.Sprintf("Closed loop, 1,000 streams open, their first starts spread over one stream's length "+
 			"(2 s paced, 1 s saturated; rounds of 6 s) so that they stay spread, as editors' are; all 1,000 starting in "+
@@ -459,30 +497,61 @@ func (s *suite) streaming(ctx context.Context) error {
 			"share of the 2 cores. Gateway CPU %.0f %% of a core (reference proxy %.0f %%), peak RSS %s; %.0f relayed "+
 			"tokens per gateway CPU-second (the relay's capacity per core if it had one to itself; reference proxy %.0f).",
 			paced.GatewayCPUPercent(), paced.RefCPUPercent(), MiB(paced.PeakRSS), sat.GatewayCPUPercent(), sat.RefCPUPercent(), MiB(sat.PeakRSS), perCPU, refPerCPU),
-		Tables: []Table{compareTable(paced, "paced"), ttft, compareTable(sat, "saturated")}})
+		Tables: []Table{withBase(compareTable(paced, "paced"), pacedBase), ttft, withBase(compareTable(sat, "saturated"), satBase)}})
 	return nil
 }
 
-// streamRun compares SSE through HAPA and through the reference proxy with the
-// simulator directly at 1,000 streams.
-func (s *suite) streamRun(ctx context.Context, name string, simArgs []string, maxTokens int, rampUp time.Duration) (*Comparison, error) {
-	st, err := s.refStack(ctx, name, simArgs, maxTokens)
+// streamRun compares SSE through HAPA and through the reference proxy (and, with a
+// baseline build, through its gateway) with the simulator directly at 1,000 streams.
+// base is the baseline build's side, nil without one.
+func (s *suite) streamRun(ctx context.Context, name string, simArgs []string, maxTokens int, rampUp time.Duration) (c *Comparison, base *Side, err error) {
+	o, err := s.refOpts(name, simArgs, maxTokens)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	o.Baseline = s.o.Baseline
+	st, err := StartStack(ctx, o)
+	if err != nil {
+		return nil, nil, err
 	}
 	defer st.Stop()
-	hapa := SSETarget(s.hc, st.GW.URL, DemoKey, GenBody(benchPrompt, 0.7, maxTokens, true))
-	direct := VLLMPathTarget(s.hc, st.SimURL(), s.up.Path, s.up.Body(maxTokens, true))
-	ref := SSETarget(s.hc, st.Ref.URL, DemoKey, GenBody(benchPrompt, 0.7, maxTokens, true))
-	Run(ctx, Load{Concurrency: 200, Duration: s.d(time.Second)}, hapa)
-	Run(ctx, Load{Concurrency: 200, Duration: s.d(time.Second), First: 1 << 20}, direct)
-	Run(ctx, Load{Concurrency: 200, Duration: s.d(time.Second), First: 1 << 20}, ref)
+	body := GenBody(benchPrompt, 0.7, maxTokens, true)
+	d := NewSide("direct", VLLMPathTarget(s.hc, st.SimURL(), s.up.Path, s.up.Body(maxTokens, true)), 0)
+	h := NewSide("HAPA", SSETarget(s.hc, st.GW.URL, DemoKey, body), st.GW.Pid())
+	ref := NewSide("reference proxy", SSETarget(s.hc, st.Ref.URL, DemoKey, body), st.Ref.Pid())
+	sides := []*Side{d, h, ref}
+	if st.Base != nil {
+		base = NewSide("baseline build", SSETarget(s.hc, st.Base.URL, DemoKey, body), st.Base.Pid())
+		sides = append(sides, base)
+	}
+	for _, sd := range sides {
+		Run(ctx, Load{Concurrency: 200, Duration: s.d(time.Second), First: 1 << 20}, sd.T)
+	}
 	// Streams start spread over one stream's length (rampUp), then stay spread: the
 	// steady state of 1,000 editors, not 1,000 simultaneous starts every stream length.
-	c := CompareRef(ctx, Load{Concurrency: 1000, Duration: s.d(6 * time.Second), RampUp: rampUp, First: 1 << 21}, 3,
-		hapa, direct, ref, st.GW.Pid(), st.Ref.Pid())
-	s.logf("  %s: TTFT p50 HAPA %s direct %s reference %s; tokens/s HAPA %.0f direct %.0f reference %.0f", name,
+	// Three rounds rotate three sides; four a fourth.
+	Rotate(ctx, Load{Concurrency: 1000, Duration: s.d(6 * time.Second), RampUp: rampUp, First: 1 << 21}, max(3, len(sides)), sides)
+	c = &Comparison{HAPA: h.Res, Direct: d.Res, Ref: ref.Res, Rounds: max(3, len(sides)),
+		GatewayCPU: h.CPU, GatewayWall: h.Wall, PeakRSS: h.PeakRSS, RefCPU: ref.CPU, RefWall: ref.Wall}
+	s.logf("  %s: TTFT p50 HAPA %s direct %s reference %s; tokens/s HAPA %.0f direct %.0f reference %.0f%s", name,
 		Ms(c.HAPA.TTFT.Quantile(0.5)), Ms(c.Direct.TTFT.Quantile(0.5)), Ms(c.Ref.TTFT.Quantile(0.5)),
-		c.HAPA.TokenRate(), c.Direct.TokenRate(), c.Ref.TokenRate())
-	return c, nil
+		c.HAPA.TokenRate(), c.Direct.TokenRate(), c.Ref.TokenRate(), baseTTFT(base))
+	return c, base, nil
+}
+
+func baseTTFT(base *Side) string {
+	if base == nil {
+		return ""
+	}
+	return fmt.Sprintf("; baseline build TTFT p50 %s, %.0f tokens/s", Ms(base.Res.TTFT.Quantile(0.5)), base.Res.TokenRate())
+}
+
+// AddedRatio is what a adds over direct at quantile q divided by what ref adds (0
+// when ref adds nothing or less).
+func AddedRatio(a, ref, direct *Hist, q float64) float64 {
+	den := Added(ref, direct, q)
+	if den <= 0 {
+		return 0
+	}
+	return float64(Added(a, direct, q)) / float64(den)
 }
