@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
@@ -95,6 +96,9 @@ func RunSuite(ctx context.Context, o SuiteOpts) (*Report, error) {
 	startLoad := loadAvg()
 	s.rep.Intro = introText
 	s.rep.Machine = machine(o.Version, limit)
+	if o.Baseline != "" {
+		s.rep.Machine = append(s.rep.Machine, [2]string{"baseline build (--baseline)", baselineVersion(ctx, o.Baseline)})
+	}
 	s.rep.Commands = o.Commands
 	if len(o.Only) == 0 || slices.ContainsFunc(o.Only, func(n string) bool {
 		return n == "overhead" || n == "throughput" || n == "streaming"
@@ -146,6 +150,15 @@ func RunSuite(ctx context.Context, o SuiteOpts) (*Report, error) {
 		s.rep.Intro += "\n\n" + busy
 	}
 	return s.rep, ctx.Err()
+}
+
+// baselineVersion is what `BIN --version` prints (e.g. "hapa 2c25d52"), else the path.
+func baselineVersion(ctx context.Context, bin string) string {
+	out, err := exec.CommandContext(ctx, bin, "--version").Output()
+	if v := strings.TrimSpace(string(out)); err == nil && v != "" {
+		return v
+	}
+	return bin
 }
 
 // settle returns the load generator's garbage to the OS and gives the machine a
