@@ -96,9 +96,10 @@ docker:
 	docker build -t hapa:$(VERSION) --build-arg VERSION=$(VERSION) .
 
 # Every scenario of docs/performance.md (gateway and simulator as child processes on
-# 127.0.0.1; about 5 minutes on 2 cores). BENCH_FLAGS="--scale 2" runs longer rounds.
+# 127.0.0.1; about 5 minutes on 2 cores). BENCH_FLAGS="--scale 2" runs longer rounds;
+# BASELINE=path/to/an/earlier/hapa runs that build's gateway beside this one.
 bench: build
-	./$(BIN) bench suite --out docs/performance.md $(BENCH_FLAGS)
+	./$(BIN) bench suite --out docs/performance.md $(if $(BASELINE),--baseline $(BASELINE)) $(BENCH_FLAGS)
 
 clean:
 	rm -rf bin

@@ -98,6 +98,9 @@ const (
 func (e *Engine) launch(p *plan, key string, shared bool) *flight {
 	f := &flight{e: e, model: p.upstream.Model, plan: p, subs: 1, notify: make(chan struct{}),
 		estimate: promptEstimate(p.upstream)}
+	// A mark per token read (usage.go): sized for a short answer up front, since growing
+	// from nil took six allocations for 16 tokens (docs/performance.md).
+	f.marks = make([]tokenMark, 0, min(max(p.upstream.MaxTokens, 0), 62)+2)
 	f.ctx, f.cancel = context.WithCancel(e.base)
 	if shared {
 		f.key = key

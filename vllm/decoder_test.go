@@ -234,3 +234,30 @@ func TestDecoderBuffered(t *testing.T) {
 		}
 	}
 }
+
+// TestDecoderRelease: a released decoder gives its buffer back and reads nothing more;
+// a decoder built afterwards (likely on that buffer) starts clean.
+func TestDecoderRelease(t *testing.T) {
+	d := vllm.NewDecoder(strings.NewReader("data: one\n\ndata: two\n\n"), 0)
+	if b, err := d.Next(); err != nil || string(b) != "one" {
+		t.Fatalf("Next = %q, %v; want one", b, err)
+	}
+	d.Release()
+	d.Release() // twice is harmless
+	if b, err := d.Next(); err != io.EOF || b != nil {
+		t.Fatalf("after Release: Next = %q, %v; want io.EOF", b, err)
+	}
+	if d.Buffered() {
+		t.Fatal("after Release: Buffered = true")
+	}
+	for i := range 3 {
+		e := vllm.NewDecoder(strings.NewReader("data: fresh\n\n"), 0)
+		if b, err := e.Next(); err != nil || string(b) != "fresh" {
+			t.Fatalf("decoder %d after a release: Next = %q, %v; want fresh (no bytes left from the last reader)", i, b, err)
+		}
+		if e.Buffered() {
+			t.Fatalf("decoder %d: Buffered with nothing left", i)
+		}
+		e.Release()
+	}
+}

@@ -70,8 +70,7 @@ func (s *Stream) Next() bool {
 func (s *Stream) read() (more, delta bool) {
 	data, err := s.dec.Next()
 	if err != nil {
-		s.end(s.readError(err))
-		return false, false
+		return s.stop(s.readError(err))
 	}
 	if s.firstByte.IsZero() {
 		s.firstByte = time.Now()
@@ -81,16 +80,13 @@ func (s *Stream) read() (more, delta bool) {
 	}
 	if bytes.Equal(data, []byte("[DONE]")) {
 		if !s.finished {
-			s.end(ErrTruncated)
-			return false, false
+			return s.stop(ErrTruncated)
 		}
 		s.drain()
-		s.end(nil)
-		return false, false
+		return s.stop(nil)
 	}
 	if err := s.chunk.decode(data, &s.delta, &s.usage); err != nil {
-		s.end(fmt.Errorf("vllm: %s: %w", s.replica, err))
-		return false, false
+		return s.stop(fmt.Errorf("vllm: %s: %w", s.replica, err))
 	}
 	if s.delta.FinishReason != "" {
 		s.finished = true
@@ -103,6 +99,14 @@ func (s *Stream) read() (more, delta bool) {
 		s.gotToken.Store(true)
 	}
 	return true, true
+}
+
+// stop ends the stream from the reading goroutine (read), which then reads no more:
+// the decoder's buffer goes back to its pool.
+func (s *Stream) stop(err error) (more, delta bool) {
+	s.end(err)
+	s.dec.Release()
+	return false, false
 }
 
 // Buffered reports whether Next can return without waiting on the network: a delta

@@ -182,8 +182,9 @@ func benchSuiteCmd(getenv func(string) string) *cobra.Command {
 		Long: `Run every scenario of docs/performance.md with this binary's gateway, simulator and
 reference proxy as child processes on 127.0.0.1, and write the report (about 5 minutes
 on 2 cores at --scale 1).`,
-		Example: "  hapa bench suite --out docs/performance.md\n  hapa bench suite --only overhead,cache --scale 0.5 --out /tmp/report.md",
-		Args:    cobra.NoArgs,
+		Example: "  hapa bench suite --out docs/performance.md\n  hapa bench suite --only overhead,cache --scale 0.5 --out /tmp/report.md\n" +
+			"  hapa bench suite --only throughput,streaming,pertoken --baseline /tmp/hapa-before --out /tmp/report.md",
+		Args: cobra.NoArgs,
 	}
 	fs := c.Flags()
 	var (
@@ -192,7 +193,8 @@ on 2 cores at --scale 1).`,
 		sockets = fs.Int("sockets", 10000, "idle WebSocket sockets")
 		redis   = fs.String("redis-url", getenv("REDIS_URL"), "Redis for the cache scenario (default: redis://127.0.0.1:6379/14 when reachable)")
 		keep    = fs.Bool("keep", false, "keep the scratch directory (databases, child logs)")
-		only    = fs.String("only", "", "comma-separated scenarios to run: overhead, streaming, websocket, cache, cancellation, coalescing, completion (default all)")
+		only    = fs.String("only", "", "comma-separated scenarios to run: overhead, throughput, streaming, pertoken, websocket, cache, cancellation, coalescing, completion (default all)")
+		base    = fs.String("baseline", "", "another hapa binary (an earlier build) whose gateway runs beside this one in the throughput, streaming and pertoken scenarios")
 	)
 	c.RunE = func(c *cobra.Command, _ []string) error {
 		ctx, stdout := c.Context(), c.OutOrStdout()
@@ -213,7 +215,7 @@ on 2 cores at --scale 1).`,
 		}
 		cmdline := "hapa bench " + strings.Join(args, " ")
 		rep, err := bench.RunSuite(ctx, bench.SuiteOpts{Bin: bin, Dir: dir, Version: version, Scale: *scale,
-			Sockets: *sockets, RedisURL: *redis, Log: stdout, Only: splitList(*only),
+			Sockets: *sockets, RedisURL: *redis, Log: stdout, Only: splitList(*only), Baseline: *base,
 			Commands: []string{"make bench   # = go build … -o bin/hapa ./cmd/hapa && ./bin/hapa bench suite --out docs/performance.md", cmdline}})
 		if rep == nil {
 			return err

@@ -43,44 +43,18 @@ func Compare(ctx context.Context, l Load, rounds int, hapa, direct Target, pid i
 // watched during its rounds. The order of the sides rotates every round, so with a
 // multiple of three rounds each side goes first, second and last equally often.
 func CompareRef(ctx context.Context, l Load, rounds int, hapa, direct, ref Target, pid, refPid int) *Comparison {
-	c := &Comparison{HAPA: &Result{}, Direct: &Result{}, Rounds: rounds}
-	type side struct {
-		t    Target
-		res  *Result
-		pid  int
-		cpu  *time.Duration
-		wall *time.Duration
-		peak *int64
-	}
-	var refPeak int64
-	sides := []side{{t: direct, res: c.Direct}, {t: hapa, res: c.HAPA, pid: pid, cpu: &c.GatewayCPU, wall: &c.GatewayWall, peak: &c.PeakRSS}}
+	d, h := NewSide("direct", direct, 0), NewSide("HAPA", hapa, pid)
+	sides := []*Side{d, h}
+	var rs *Side
 	if ref != nil {
-		c.Ref = &Result{}
-		sides = append(sides, side{t: ref, res: c.Ref, pid: refPid, cpu: &c.RefCPU, wall: &c.RefWall, peak: &refPeak})
+		rs = NewSide("reference proxy", ref, refPid)
+		sides = append(sides, rs)
 	}
-	next := l.First
-	for r := range rounds {
-		for i := range sides {
-			o := sides[(i+r)%len(sides)]
-			if ctx.Err() != nil {
-				return c
-			}
-			l.First = next
-			watching := o.pid != 0
-			stop := func() ProcUsage { return ProcUsage{} }
-			if watching {
-				stop = Watch(ctx, o.pid, 100*time.Millisecond)
-			}
-			res := Run(ctx, l, o.t)
-			if watching {
-				u := stop()
-				*o.cpu += u.After.CPU - u.Before.CPU
-				*o.wall += u.After.When.Sub(u.Before.When)
-				*o.peak = max(*o.peak, u.PeakRSS)
-			}
-			next = res.Next
-			o.res.Merge(res)
-		}
+	Rotate(ctx, l, rounds, sides)
+	c := &Comparison{HAPA: h.Res, Direct: d.Res, Rounds: rounds,
+		GatewayCPU: h.CPU, GatewayWall: h.Wall, PeakRSS: h.PeakRSS}
+	if rs != nil {
+		c.Ref, c.RefCPU, c.RefWall = rs.Res, rs.CPU, rs.Wall
 	}
 	return c
 }

@@ -106,6 +106,10 @@ type Stack struct {
 	Proxy   *CloseProxy // between gateway and simulator, when asked for
 	DBPath  string
 	Dir     string
+	// Base is a second gateway from another build (StackOpts.Baseline) with its own
+	// SQLite database BaseDBPath, configured as GW and in front of the same simulator.
+	Base       *Proc
+	BaseDBPath string
 }
 
 // StackOpts configures StartStack.
@@ -120,6 +124,9 @@ type StackOpts struct {
 	// RefTemplate is the reference proxy's upstream request (Upstream.WriteTemplate) and
 	// RefPath its path; empty: a plain /v1/completions request.
 	RefTemplate, RefPath string
+	// Baseline, when set, is another hapa binary (an earlier build) started as a second
+	// gateway (Stack.Base) beside the first, so both builds are measured in one run.
+	Baseline string
 }
 
 // BenchRateRules lifts every rate limit far above what the suite sends, so that the
@@ -167,21 +174,32 @@ func StartStack(ctx context.Context, o StackOpts) (*Stack, error) {
 		}
 		upstream = "http://" + st.Proxy.Addr()
 	}
-	port, err := freePort()
+	st.GW, err = startGateway(ctx, o.Bin, o.Dir, o.Name+"-gateway", st.DBPath, upstream, o.Env)
 	if err != nil {
 		st.Stop()
+		return nil, err
+	}
+	if o.Baseline != "" {
+		st.BaseDBPath = filepath.Join(o.Dir, o.Name+"-baseline.db")
+		st.Base, err = startGateway(ctx, o.Baseline, o.Dir, o.Name+"-baseline", st.BaseDBPath, upstream, o.Env)
+		if err != nil {
+			st.Stop()
+			return nil, err
+		}
+	}
+	return st, nil
+}
+
+// startGateway runs `bin serve` as name on a free port with the suite's configuration
+// (gatewayEnv) plus env, and waits for /readyz.
+func startGateway(ctx context.Context, bin, dir, name, dbPath, upstream string, env []string) (*Proc, error) {
+	port, err := freePort()
+	if err != nil {
 		return nil, err
 	}
 	url := "http://127.0.0.1:" + strconv.Itoa(port)
-	env := gatewayEnv(port, st.DBPath, upstream)
-	env = append(env, o.Env...)
-	st.GW, err = startProc(ctx, o.Name+"-gateway", o.Bin, []string{"serve"}, env, o.Dir,
-		filepath.Join(o.Dir, o.Name+"-gateway.log"), url, "/readyz")
-	if err != nil {
-		st.Stop()
-		return nil, err
-	}
-	return st, nil
+	env = append(gatewayEnv(port, dbPath, upstream), env...)
+	return startProc(ctx, name, bin, []string{"serve"}, env, dir, filepath.Join(dir, name+".log"), url, "/readyz")
 }
 
 // gatewayEnv is the gateway's configuration in the suite: SQLite at dbPath, the demo
@@ -209,12 +227,23 @@ func (s *Stack) StopGateway() error {
 	return err
 }
 
+// StopBaseline stops the baseline build's gateway only (its request log is flushed).
+func (s *Stack) StopBaseline() error {
+	err := s.Base.Stop()
+	s.Base = nil
+	return err
+}
+
 // Stop stops the gateway, the proxies and the simulator.
 func (s *Stack) Stop() error {
 	var errs []error
 	if s.GW != nil {
 		errs = append(errs, s.GW.Stop())
 		s.GW = nil
+	}
+	if s.Base != nil {
+		errs = append(errs, s.Base.Stop())
+		s.Base = nil
 	}
 	if s.Ref != nil {
 		errs = append(errs, s.Ref.Stop())

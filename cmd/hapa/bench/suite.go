@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
@@ -34,7 +35,10 @@ type SuiteOpts struct {
 	RedisURL string    // Redis for the cache scenario; empty: try redis://127.0.0.1:6379/14
 	Log      io.Writer // progress
 	Commands []string  // how the suite was invoked, for the report
-	Only     []string  // run only these scenarios (overhead, streaming, websocket, cache, cancellation, coalescing, completion)
+	Only     []string  // run only these scenarios (overhead, throughput, streaming, pertoken, websocket, cache, cancellation, coalescing, completion)
+	// Baseline is another hapa binary (an earlier build): the throughput, streaming and
+	// per-token scenarios run its gateway beside this one's, in the same rotating rounds.
+	Baseline string
 }
 
 // suite carries one run's state.
@@ -92,8 +96,13 @@ func RunSuite(ctx context.Context, o SuiteOpts) (*Report, error) {
 	startLoad := loadAvg()
 	s.rep.Intro = introText
 	s.rep.Machine = machine(o.Version, limit)
+	if o.Baseline != "" {
+		s.rep.Machine = append(s.rep.Machine, [2]string{"baseline build (--baseline)", baselineVersion(ctx, o.Baseline)})
+	}
 	s.rep.Commands = o.Commands
-	if len(o.Only) == 0 || slices.Contains(o.Only, "overhead") || slices.Contains(o.Only, "streaming") {
+	if len(o.Only) == 0 || slices.ContainsFunc(o.Only, func(n string) bool {
+		return n == "overhead" || n == "throughput" || n == "streaming"
+	}) {
 		s.logf("recording the upstream request of a code generation")
 		if s.up, err = CaptureUpstream(ctx, o.Bin, o.Dir); err != nil {
 			return nil, err
@@ -104,7 +113,9 @@ func RunSuite(ctx context.Context, o SuiteOpts) (*Report, error) {
 		fn   func(ctx context.Context) error
 	}{
 		{"overhead", s.overhead},
+		{"throughput", s.throughput},
 		{"streaming", s.streaming},
+		{"pertoken", s.perToken},
 		{"websocket", s.websocket},
 		{"cache", s.cache},
 		{"cancellation", s.cancellation},
@@ -148,6 +159,15 @@ func (s *suite) completion(ctx context.Context) error {
 	s.rep.Goals = append(s.rep.Goals, goals...)
 	s.rep.Sections = append(s.rep.Sections, sec)
 	return err
+}
+
+// baselineVersion is what `BIN --version` prints (e.g. "hapa 2c25d52"), else the path.
+func baselineVersion(ctx context.Context, bin string) string {
+	out, err := exec.CommandContext(ctx, bin, "--version").Output()
+	if v := strings.TrimSpace(string(out)); err == nil && v != "" {
+		return v
+	}
+	return bin
 }
 
 // settle returns the load generator's garbage to the OS and gives the machine a
@@ -241,12 +261,20 @@ func (s *suite) stack(ctx context.Context, name string, simArgs []string, proxy 
 // refStack is a stack with the reference proxy, which sends HAPA's upstream request
 // with maxTokens.
 func (s *suite) refStack(ctx context.Context, name string, simArgs []string, maxTokens int) (*Stack, error) {
-	tmpl := filepath.Join(s.o.Dir, name+"-upstream.json")
-	if err := s.up.WriteTemplate(tmpl, maxTokens); err != nil {
+	o, err := s.refOpts(name, simArgs, maxTokens)
+	if err != nil {
 		return nil, err
 	}
-	return StartStack(ctx, StackOpts{Bin: s.o.Bin, Dir: s.o.Dir, Name: name, SimArgs: simArgs,
-		Ref: true, RefTemplate: tmpl, RefPath: s.up.Path})
+	return StartStack(ctx, o)
+}
+
+func (s *suite) refOpts(name string, simArgs []string, maxTokens int) (StackOpts, error) {
+	tmpl := filepath.Join(s.o.Dir, name+"-upstream.json")
+	if err := s.up.WriteTemplate(tmpl, maxTokens); err != nil {
+		return StackOpts{}, err
+	}
+	return StackOpts{Bin: s.o.Bin, Dir: s.o.Dir, Name: name, SimArgs: simArgs,
+		Ref: true, RefTemplate: tmpl, RefPath: s.up.Path}, nil
 }
 
 func compareTable(c *Comparison, label string) Table {
@@ -255,6 +283,14 @@ func compareTable(c *Comparison, label string) Table {
 	t.Rows = append(t.Rows, append([]string{""}, ResultRow("direct", c.Direct)...))
 	if c.Ref != nil {
 		t.Rows = append(t.Rows, append([]string{""}, ResultRow("reference proxy", c.Ref)...))
+	}
+	return t
+}
+
+// withBase adds the baseline build's row to a compareTable (none without one).
+func withBase(t Table, base *Side) Table {
+	if base != nil {
+		t.Rows = append(t.Rows, append([]string{""}, ResultRow(base.Name, base.Res)...))
 	}
 	return t
 }
@@ -415,87 +451,4 @@ func countRequestLog(ctx context.Context, path string) (int, error) {
 	}
 	defer db.Close()
 	return db.RequestLog().Count(ctx, time.Time{})
-}
-
-// streaming is scenario (b): 1,000 concurrent SSE streams through HAPA vs straight
-// from the simulator, first paced (added time to first token), then saturated
-// (relay throughput).
-func (s *suite) streaming(ctx context.Context) error {
-	paced, err := s.streamRun(ctx, "streaming-paced", paceSim, 40, 2*time.Second)
-	if err != nil {
-		return err
-	}
-	sat, err := s.streamRun(ctx, "streaming-saturated", streamSim, 200, time.Second)
-	if err != nil {
-		return err
-	}
-	h, d, rf := &paced.HAPA.TTFT, &paced.Direct.TTFT, &paced.Ref.TTFT
-	added := Added(h, d, 0.5)
-	perCPU := 0.0
-	if sat.GatewayCPU > 0 {
-		perCPU = float64(sat.HAPA.Tokens) / sat.GatewayCPU.Seconds()
-	}
-	refPerCPU := 0.0
-	if sat.RefCPU > 0 {
-		refPerCPU = float64(sat.Ref.Tokens) / sat.RefCPU.Seconds()
-	}
-	s.rep.Goals = append(s.rep.Goals,
-		Goal{"streaming: added TTFT p50 at 1,000 streams", "≤ 0.3 ms",
-			fmt.Sprintf("%s (HAPA %s, direct %s; paced, 20 tokens/s per stream); the reference proxy adds %s",
-				Ms(added), Ms(h.Quantile(0.5)), Ms(d.Quantile(0.5)), Ms(Added(rf, d, 0.5))),
-			Check(added <= 300*time.Microsecond && paced.HAPA.ErrorCount() == 0)},
-		Goal{"streaming: relayed tokens/s at 1,000 streams", "≥ 100,000",
-			fmt.Sprintf("%.0f (direct %.0f, reference proxy %.0f; saturated); the gateway relays %.0f tokens per CPU-second, the reference proxy %.0f",
-				sat.HAPA.TokenRate(), sat.Direct.TokenRate(), sat.Ref.TokenRate(), perCPU, refPerCPU),
-			Check(sat.HAPA.TokenRate() >= 100000)})
-	ttft := Table{Header: []string{"TTFT", "p50", "p90", "p99", "max"}}
-	for _, r := range []struct {
-		n string
-		h *Hist
-	}{{"HAPA", h}, {"direct", d}, {"reference proxy", rf}} {
-		ttft.Rows = append(ttft.Rows, []string{r.n, Ms(r.h.Quantile(0.5)), Ms(r.h.Quantile(0.9)), Ms(r.h.Quantile(0.99)), Ms(r.h.Max())})
-	}
-	ttft.Rows = append(ttft.Rows, []string{"added by HAPA", Ms(Added(h, d, 0.5)), Ms(Added(h, d, 0.9)), Ms(Added(h, d, 0.99)), ""},
-		[]string{"added by the reference proxy", Ms(Added(rf, d, 0.5)), Ms(Added(rf, d, 0.9)), Ms(Added(rf, d, 0.99)), ""})
-	s.rep.Sections = append(s.rep.Sections, Section{Title: "(b) Streaming at 1,000 concurrent streams",
-		Text: fmt.Sprintf("Closed loop, 1,000 streams open, their first starts spread over one stream's length "+
-			"(2 s paced, 1 s saturated; rounds of 6 s) so that they stay spread, as editors' are; all 1,000 starting in "+
-			"one instant would stay in step and measure a burst of 1,000 simultaneous starts every stream length. HAPA: SSE `POST /api/v1/code/generate/stream` "+
-			"(unique prompts, temperature 0.7); direct: HAPA's own upstream request (recorded, see (a)) with the same "+
-			"max_tokens, sent to the simulator; reference proxy: the same SSE route on `hapa bench refproxy` (see (a)), which relays each "+
-			"chunk with text as one `type:token` event, one write and flush each, and nothing else. Rounds rotate the three sides. TTFT is measured from the request's start to the first token event (HAPA `type:token`, "+
-			"vLLM the first chunk with text); tokens/s counts completion tokens from the final usage.\n\n"+
-			"**Paced** (added TTFT): the simulator sends a token every 50 ms, max_tokens 40 (2 s streams), so 1,000 "+
-			"streams offer 20,000 tokens/s. Gateway CPU %.0f %% of a core (reference proxy %.0f %%), peak RSS %s.\n\n"+
-			"**Saturated** (relay throughput): a token every 5 ms, max_tokens 200, so 1,000 streams offer 200,000 "+
-			"tokens/s — more than the machine can produce and relay; the simulator and the load generator take their "+
-			"share of the 2 cores. Gateway CPU %.0f %% of a core (reference proxy %.0f %%), peak RSS %s; %.0f relayed "+
-			"tokens per gateway CPU-second (the relay's capacity per core if it had one to itself; reference proxy %.0f).",
-			paced.GatewayCPUPercent(), paced.RefCPUPercent(), MiB(paced.PeakRSS), sat.GatewayCPUPercent(), sat.RefCPUPercent(), MiB(sat.PeakRSS), perCPU, refPerCPU),
-		Tables: []Table{compareTable(paced, "paced"), ttft, compareTable(sat, "saturated")}})
-	return nil
-}
-
-// streamRun compares SSE through HAPA and through the reference proxy with the
-// simulator directly at 1,000 streams.
-func (s *suite) streamRun(ctx context.Context, name string, simArgs []string, maxTokens int, rampUp time.Duration) (*Comparison, error) {
-	st, err := s.refStack(ctx, name, simArgs, maxTokens)
-	if err != nil {
-		return nil, err
-	}
-	defer st.Stop()
-	hapa := SSETarget(s.hc, st.GW.URL, DemoKey, GenBody(benchPrompt, 0.7, maxTokens, true))
-	direct := VLLMPathTarget(s.hc, st.SimURL(), s.up.Path, s.up.Body(maxTokens, true))
-	ref := SSETarget(s.hc, st.Ref.URL, DemoKey, GenBody(benchPrompt, 0.7, maxTokens, true))
-	Run(ctx, Load{Concurrency: 200, Duration: s.d(time.Second)}, hapa)
-	Run(ctx, Load{Concurrency: 200, Duration: s.d(time.Second), First: 1 << 20}, direct)
-	Run(ctx, Load{Concurrency: 200, Duration: s.d(time.Second), First: 1 << 20}, ref)
-	// Streams start spread over one stream's length (rampUp), then stay spread: the
-	// steady state of 1,000 editors, not 1,000 simultaneous starts every stream length.
-	c := CompareRef(ctx, Load{Concurrency: 1000, Duration: s.d(6 * time.Second), RampUp: rampUp, First: 1 << 21}, 3,
-		hapa, direct, ref, st.GW.Pid(), st.Ref.Pid())
-	s.logf("  %s: TTFT p50 HAPA %s direct %s reference %s; tokens/s HAPA %.0f direct %.0f reference %.0f", name,
-		Ms(c.HAPA.TTFT.Quantile(0.5)), Ms(c.Direct.TTFT.Quantile(0.5)), Ms(c.Ref.TTFT.Quantile(0.5)),
-		c.HAPA.TokenRate(), c.Direct.TokenRate(), c.Ref.TokenRate())
-	return c, nil
 }
