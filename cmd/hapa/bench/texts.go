@@ -108,6 +108,7 @@ Tried and not kept (measured, no gain):
   ` + "`epoll_wait`" + ` and takes a ready socket at once instead of waiting for a busy P's next look at the
   network): three alternating rounds against the default, load average 9.7 from other work: p50 173, 56, 78 ms
   against 112, 73, 47 ms. Nothing beyond the noise.
+
 ## Known misses and their causes
 
 - **Closed-loop throughput and requests per CPU-second, 1.3× commit 2c25d52** (issue 24): missed. Three
@@ -149,6 +150,13 @@ Tried and not kept (measured, no gain):
   and a queue's wait grows as 1/(1 − utilisation): the same few per cent of extra work are a small gap
   on a quiet machine (1.45× in the issue) and a large one when other work leaves the gateway less of the
   cores. A fix is less CPU per stream start (see the row above) or a core of the gateway's own.
+  A fourth run on a quiet machine (load average 0.75 at its start, after the other sessions had
+  stopped; ` + "`hapa bench suite --only throughput,streaming,pertoken --baseline`" + `, 8c85ece beside 2c25d52):
+  HAPA / reference proxy 1.32× (HAPA adds 1.905 ms p50, the reference proxy 1.441 ms), 2c25d52 beside
+  it 1.58× (2.272 ms) — closer to the goal than under load, as the queueing argument predicts, but still
+  above 1.2×; throughput 1.04× and requests per CPU-second 1.06× of 2c25d52 (3,590 against 3,441 req/s;
+  4,332 against 4,089 per CPU-second; the reference proxy 4,060), socket / SSE CPU per token 1.03×
+  (51.2 against 49.7 µs).
 - **Socket at least as efficient per token as SSE**: at parity within the noise — gateway CPU per relayed
   token, socket over SSE, at 1,000 paced streams: 1.06×, 1.01×, 1.00× (median 1.01×; 43.0–46.0 µs per token
   either way); 2c25d52 beside it 0.94×, 1.04×, 1.08×. A socket stream's token is one hapa.v1 frame, an SSE
