@@ -226,7 +226,9 @@ Tried and not kept (measured, no gain):
   2026-12-07) while other jobs kept the 2 cores at a load average of 6–8: three runs gave p99 0.95, 1.03
   and 1.75 ms against the 1 ms target, with p50 0.15 ms and 0.18–0.19 ms of CPU per build — the work is a
   fifth of the target, the tail is the scheduler's (the maxima were 5–69 ms). The standalone
-  ` + "`hapa bench completion`" + ` (3,000 builds) gave p99 0.57–0.72 ms in three runs at the same load.
+  ` + "`hapa bench completion`" + ` (3,000 builds) gave p99 0.57–0.72 ms in three runs at the same load, and
+  0.36, 0.41 and 0.46 ms in three runs on the quiet machine afterwards (load average 0.00; p50 0.18–0.25 ms,
+  0.20–0.27 ms of CPU per build): the target is met when the packer has a core.
   ` + "`BenchmarkContextPacking`" + ` (synthetic snippets in which every identifier is a query term, the counting
   loop's worst case): p50 334–360 µs, p99 0.58–2.2 ms in five runs of 5,000 builds, 13.6 KB and 9
   allocations per build.
