@@ -58,7 +58,7 @@ func NewEvents(rdb redis.UniversalClient, prefix string, log *slog.Logger) *Even
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	e := &Events{rdb: nilRedis(rdb), channel: prefix + "events", origin: replicaID(), log: log}
+	e := &Events{rdb: store.RedisOrNil(rdb), channel: prefix + "events", origin: replicaID(), log: log}
 	if e.rdb != nil {
 		e.br = store.NewRedisBreaker(e.rdb, store.BreakerConfig{})
 	}
@@ -186,21 +186,4 @@ func replicaID() string {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
-}
-
-// nilRedis turns a typed nil client ((*redis.Client)(nil) when REDIS_URL is unset,
-// or a nil *redis.ClusterClient) into a nil interface, so that "no Redis configured"
-// cannot be mistaken for a client.
-func nilRedis(c redis.UniversalClient) redis.UniversalClient {
-	switch rc := c.(type) {
-	case *redis.Client:
-		if rc == nil {
-			return nil
-		}
-	case *redis.ClusterClient:
-		if rc == nil {
-			return nil
-		}
-	}
-	return c
 }

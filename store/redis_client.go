@@ -84,3 +84,20 @@ func PingRedis(ctx context.Context, rdb redis.UniversalClient) error {
 		return nil
 	})
 }
+
+// RedisOrNil turns a typed nil client ((*redis.Client)(nil) when REDIS_URL is unset,
+// or a nil *redis.ClusterClient) into a nil interface, so that "no Redis configured"
+// cannot be mistaken for a client.
+func RedisOrNil(c redis.UniversalClient) redis.UniversalClient {
+	switch rc := c.(type) {
+	case *redis.Client:
+		if rc == nil {
+			return nil
+		}
+	case *redis.ClusterClient:
+		if rc == nil {
+			return nil
+		}
+	}
+	return c
+}

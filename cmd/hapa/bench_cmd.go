@@ -92,10 +92,7 @@ latency, TTFT and throughput, and with --compare the latency HAPA adds over vLLM
 		Args: cobra.NoArgs,
 	}
 	fs := c.Flags()
-	key := getenv("HAPA_API_KEY")
-	if key == "" {
-		key = bench.DemoKey
-	}
+	key := benchKey(getenv)
 	var (
 		url         = fs.String("url", "http://127.0.0.1:8000", "HAPA base URL (for --mode vllm: the vLLM server)")
 		apiKey      = fs.String("key", key, "API key (env HAPA_API_KEY; default the demo key)")
@@ -254,10 +251,7 @@ every case is also completed by that gateway, with and without its snippets.`,
 		Args: cobra.NoArgs,
 	}
 	fs := c.Flags()
-	key := getenv("HAPA_API_KEY")
-	if key == "" {
-		key = bench.DemoKey
-	}
+	key := benchKey(getenv)
 	var (
 		family = fs.String("family", "deepseek-coder", "FIM template family (VLLM_MODEL_FAMILY)")
 		budget = fs.Int("budget", 1024, "context budget, tokens (CONTEXT_TOKEN_BUDGET)")
@@ -283,4 +277,13 @@ every case is also completed by that gateway, with and without its snippets.`,
 		return err
 	}
 	return c
+}
+
+// benchKey is the API key the load commands default to: HAPA_API_KEY, else the demo
+// key.
+func benchKey(getenv func(string) string) string {
+	if key := getenv("HAPA_API_KEY"); key != "" {
+		return key
+	}
+	return bench.DemoKey
 }

@@ -87,7 +87,7 @@ func NewLimiter(cfg Config, deps Deps) (*Limiter, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("realtime: limiter: %w", err)
 	}
-	if deps.Redis = nilRedis(deps.Redis); deps.Redis != nil {
+	if deps.Redis = store.RedisOrNil(deps.Redis); deps.Redis != nil {
 		br := deps.Breaker
 		if br == nil {
 			br = store.NewRedisBreaker(deps.Redis, store.BreakerConfig{Timeout: cfg.RedisTimeout})
@@ -187,20 +187,3 @@ func (l *Limiter) Fallbacks() int64 {
 type nopObserver struct{}
 
 func (nopObserver) RateLimited(string) {}
-
-// nilRedis turns a typed nil client ((*redis.Client)(nil) when REDIS_URL is unset,
-// or a nil *redis.ClusterClient) into a nil interface, so that "no Redis configured"
-// cannot be mistaken for a client.
-func nilRedis(c redis.UniversalClient) redis.UniversalClient {
-	switch rc := c.(type) {
-	case *redis.Client:
-		if rc == nil {
-			return nil
-		}
-	case *redis.ClusterClient:
-		if rc == nil {
-			return nil
-		}
-	}
-	return c
-}

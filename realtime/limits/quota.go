@@ -58,7 +58,7 @@ func NewQuotas(cfg QuotaConfig, rdb redis.UniversalClient, log *slog.Logger) *Qu
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	q := &Quotas{cfg: cfg, rdb: nilRedis(rdb), log: log, now: time.Now, local: localCounters{m: map[string]counter{}}, br: cfg.Breaker}
+	q := &Quotas{cfg: cfg, rdb: store.RedisOrNil(rdb), log: log, now: time.Now, local: localCounters{m: map[string]counter{}}, br: cfg.Breaker}
 	if q.rdb != nil {
 		if q.br == nil {
 			q.br = store.NewRedisBreaker(q.rdb, store.BreakerConfig{Timeout: cfg.RedisTimeout})

@@ -57,7 +57,7 @@ func NewSockets(cfg SocketConfig, rdb redis.UniversalClient, log *slog.Logger) *
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Sockets{cfg: cfg, rdb: nilRedis(rdb), log: log, now: time.Now, held: map[string]map[string]struct{}{},
+	s := &Sockets{cfg: cfg, rdb: store.RedisOrNil(rdb), log: log, now: time.Now, held: map[string]map[string]struct{}{},
 		br: cfg.Breaker, kick: make(chan struct{}, 1)}
 	if s.rdb != nil && s.br == nil {
 		s.br = store.NewRedisBreaker(s.rdb, store.BreakerConfig{Timeout: cfg.RedisTimeout})

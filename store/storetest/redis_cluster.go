@@ -9,8 +9,6 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
-
-	"github.com/hapa-project/hapa/store"
 )
 
 // RedisClusterSetup is a Redis Cluster of three masters on loopback, each with
@@ -111,12 +109,7 @@ func RedisCluster(t testing.TB, replicas int) *RedisClusterSetup {
 // the test ends.
 func (s *RedisClusterSetup) Client() redis.UniversalClient {
 	s.t.Helper()
-	c, err := store.NewRedis(s.URL)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	s.t.Cleanup(func() { c.Close() })
-	return c
+	return hapaClient(s.t, s.URL)
 }
 
 // MasterOf returns the master that serves key now (CLUSTER KEYSLOT, then CLUSTER

@@ -9,8 +9,6 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
-
-	"github.com/hapa-project/hapa/store"
 )
 
 // RedisSentinelSetup is one master, one replica and one sentinel on loopback,
@@ -62,12 +60,7 @@ func RedisSentinel(t testing.TB) *RedisSentinelSetup {
 // test ends.
 func (s *RedisSentinelSetup) Client() redis.UniversalClient {
 	s.t.Helper()
-	c, err := store.NewRedis(s.URL)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	s.t.Cleanup(func() { c.Close() })
-	return c
+	return hapaClient(s.t, s.URL)
 }
 
 // MasterAddr returns the master's address as the sentinel reports it now.

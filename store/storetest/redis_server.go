@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/hapa-project/hapa/store"
 )
 
 // RequireRedisHAEnv names the variable that turns a missing redis-server or
@@ -183,4 +185,15 @@ func do(c *redis.Client, args ...any) (any, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	return c.Do(ctx, args...).Result()
+}
+
+// hapaClient is HAPA's client of url (store.NewRedis), closed when the test ends.
+func hapaClient(t testing.TB, url string) redis.UniversalClient {
+	t.Helper()
+	c, err := store.NewRedis(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
 }

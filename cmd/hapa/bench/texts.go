@@ -150,13 +150,14 @@ Tried and not kept (measured, no gain):
   and a queue's wait grows as 1/(1 − utilisation): the same few per cent of extra work are a small gap
   on a quiet machine (1.45× in the issue) and a large one when other work leaves the gateway less of the
   cores. A fix is less CPU per stream start (see the row above) or a core of the gateway's own.
-  A fourth run on a quiet machine (load average 0.75 at its start, after the other sessions had
-  stopped; ` + "`hapa bench suite --only throughput,streaming,pertoken --baseline`" + `, 8c85ece beside 2c25d52):
-  HAPA / reference proxy 1.32× (HAPA adds 1.905 ms p50, the reference proxy 1.441 ms), 2c25d52 beside
-  it 1.58× (2.272 ms) — closer to the goal than under load, as the queueing argument predicts, but still
-  above 1.2×; throughput 1.04× and requests per CPU-second 1.06× of 2c25d52 (3,590 against 3,441 req/s;
-  4,332 against 4,089 per CPU-second; the reference proxy 4,060), socket / SSE CPU per token 1.03×
-  (51.2 against 49.7 µs).
+  Three more runs on a quiet machine (load average 0.0–0.75 at their start, after the other sessions
+  had stopped; ` + "`hapa bench suite --only throughput,streaming,pertoken --baseline`" + `, 8c85ece beside
+  2c25d52): HAPA / reference proxy 1.32×, 1.45×, 1.47× (median 1.45×; HAPA adds 1.905, 2.004, 1.310 ms
+  p50, the reference proxy 1.441, 1.383, 0.892 ms), 2c25d52 beside it 1.58×, 1.50×, 1.84× (median
+  1.58×) — closer to the goal than under load, as the queueing argument predicts, but still above 1.2×.
+  In the same quiet runs: requests per CPU-second 1.06×, 1.09×, 1.02× of 2c25d52 (median 1.06×) and
+  1.07×, 1.08×, 1.03× of the reference proxy's; closed-loop req/s 1.04×, 1.01×, 1.01× of 2c25d52; socket
+  / SSE CPU per token 1.03×, 1.11×, 1.05× (median 1.05×; 40.9–51.2 µs per token either way).
 - **Socket at least as efficient per token as SSE**: at parity within the noise — gateway CPU per relayed
   token, socket over SSE, at 1,000 paced streams: 1.06×, 1.01×, 1.00× (median 1.01×; 43.0–46.0 µs per token
   either way); 2c25d52 beside it 0.94×, 1.04×, 1.08×. A socket stream's token is one hapa.v1 frame, an SSE
