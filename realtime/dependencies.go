@@ -3,6 +3,7 @@ package realtime
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -32,7 +33,7 @@ type OutageDeps struct {
 // what operators see (docs/operations.md, "Failure modes"): hapa_dependency_up, one
 // WARN line when it goes down and one INFO line with the outage's length when it is
 // back, and one incident per outage — recorded when the dependency goes down, marked
-// resolved when it is back. Run resolves them: the incident is written by the
+// resolved once it has stayed back for settleFor. Run resolves them: the incident is written by the
 // recorder's queue, so its row may not exist yet when a short outage ends.
 type Outages struct {
 	deps OutageDeps
@@ -52,8 +53,16 @@ type outage struct {
 
 type resolution struct {
 	id    string
+	name  string    // the dependency
 	since time.Time // when the outage ended
 }
+
+// settleFor is how long a dependency must stay up before its outage's incident is
+// marked resolved. Going down again within it continues the same outage — the same
+// incident, no second row — so a breaker that closes and trips again while a Redis
+// Cluster is still moving its slots (docs/operations.md, "Redis Sentinel and
+// Cluster") shows as one outage, not two.
+const settleFor = 2 * time.Second
 
 // resolveFor is how long Run tries to mark an incident resolved (its row not written
 // yet, the database unavailable) before it gives up with a warning.
@@ -90,6 +99,16 @@ func (o *Outages) down(name string, code Code, err error) {
 		o.mu.Unlock()
 		return
 	}
+	if r, ok := o.relapse(name); ok {
+		o.current[name] = outage{since: o.now(), incident: r.id}
+		o.mu.Unlock()
+		if o.deps.Observer != nil {
+			o.deps.Observer.DependencyUp(name, false)
+		}
+		o.log.Warn("dependency down again: the same outage", slog.String("dependency", name),
+			slog.String("error", fmt.Sprint(err)), slog.Duration("up_for", o.now().Sub(r.since)), slog.String("incident_id", r.id))
+		return
+	}
 	o.current[name] = outage{since: o.now()}
 	o.mu.Unlock()
 	if o.deps.Observer != nil {
@@ -116,12 +135,24 @@ func (o *Outages) down(name string, code Code, err error) {
 		slog.String("error", err.Error()), slog.String("code", string(code)), slog.String("incident_id", id))
 }
 
+// relapse takes name's resolution out of the pending ones when the dependency came
+// back less than settleFor ago. o.mu is held.
+func (o *Outages) relapse(name string) (resolution, bool) {
+	for i, r := range o.pending {
+		if r.name == name && o.now().Sub(r.since) < settleFor {
+			o.pending = append(o.pending[:i:i], o.pending[i+1:]...)
+			return r, true
+		}
+	}
+	return resolution{}, false
+}
+
 func (o *Outages) up(name string) {
 	o.mu.Lock()
 	cur, ok := o.current[name]
 	delete(o.current, name)
 	if ok && cur.incident != "" && o.deps.Resolver != nil {
-		o.pending = append(o.pending, resolution{id: cur.incident, since: o.now()})
+		o.pending = append(o.pending, resolution{id: cur.incident, name: name, since: o.now()})
 	}
 	o.mu.Unlock()
 	if !ok {
@@ -156,8 +187,15 @@ func (o *Outages) Run(ctx context.Context) error {
 
 func (o *Outages) resolvePending(ctx context.Context) {
 	o.mu.Lock()
-	todo := o.pending
-	o.pending = nil
+	var todo, settling []resolution
+	for _, r := range o.pending {
+		if o.now().Sub(r.since) < settleFor {
+			settling = append(settling, r) // may still relapse
+		} else {
+			todo = append(todo, r)
+		}
+	}
+	o.pending = settling
 	o.mu.Unlock()
 	var retry []resolution
 	for _, r := range todo {
