@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hapa-project/hapa/realtime/ws/wsclient"
 	"github.com/hapa-project/hapa/store"
 	"github.com/hapa-project/hapa/store/storetest"
 	"github.com/hapa-project/hapa/vllm/sim"
@@ -336,4 +337,38 @@ func (tm *timings) add(name string, d time.Duration) {
 		tm.m = map[string][]time.Duration{}
 	}
 	tm.m[name] = append(tm.m[name], d)
+}
+
+func wsURL(r *replica) string { return "ws" + strings.TrimPrefix(r.url, "http") + "/api/v1/realtime" }
+
+func dial(t *testing.T, r *replica, key string) *wsclient.Client {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := wsclient.Dial(ctx, wsURL(r), key, nil)
+	if err != nil {
+		t.Fatalf("dial %s: %v", r.name, err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// logRow waits for the request-log row of request id and returns it.
+func logRow(t *testing.T, db *store.DB, match func(store.RequestLogRow) bool) store.RequestLogRow {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		rows, err := db.RequestLog().Since(context.Background(), time.Now().Add(-time.Hour), "", 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rows {
+			if match(r) {
+				return r
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatal("request-log row not written")
+	return store.RequestLogRow{}
 }
