@@ -15,14 +15,14 @@ import (
 
 // AcceptanceRow is the acceptance of one language, adapter, model family, key or user.
 type AcceptanceRow struct {
-	Name     string
-	URL      string // the usage page filtered to it (keys, users, adapters)
-	Shown    int64
-	Accepted int64
-	Rejected int64 // dismissed
-	Rate     string
-	AcceptMs string // mean time from shown to accepted
-	Chars    int64  // characters kept by accepted completions
+	Name      string
+	URL       string // the usage page filtered to it (keys, users, adapters)
+	Shown     int64
+	Accepted  int64
+	Dismissed int64
+	Rate      string
+	AcceptMs  string // mean time from shown to accepted
+	Chars     int64  // characters kept by accepted completions
 }
 
 // CompletionsView is the section.
@@ -153,7 +153,7 @@ func (h *Handler) acceptanceOf(ctx context.Context, r *http.Request, uq store.Us
 
 // acceptanceRow formats one group's acceptance.
 func acceptanceRow(a store.Acceptance) AcceptanceRow {
-	row := AcceptanceRow{Name: a.Group, Shown: a.Shown, Accepted: a.Accepted, Rejected: a.Dismissed, Chars: a.AcceptedChars,
+	row := AcceptanceRow{Name: a.Group, Shown: a.Shown, Accepted: a.Accepted, Dismissed: a.Dismissed, Chars: a.AcceptedChars,
 		Rate: "–", AcceptMs: "–"}
 	if row.Name == "" {
 		row.Name = "(unknown)"

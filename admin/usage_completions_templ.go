@@ -44,7 +44,7 @@ func usageCompletions(v CompletionsView) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = tile("usage-completions-dismissed", "Dismissed", itoa(v.Total.Rejected), "").Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = tile("usage-completions-dismissed", "Dismissed", itoa(v.Total.Dismissed), "").Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -256,21 +256,16 @@ func (s *Server) completionUsage(r *http.Request, uq store.UsageQuery, admin boo
 	if out.Series, err = ev.AcceptanceSeries(ctx, uq); err != nil {
 		return out, realtime.Wrap(realtime.CodeDatabaseError, err)
 	}
-	groups := []struct {
+	type group struct {
 		by  string
 		dst *[]store.Acceptance
-	}{{"language", &out.ByLanguage}, {"adapter", &out.ByAdapter}, {"model_family", &out.ByModelFamily}}
+	}
+	groups := []group{{"language", &out.ByLanguage}, {"adapter", &out.ByAdapter}, {"model_family", &out.ByModelFamily}}
 	if admin && uq.KeyID == 0 {
-		groups = append(groups, struct {
-			by  string
-			dst *[]store.Acceptance
-		}{"key_id", &out.ByKey})
+		groups = append(groups, group{"key_id", &out.ByKey})
 	}
 	if admin && uq.KeyID == 0 && uq.UserID == 0 {
-		groups = append(groups, struct {
-			by  string
-			dst *[]store.Acceptance
-		}{"user_id", &out.ByUser})
+		groups = append(groups, group{"user_id", &out.ByUser})
 	}
 	for _, g := range groups {
 		if *g.dst, err = ev.Acceptance(ctx, uq, g.by); err != nil {
